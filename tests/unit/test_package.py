@@ -1,0 +1,181 @@
+"""The deployment zip: reproducible, complete, clean, and importable on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tools import package_lambda
+from tools.measure_cold_start import RUNTIME_PROVIDED, cumulative_ms, handler_modules, runtime_dir
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMMITTED_ZIP = REPO_ROOT / "dist" / "lambda.zip"
+EVENTS_DIR = REPO_ROOT / "tests" / "fixtures" / "events"
+
+
+@pytest.fixture(scope="module")
+def fresh_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    destination = tmp_path_factory.mktemp("build") / "lambda.zip"
+    package_lambda.build(destination)
+    return destination
+
+
+def test_fresh_build_equals_committed_zip(fresh_zip: Path) -> None:
+    assert COMMITTED_ZIP.is_file(), "dist/lambda.zip is missing: run python tools/package_lambda.py"
+    assert fresh_zip.read_bytes() == COMMITTED_ZIP.read_bytes(), (
+        "dist/lambda.zip is stale: run python tools/package_lambda.py and commit the result"
+    )
+
+
+def test_build_is_deterministic(fresh_zip: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.zip"
+    package_lambda.build(again)
+
+    assert again.read_bytes() == fresh_zip.read_bytes()
+
+
+def test_zip_holds_the_handlers_and_the_pinned_libraries(fresh_zip: Path) -> None:
+    names = zipfile.ZipFile(fresh_zip).namelist()
+
+    assert "notification_handlers/__init__.py" in names
+    assert "notification_handlers/aws_clients.py" in names
+    assert "notification_handlers/root_activity.py" in names
+    assert "aws_lambda_powertools/logging/logger.py" in names
+    assert "aws_lambda_powertools-3.37.0.dist-info/METADATA" in names
+    assert "typing_extensions.py" in names
+    # The runtime provides these; vendoring them would shadow the runtime's copies.
+    assert not [n for n in names if n.split("/")[0] in {"boto3", "botocore", "jmespath"}]
+
+
+def test_zip_entries_are_normalised(fresh_zip: Path) -> None:
+    infos = zipfile.ZipFile(fresh_zip).infolist()
+    names = [info.filename for info in infos]
+
+    assert names == sorted(names)
+    assert len(names) == len(set(names))
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
+    assert not [n for n in names if n.endswith("/")], "no directory entries"
+    assert not [n for n in names if n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json"))]
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0), info.filename
+        assert info.external_attr >> 16 == 0o100644, info.filename
+        assert info.create_system == 3, info.filename
+        assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+
+
+def test_zip_imports_and_runs_with_only_the_lambda_runtime_libraries(fresh_zip: Path, tmp_path: Path) -> None:
+    task_dir = tmp_path / "task"
+    zipfile.ZipFile(fresh_zip).extractall(task_dir)
+    runtime = runtime_dir(tmp_path)
+    # -I -S: no site-packages, no PYTHON* variables; only the zip, then the runtime's libraries.
+    script = f"""
+import json, sys
+sys.path[:0] = [{str(task_dir)!r}, {str(runtime)!r}]
+import aws_lambda_powertools, boto3, typing_extensions
+from notification_handlers import root_activity
+
+class Context:
+    function_name = "root-activity-notifier"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:root-activity-notifier"
+    aws_request_id = "req-1"
+
+with open({str(EVENTS_DIR / "iam_user_console_sign_in.json")!r}, encoding="utf-8") as f:
+    result = root_activity.handler(json.load(f), Context())
+sys.stderr.write(json.dumps({{
+    "result": result,
+    "handler": root_activity.__file__,
+    "powertools": aws_lambda_powertools.__file__,
+    "typing_extensions": typing_extensions.__file__,
+    "boto3": boto3.__file__,
+}}))
+"""
+    env = {"PATH": os.environ.get("PATH", ""), "SNS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t"}
+
+    completed = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stderr.splitlines()[-1])
+    assert report["result"]["status"] == "ignored"
+    for module in ("handler", "powertools", "typing_extensions"):
+        assert Path(report[module]).is_relative_to(task_dir), f"{module} did not come from the zip: {report}"
+    assert Path(report["boto3"]).is_relative_to(runtime)
+    assert json.loads(completed.stdout)["message"] == "Ignored event"
+    assert not list(task_dir.rglob("__pycache__")), "-B: the read-only /var/task never gets bytecode"
+
+
+def test_check_mode_flags_a_stale_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stale = tmp_path / "lambda.zip"
+    shutil.copyfile(COMMITTED_ZIP, stale)
+    with zipfile.ZipFile(stale, "a") as archive:
+        archive.writestr("extra.txt", "not built from the sources")
+
+    assert package_lambda.main(["--check", "--output", str(stale)]) == 1
+    assert "is not what the sources and pins build" in capsys.readouterr().err
+
+
+def test_check_mode_passes_on_a_fresh_build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "lambda.zip"
+    assert package_lambda.main(["--output", str(output)]) == 0
+    assert package_lambda.main(["--check", "--output", str(output)]) == 0
+    printed = capsys.readouterr().out
+    assert f"sha256 (base64) {package_lambda.base64_sha256(output)}" in printed
+    assert "OK:" in printed
+
+
+def test_a_pin_that_differs_from_the_installed_version_fails_clearly() -> None:
+    with pytest.raises(
+        package_lambda.BuildError, match=r"aws-lambda-powertools is pinned to 1\.0\.0 but 3\.37\.0"
+    ):
+        package_lambda.vendored_entries("aws-lambda-powertools", "1.0.0")
+    with pytest.raises(package_lambda.BuildError, match="not installed"):
+        package_lambda.vendored_entries("surely-not-an-installed-distribution", "1.0")
+
+
+def test_requirements_must_be_exact_pins(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "# comment\naws-lambda-powertools==3.37.0\n\ntyping_extensions>=4\n", encoding="utf-8"
+    )
+
+    with pytest.raises(
+        package_lambda.BuildError, match=r"requirements.txt:4: 'typing_extensions>=4' is not an exact"
+    ):
+        package_lambda.read_pins(requirements)
+
+
+def test_committed_pins_match_the_dev_requirements() -> None:
+    pins = package_lambda.read_pins(package_lambda.REQUIREMENTS_FILE)
+    dev_lines = (REPO_ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+
+    assert pins["aws-lambda-powertools"] == "3.37.0"
+    assert "aws-lambda-powertools==3.37.0" in dev_lines
+
+
+def test_cold_start_tool_finds_handlers_and_parses_importtime(fresh_zip: Path, tmp_path: Path) -> None:
+    zipfile.ZipFile(fresh_zip).extractall(tmp_path)
+    sample = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       431 |     121177 | boto3\n"
+        "import time:       312 |      40235 |   aws_lambda_powertools\n"
+        "import time:      5792 |      45724 | notification_handlers.root_activity\n"
+    )
+
+    assert handler_modules(tmp_path) == ["notification_handlers.root_activity"]
+    assert cumulative_ms(sample, "notification_handlers.root_activity") == pytest.approx(45.724)
+    assert cumulative_ms(sample, "boto3") == pytest.approx(121.177)
+    assert "six.py" in RUNTIME_PROVIDED
