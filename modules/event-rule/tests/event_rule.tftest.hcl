@@ -1,0 +1,135 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  name        = "test"
+  kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  rules = {
+    signin = {
+      event_pattern = "{\"detail-type\":[\"AWS Console Sign In via CloudTrail\"]}"
+    }
+    nightly = {
+      schedule_expression = "rate(1 day)"
+    }
+  }
+  targets = {
+    notify = {
+      rule = "signin"
+      type = "lambda"
+      arn  = "arn:aws:lambda:us-east-1:123456789012:function:notify"
+    }
+    workflow = {
+      rule = "nightly"
+      type = "sfn"
+      arn  = "arn:aws:states:us-east-1:123456789012:stateMachine:nightly"
+    }
+  }
+}
+
+run "wiring" {
+  command = plan
+
+  override_resource {
+    target          = aws_cloudwatch_event_rule.this
+    override_during = plan
+    values          = { arn = "arn:aws:events:us-east-1:123456789012:rule/test-signin" }
+  }
+
+  override_resource {
+    target          = aws_sqs_queue.dlq
+    override_during = plan
+    values          = { arn = "arn:aws:sqs:us-east-1:123456789012:test-dlq" }
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["notify"].source_arn == aws_cloudwatch_event_rule.this["signin"].arn
+    error_message = "The invoke permission must be scoped to the rule ARN."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this["notify"].principal == "events.amazonaws.com"
+    error_message = "The invoke permission must be for EventBridge."
+  }
+
+  assert {
+    condition     = alltrue([for t in aws_cloudwatch_event_target.this : t.dead_letter_config[0].arn == "arn:aws:sqs:us-east-1:123456789012:test-dlq"])
+    error_message = "Every target must dead-letter into the module DLQ."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.this["notify"].retry_policy[0].maximum_retry_attempts == 24
+    error_message = "Targets must get the default retry policy."
+  }
+
+  assert {
+    condition     = length(aws_iam_role.events) == 1 && aws_cloudwatch_event_target.this["notify"].role_arn == null
+    error_message = "Only sfn targets get the events role."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dlq[0].kms_master_key_id == var.kms_key_arn
+    error_message = "The DLQ must be encrypted with the CMK."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.this["signin"].name == "test-signin" && aws_cloudwatch_event_rule.this["signin"].event_bus_name == "default"
+    error_message = "Rules must be named <name>-<key> on the default bus."
+  }
+}
+
+run "create_false" {
+  command = plan
+  variables {
+    create = false
+  }
+  assert {
+    condition     = output.rule_arns == null && output.dead_letter_queue_arn == null && output.role_arn == null
+    error_message = "create = false must create nothing."
+  }
+}
+
+run "rejects_bad_json" {
+  command = plan
+  variables {
+    rules = { bad = { event_pattern = "{not json" } }
+  }
+  expect_failures = [var.rules]
+}
+
+run "rejects_pattern_and_schedule" {
+  command = plan
+  variables {
+    rules = { both = { event_pattern = "{\"source\":[\"aws.s3\"]}", schedule_expression = "rate(1 hour)" } }
+  }
+  expect_failures = [var.rules]
+}
+
+run "rejects_bad_target_type" {
+  command = plan
+  variables {
+    targets = { t = { rule = "signin", type = "ecs", arn = "arn:aws:ecs:us-east-1:123456789012:cluster/x" } }
+  }
+  expect_failures = [var.targets]
+}
+
+run "rejects_unknown_rule_key" {
+  command = plan
+  variables {
+    targets = { t = { rule = "missing", type = "lambda", arn = "arn:aws:lambda:us-east-1:123456789012:function:notify" } }
+  }
+  expect_failures = [aws_cloudwatch_event_target.this, aws_lambda_permission.this]
+}
+
+run "requires_dead_letter_queue" {
+  command = plan
+  variables {
+    create_dead_letter_queue = false
+  }
+  expect_failures = [aws_cloudwatch_event_target.this]
+}

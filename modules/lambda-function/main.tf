@@ -1,0 +1,147 @@
+data "aws_caller_identity" "current" {
+  count = var.create ? 1 : 0
+}
+
+data "aws_partition" "current" {
+  count = var.create ? 1 : 0
+}
+
+data "aws_region" "current" {
+  count = var.create ? 1 : 0
+}
+
+locals {
+  account_id = try(data.aws_caller_identity.current[0].account_id, null)
+  partition  = try(data.aws_partition.current[0].partition, null)
+  dns_suffix = try(data.aws_partition.current[0].dns_suffix, null)
+  # `name` is the only region attribute in provider 5.x (6.x adds `region` and deprecates `name`).
+  region = try(data.aws_region.current[0].name, null)
+
+  # The committed package built by the repository (make/CI writes dist/lambda.zip).
+  default_package = {
+    filename          = "${path.module}/../../dist/lambda.zip"
+    s3_bucket         = null
+    s3_key            = null
+    s3_object_version = null
+    source_code_hash  = null
+  }
+  package = var.package == null ? local.default_package : var.package
+
+  # Only hash local files, and only when creating (so create = false never needs the file).
+  source_code_hash = !var.create ? null : (
+    local.package.source_code_hash != null ? local.package.source_code_hash : (
+      local.package.filename != null ? filebase64sha256(local.package.filename) : null
+    )
+  )
+
+  log_group_name = "/aws/lambda/${var.name}"
+  role_name      = coalesce(var.role_name, var.name)
+
+  create_dlq = var.create && var.create_dead_letter_queue
+  # Either the module's queue or the caller's target (may be unknown until apply).
+  dead_letter_target_arn = local.create_dlq ? try(aws_sqs_queue.dlq[0].arn, null) : var.dead_letter_target_arn
+  has_dead_letter_target = var.create_dead_letter_queue || var.dead_letter_target_arn != null
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  count = var.create ? 1 : 0
+
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_sqs_queue" "dlq" {
+  count = local.create_dlq ? 1 : 0
+
+  name                              = "${var.name}-dlq"
+  message_retention_seconds         = var.dead_letter_queue_message_retention_seconds
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = 300
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.dead_letter_target_arn == null
+      error_message = "Set create_dead_letter_queue = false when passing dead_letter_target_arn."
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "dlq" {
+  count = local.create_dlq ? 1 : 0
+
+  queue_url = aws_sqs_queue.dlq[0].id
+  policy    = data.aws_iam_policy_document.dlq[0].json
+}
+
+resource "aws_lambda_function" "this" {
+  count = var.create ? 1 : 0
+
+  function_name = var.name
+  description   = var.description
+  role          = aws_iam_role.this[0].arn
+  handler       = var.handler
+  runtime       = var.runtime
+  architectures = [var.architecture]
+  timeout       = var.timeout
+  memory_size   = var.memory_size
+  publish       = var.publish
+  kms_key_arn   = var.kms_key_arn
+
+  filename          = local.package.filename
+  s3_bucket         = local.package.s3_bucket
+  s3_key            = local.package.s3_key
+  s3_object_version = local.package.s3_object_version
+  source_code_hash  = local.source_code_hash
+
+  # -1 is the provider's value for "unreserved".
+  reserved_concurrent_executions = var.reserved_concurrent_executions == null ? -1 : var.reserved_concurrent_executions
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  dynamic "environment" {
+    for_each = length(var.environment_variables) > 0 ? [1] : []
+
+    content {
+      variables = var.environment_variables
+    }
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = local.has_dead_letter_target ? [1] : []
+
+    content {
+      target_arn = local.dead_letter_target_arn
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.kms_key_arn != null
+      error_message = "kms_key_arn is required: environment variables, logs and the DLQ are encrypted with a customer-managed key."
+    }
+  }
+
+  # The log group must exist (with its CMK and retention) before Lambda can auto-create an unencrypted one,
+  # and the role's policies must be attached before the first invocation.
+  depends_on = [
+    aws_cloudwatch_log_group.this,
+    aws_iam_role_policy.this,
+  ]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.create ? 1 : 0
+
+  function_name                = aws_lambda_function.this[0].function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+}
