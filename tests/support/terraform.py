@@ -1,0 +1,108 @@
+"""Terraform runs against the emulator, through python-terraform, with its quirks hidden here.
+
+python-terraform 0.10.1 with Terraform 1.11: ``plan()`` returns 2 for "changes present" (detailed exit
+code), ``destroy()`` needs ``force=IsNotFlagged, auto_approve=IsFlagged`` (``-force`` no longer exists),
+and ``output("name")`` raises TypeError, so outputs are read whole and indexed.
+
+An example is never edited: it is copied into a temporary directory beside symlinks of ``modules/`` and
+``dist/`` (so its relative module sources and package path resolve), and a ``emulator_override.tf`` — a
+native Terraform override file — points its aws provider at the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, IsNotFlagged, Terraform
+
+from tools.terraform_offline import REPO_ROOT, init_command, terraform_env
+
+
+class TerraformError(RuntimeError):
+    pass
+
+
+@dataclass
+class ExampleWorkspace:
+    """A temporary copy of ``examples/<name>`` wired to an emulator."""
+
+    example: str
+    directory: Path
+    log: Path
+
+    @classmethod
+    def create(
+        cls,
+        example: str,
+        provider_override: str,
+        variables: dict[str, Any],
+        source_root: Path = REPO_ROOT,
+    ) -> ExampleWorkspace:
+        root = Path(tempfile.mkdtemp(prefix=f"tf-{example}-"))
+        for shared in ("modules", "dist"):
+            (root / shared).symlink_to(source_root / shared, target_is_directory=True)
+        directory = root / "examples" / example
+        shutil.copytree(
+            source_root / "examples" / example,
+            directory,
+            ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
+        )
+        (directory / "emulator_override.tf").write_text(provider_override)
+        (directory / "terraform.tfvars.json").write_text(json.dumps(variables, indent=2))
+        return cls(example=example, directory=directory, log=root / "terraform.log")
+
+    def _terraform(self) -> Terraform:
+        return Terraform(working_dir=str(self.directory))
+
+    def _run(self, name: str, result: tuple[int, str, str], ok_codes: tuple[int, ...] = (0,)) -> int:
+        code, out, err = result
+        with self.log.open("a") as log:
+            log.write(f"\n===== terraform {name} (exit {code})\n{out}\n{err}\n")
+        if code not in ok_codes:
+            raise TerraformError(f"terraform {name} failed in {self.directory} (exit {code}):\n{err or out}")
+        return code
+
+    def init(self) -> None:
+        # python-terraform cannot add -plugin-dir; the offline init lives in tools/terraform_offline.py.
+        command = init_command()
+        result = self._terraform().cmd("init", *command[2:], capture_output=True)
+        self._run("init", result)
+
+    def apply(self) -> None:
+        result = self._terraform().apply(skip_plan=True, capture_output=True)
+        self._run("apply", result)
+
+    def plan_has_changes(self) -> bool:
+        """True when a fresh plan would change something (exit code 2), False when it is clean."""
+        result = self._terraform().plan(capture_output=True)
+        return self._run("plan", result, ok_codes=(0, 2)) == 2
+
+    def plan_text(self) -> str:
+        _, out, err = self._terraform().plan(capture_output=True)
+        return out + err
+
+    def destroy(self) -> None:
+        result = self._terraform().destroy(capture_output=True, force=IsNotFlagged, auto_approve=IsFlagged)
+        self._run("destroy", result)
+
+    def outputs(self) -> dict[str, Any]:
+        values = self._terraform().output()
+        if values is None:
+            raise TerraformError(f"terraform output failed in {self.directory}")
+        return {name: entry["value"] for name, entry in values.items()}
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory.parent.parent, ignore_errors=True)
+
+
+def use_terraform_env() -> None:
+    """python-terraform passes os.environ to terraform: make it the offline-friendly one."""
+    env = terraform_env()
+    os.environ.clear()
+    os.environ.update(env)

@@ -1,0 +1,76 @@
+"""Fixtures for the Terraform tests: one emulator per test process, one workspace per example.
+
+Run with ``pytest -n 2 --dist loadfile tests/terraform``: each example's file stays on one worker, and two
+examples apply at once (each Terraform command is mostly the provider starting, each SQS queue a fixed
+~25 s wait inside the provider, so two workers keep both cores busy).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notification_handlers.aws_clients import reset_clients
+from tests.support.emulator import Emulator
+from tests.support.inventory import inventory
+from tests.support.lambda_service import InProcessLambdaService
+from tests.support.terraform import ExampleWorkspace, use_terraform_env
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    use_terraform_env()
+    started = Emulator().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="session")
+def lambda_service(emulator: Emulator) -> InProcessLambdaService:
+    reset_clients()  # clients cached by earlier in-process tests must not outlive their mocks
+    return InProcessLambdaService(emulator)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "events" / f"{name}.json").read_text())
+
+
+class DeployedExample:
+    """An example applied to the emulator; ``destroy()`` is also called at teardown if a test did not."""
+
+    def __init__(self, emulator: Emulator, example: str, variables: dict[str, Any]) -> None:
+        self.emulator = emulator
+        self.before = inventory(emulator)
+        self.workspace = ExampleWorkspace.create(example, emulator.provider_override(), variables)
+        self.timings: dict[str, float] = {}
+        self.destroyed = False
+        self._timed("init", self.workspace.init)
+        self._timed("apply", self.workspace.apply)
+        self.outputs = self.workspace.outputs()
+
+    def _timed(self, step: str, action: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return action()
+        finally:
+            self.timings[step] = round(time.monotonic() - started, 1)
+
+    def destroy(self) -> None:
+        if not self.destroyed:
+            self.destroyed = True
+            self._timed("destroy", self.workspace.destroy)
+
+    def close(self) -> None:
+        try:
+            self.destroy()
+        finally:
+            print(
+                f"\n{self.workspace.example}: terraform timings (s) {self.timings}; log {self.workspace.log}"
+            )

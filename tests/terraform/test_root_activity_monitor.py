@@ -1,0 +1,207 @@
+"""examples/root-activity-monitor applied to the emulator, proven end to end, then destroyed.
+
+The flow under test is the deployed one: events are put on the emulated bus and matched by the deployed
+rule; the emulator records EventBridge's delivery to the deployed function; the in-process Lambda service
+runs the handler with the deployed configuration; the published message is read back through an SQS
+subscription of the deployed topic.
+
+The emulator accepts ``aws.*`` sources on PutEvents, which real EventBridge reserves for AWS services:
+that is what lets a test stand in for CloudTrail here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.support.emulator import Emulator
+from tests.support.inventory import created_since, inventory
+from tests.support.lambda_service import InProcessLambdaService
+from tests.terraform.conftest import DeployedExample, load_event
+
+pytestmark = pytest.mark.terraform
+
+EXAMPLE = "root-activity-monitor"
+NAME = "root-monitor-e2e"
+SUBSCRIBER = "secops@example.com"
+
+
+@pytest.fixture(scope="module")
+def deployed(emulator: Emulator) -> Iterator[DeployedExample]:
+    example = DeployedExample(
+        emulator,
+        EXAMPLE,
+        {"name": NAME, "email_addresses": [SUBSCRIBER], "account_alias": "acme-prod"},
+    )
+    yield example
+    example.close()
+
+
+@dataclass(frozen=True)
+class TopicReader:
+    queue_url: str
+    subscription_arn: str
+    drain: Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def topic_reader(emulator: Emulator, deployed: DeployedExample) -> Iterator[Any]:
+    """An SQS queue subscribed to the deployed topic: what an email subscriber would receive."""
+    sqs, sns = emulator.client("sqs"), emulator.client("sns")
+    queue_url = sqs.create_queue(QueueName=f"{NAME}-topic-reader")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    subscription = sns.subscribe(
+        TopicArn=deployed.outputs["sns_topic_arn"],
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    yield TopicReader(
+        queue_url=queue_url, subscription_arn=subscription, drain=lambda: _drain(sqs, queue_url)
+    )
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not batch:
+            return received
+        received += batch
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+
+
+def _put(emulator: Emulator, bus: str, event: dict[str, Any]) -> None:
+    answer = emulator.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": bus,
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event.get("resources", []),
+            }
+        ]
+    )
+    assert answer["FailedEntryCount"] == 0, answer
+
+
+def test_replan_after_apply_is_clean(deployed: DeployedExample) -> None:
+    assert deployed.workspace.plan_has_changes() is False, deployed.workspace.plan_text()
+
+
+def test_deployed_resources_are_wired_and_encrypted(emulator: Emulator, deployed: DeployedExample) -> None:
+    outputs = deployed.outputs
+    key_arn = outputs["kms_key_arn"]
+    topic = emulator.client("sns").get_topic_attributes(TopicArn=outputs["sns_topic_arn"])["Attributes"]
+    assert topic["KmsMasterKeyId"] == key_arn
+    subscriptions = emulator.client("sns").list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions["Subscriptions"]] == [("email", SUBSCRIBER)]
+
+    log_group = emulator.client("logs").describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])
+    assert [(g["logGroupName"], g.get("kmsKeyId")) for g in log_group["logGroups"]] == [
+        (outputs["log_group_name"], key_arn)
+    ]
+    kms = emulator.client("kms")
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+
+    function = emulator.client("lambda").get_function_configuration(
+        FunctionName=outputs["lambda_function_name"]
+    )
+    assert function["Handler"] == "notification_handlers.root_activity.handler"
+    assert function["Architectures"] == ["arm64"]
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["DeadLetterConfig"]["TargetArn"] == outputs["dead_letter_queue_arn"]
+    assert function["Environment"]["Variables"]["SNS_TOPIC_ARN"] == outputs["sns_topic_arn"]
+
+    policy = json.loads(
+        emulator.client("lambda").get_policy(FunctionName=outputs["lambda_function_name"])["Policy"]
+    )
+    rule_arns = set(outputs["event_rule_arns"].values())
+    assert {s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]} == rule_arns
+
+
+def test_root_sign_in_is_routed_handled_and_published(
+    emulator: Emulator,
+    deployed: DeployedExample,
+    lambda_service: InProcessLambdaService,
+    topic_reader: TopicReader,
+) -> None:
+    event = load_event("root_console_sign_in")
+    lambda_service.run_pending()  # nothing stale from another test
+    _put(emulator, deployed.outputs["event_bus_name"], event)
+
+    results = lambda_service.run_pending()
+
+    assert len(results) == 1, "the deployed rule should deliver the root sign-in to the function once"
+    assert results[0].function_name == deployed.outputs["lambda_function_name"]
+    assert results[0].succeeded, results[0].error
+    assert results[0].payload["detail"] == event["detail"]  # EventBridge passes the event unchanged
+    messages = [json.loads(m["Body"]) for m in topic_reader.drain()]
+    assert len(messages) == 1
+    subject, text = messages[0]["Subject"], messages[0]["Message"]
+    assert "123456789012" in subject and "acme-prod" in subject
+    for fact in ("ConsoleLogin", "198.51.100.23", "2024-05-14", "MFA", "us-east-1"):
+        assert fact in text, f"{fact!r} missing from the notification:\n{text}"
+
+
+def test_iam_user_sign_in_is_not_routed(
+    emulator: Emulator,
+    deployed: DeployedExample,
+    lambda_service: InProcessLambdaService,
+    topic_reader: TopicReader,
+) -> None:
+    lambda_service.run_pending()
+    _put(emulator, deployed.outputs["event_bus_name"], load_event("iam_user_console_sign_in"))
+
+    assert lambda_service.run_pending() == []
+    assert topic_reader.drain() == []
+
+
+def test_failing_event_is_retried_then_dead_lettered(
+    emulator: Emulator,
+    deployed: DeployedExample,
+    lambda_service: InProcessLambdaService,
+    topic_reader: TopicReader,
+) -> None:
+    event = load_event("root_api_call")
+    del event["detail"]["eventName"]  # matched by the rule, rejected by the handler
+    lambda_service.run_pending()
+    _put(emulator, deployed.outputs["event_bus_name"], event)
+
+    [result] = lambda_service.run_pending()
+
+    assert not result.succeeded
+    assert result.attempts == 3, "Lambda's async retries: 1 attempt + 2 retries"
+    assert result.dead_lettered_to == deployed.outputs["dead_letter_queue_arn"]
+    assert "eventName" in str(result.error)
+    sqs = emulator.client("sqs")
+    [dead] = _drain(sqs, deployed.outputs["dead_letter_queue_url"])
+    assert json.loads(dead["Body"])["detail"] == event["detail"]
+    assert "eventName" in dead["MessageAttributes"]["ErrorMessage"]["StringValue"]
+    assert topic_reader.drain() == []
+
+
+def test_zz_destroy_leaves_nothing_behind(
+    emulator: Emulator, deployed: DeployedExample, topic_reader: TopicReader
+) -> None:
+    deployed.destroy()
+
+    left = created_since(deployed.before, inventory(emulator))
+    # The topic reader is the test's own, not the example's.
+    left["sqs queues"] = left.get("sqs queues", set()) - {topic_reader.queue_url}
+    left["sns subscriptions"] = left.get("sns subscriptions", set()) - {topic_reader.subscription_arn}
+    assert {kind: names for kind, names in left.items() if names} == {}, f"destroy left behind: {left}"
