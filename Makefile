@@ -1,0 +1,63 @@
+# Everything runs from a fresh clone: `make test` and `make demo` create the virtualenv themselves.
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+PYTHON       ?= python3
+VENV         := .venv
+PY           := $(VENV)/bin/python
+STAMP        := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt | cut -c1-12)
+TF_OFFLINE   := $(PY) tools/terraform_offline.py
+PYTEST       := $(PY) tools/run_pytest.py
+TF_MODULES   := $(sort $(dir $(wildcard modules/*/main.tf)))
+TF_EXAMPLES  := $(sort $(dir $(wildcard examples/*/main.tf)))
+TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
+PY_SOURCES   := lambda_src tests tools
+
+.PHONY: help venv fmt lint fmt-check validate tftest unit e2e package test demo clean
+
+help:
+	@echo "make test     everything CI runs: lint, validate, terraform test, handler tests, apply/destroy tests"
+	@echo "make demo     deploy the root-activity monitor to a local AWS emulator and show what it delivers"
+	@echo "make package  rebuild dist/lambda.zip (deterministic; commit the result)"
+	@echo "make fmt      terraform fmt + ruff format/fix;  make lint  the same checks, read-only, + mypy"
+
+venv: $(STAMP)
+$(STAMP): requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+fmt: venv
+	terraform fmt -recursive .
+	$(PY) -m ruff format $(PY_SOURCES)
+	$(PY) -m ruff check --fix $(PY_SOURCES)
+
+lint: venv
+	terraform fmt -recursive -check -diff .
+	$(PY) -m ruff format --check $(PY_SOURCES)
+	$(PY) -m ruff check $(PY_SOURCES)
+	$(PY) -m mypy
+
+validate: venv
+	$(TF_OFFLINE) validate . $(TF_MODULES) $(TF_EXAMPLES)
+
+tftest: venv
+	$(TF_OFFLINE) test $(TF_TESTED)
+
+unit: venv
+	$(PYTEST) tests/unit -q
+
+e2e: venv
+	$(PYTEST) tests/terraform -q -n 2 --dist loadfile
+
+package: venv
+	$(PY) tools/package_lambda.py
+
+test: lint validate tftest unit e2e
+	@echo "make test: all checks passed"
+
+demo: venv
+	$(PY) tools/demo.py
+
+clean:
+	find . -name .terraform -type d -prune -exec rm -rf {} + ; find . -name .terraform.lock.hcl -delete
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build
