@@ -21,6 +21,7 @@ import pytest
 from tests.support.emulator import Emulator
 from tests.support.inventory import created_since, inventory
 from tests.support.lambda_service import InProcessLambdaService
+from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.terraform.conftest import DeployedExample, load_event
 
 pytestmark = pytest.mark.terraform
@@ -132,6 +133,17 @@ def test_deployed_resources_are_wired_and_encrypted(emulator: Emulator, deployed
     )
     rule_arns = set(outputs["event_rule_arns"].values())
     assert {s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]} == rule_arns
+
+
+def test_every_deployed_policy_is_least_privilege(emulator: Emulator, deployed: DeployedExample) -> None:
+    created = created_since(deployed.before, inventory(emulator))
+    statements = deployed_statements(emulator, created)
+
+    assert {s.policy.split()[0] for s in statements} >= {"role", "key", "topic", "queue", "function"}
+    assert least_privilege_violations(statements) == []
+    resources_with_policy = {s.policy for s in statements if s.policy.startswith(("topic", "queue"))}
+    tls_only = {s.policy for s in statements if s.denies_insecure_transport}
+    assert resources_with_policy and resources_with_policy <= tls_only, "topics and queues must deny non-TLS"
 
 
 def test_root_sign_in_is_routed_handled_and_published(

@@ -1,0 +1,97 @@
+"""Every policy a deployment left in the emulator, flattened to statements, for least-privilege checks.
+
+Reads what was deployed (not what the .tf files say): IAM role inline policies, KMS key policies, SNS topic
+policies, SQS queue policies and Lambda resource policies of the resources a test created.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from tests.support.emulator import Emulator
+
+# "*" resources AWS requires, each with the reason. Anything else must name its resources.
+WILDCARD_RESOURCE_ALLOWED = {
+    "xray:PutTraceSegments": "X-Ray has no resource-level permissions",
+    "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+}
+
+
+@dataclass(frozen=True)
+class Statement:
+    policy: str  # where it came from, for the failure message
+    effect: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    conditions: str  # the Condition block as compact JSON, for simple containment checks
+
+    @property
+    def denies_insecure_transport(self) -> bool:
+        return self.effect == "Deny" and '"aws:SecureTransport":"false"' in self.conditions.replace(" ", "")
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _statements(policy: str, document: str | dict[str, Any]) -> Iterator[Statement]:
+    parsed = json.loads(unquote(document)) if isinstance(document, str) else document
+    for statement in _as_tuple_of_dicts(parsed.get("Statement", [])):
+        yield Statement(
+            policy=policy,
+            effect=statement.get("Effect", ""),
+            actions=_as_tuple(statement.get("Action")),
+            resources=_as_tuple(statement.get("Resource")),
+            conditions=json.dumps(statement.get("Condition", {}), separators=(",", ":")),
+        )
+
+
+def _as_tuple_of_dicts(value: Any) -> tuple[dict[str, Any], ...]:
+    return (value,) if isinstance(value, dict) else tuple(value)
+
+
+def deployed_statements(emulator: Emulator, created: dict[str, set[str]]) -> list[Statement]:
+    """Statements of every policy attached to the resources in ``created`` (an inventory diff)."""
+    found: list[Statement] = []
+    iam = emulator.client("iam")
+    for role in created.get("iam roles", set()):
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            found += _statements(f"role {role} policy {name}", document)
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+        assert attached == [], f"role {role} has managed policies attached: {attached}"
+    kms = emulator.client("kms")
+    for key in created.get("kms keys (not pending deletion)", set()):
+        found += _statements(f"key {key}", kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    sns = emulator.client("sns")
+    for topic in created.get("sns topics", set()):
+        attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+        found += _statements(f"topic {topic}", attributes["Policy"])
+    sqs = emulator.client("sqs")
+    for queue in created.get("sqs queues", set()):
+        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"]).get("Attributes", {})
+        if "Policy" in attributes:
+            found += _statements(f"queue {queue}", attributes["Policy"])
+    lambda_ = emulator.client("lambda")
+    for function in created.get("lambda functions", set()):
+        found += _statements(f"function {function}", lambda_.get_policy(FunctionName=function)["Policy"])
+    return found
+
+
+def least_privilege_violations(statements: list[Statement]) -> list[str]:
+    """A "*" in any action, or a "*" resource in an Allow outside WILDCARD_RESOURCE_ALLOWED."""
+    problems = []
+    for s in statements:
+        problems += [f"{s.policy}: wildcard action {a!r}" for a in s.actions if "*" in a]
+        # In a key policy "*" means "this key" (the only value KMS accepts); Deny statements only narrow.
+        if s.effect == "Allow" and "*" in s.resources and not s.policy.startswith("key "):
+            problems += [
+                f"{s.policy}: {a!r} on resource '*'" for a in s.actions if a not in WILDCARD_RESOURCE_ALLOWED
+            ]
+    return problems

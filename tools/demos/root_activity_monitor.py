@@ -1,0 +1,75 @@
+"""Root-activity monitor: a root sign-in is notified, an IAM-user sign-in is not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.support.emulator import Emulator
+from tests.support.lambda_service import InProcessLambdaService
+
+EXAMPLE = "root-activity-monitor"
+TITLE = "Root-activity monitor: CloudTrail root events -> EventBridge -> Lambda -> SNS (CMK) -> email"
+VARIABLES = {
+    "name": "root-monitor-demo",
+    "email_addresses": ["security@example.com"],
+    "account_alias": "demo",
+}
+EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
+
+
+def _put_event(emulator: Emulator, bus: str, fixture: str) -> None:
+    event: dict[str, Any] = json.loads((EVENTS / f"{fixture}.json").read_text())
+    emulator.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": bus,
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+            }
+        ]
+    )
+
+
+def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
+    print(f"    topic    {outputs['sns_topic_arn']}  (KMS {outputs['kms_key_arn']})")
+    rules = sorted(outputs["event_rule_names"].values())
+    print(f"    function {outputs['lambda_function_name']}, rules {rules}")
+    # The emulator cannot send email: an SQS queue subscribed to the topic receives what inboxes would.
+    sqs, sns = emulator.client("sqs"), emulator.client("sns")
+    inbox = sqs.create_queue(QueueName="demo-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    subscription = sns.subscribe(
+        TopicArn=outputs["sns_topic_arn"], Protocol="sqs", Endpoint=inbox_arn, ReturnSubscriptionArn=True
+    )["SubscriptionArn"]
+    service = InProcessLambdaService(emulator)
+    try:
+        for fixture, label in (
+            ("root_console_sign_in", "a root user console sign-in"),
+            ("iam_user_console_sign_in", "an IAM user console sign-in"),
+        ):
+            print(f"==> CloudTrail reports {label}", flush=True)
+            _put_event(emulator, outputs["event_bus_name"], fixture)
+            results = service.run_pending()
+            if not results:
+                print("    the rule did not match: no Lambda invocation, no notification")
+                continue
+            for result in results:
+                status = "ok" if result.succeeded else f"FAILED: {result.error}"
+                print(f"    Lambda {result.function_name} invoked ({status}) -> {result.result}")
+            for message in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", []):
+                body = json.loads(message["Body"])
+                print("    Delivered to the topic's subscribers:")
+                print(f"      Subject: {body['Subject']}")
+                for line in body["Message"].splitlines():
+                    print(f"      {line}")
+        subscriptions = sns.list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])["Subscriptions"]
+        emails = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"]
+        print(f"    (in AWS, the same message is emailed to {', '.join(emails)})")
+    finally:
+        sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=inbox)
