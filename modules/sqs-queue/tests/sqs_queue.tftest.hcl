@@ -1,0 +1,104 @@
+mock_provider "aws" {
+  override_data {
+    target = data.aws_iam_policy_document.this
+    values = { json = "{}" }
+  }
+}
+
+variables {
+  name        = "orders-dlq"
+  kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+}
+
+run "encrypted_with_the_key_and_fourteen_days_retention" {
+  command = plan
+
+  assert {
+    condition     = aws_sqs_queue.this[0].kms_master_key_id == var.kms_key_arn
+    error_message = "The queue must be encrypted with the given CMK."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this[0].message_retention_seconds == 1209600
+    error_message = "Default retention must be the SQS maximum (14 days)."
+  }
+}
+
+run "fifo_queue_gets_the_suffix" {
+  command = plan
+
+  variables {
+    fifo_queue = true
+  }
+
+  assert {
+    condition     = aws_sqs_queue.this[0].name == "orders-dlq.fifo"
+    error_message = "A FIFO queue name must end in .fifo."
+  }
+}
+
+run "redrive_policy_is_rendered" {
+  command = plan
+
+  variables {
+    redrive_policy = { dead_letter_target_arn = "arn:aws:sqs:us-east-1:123456789012:orders-dlq", max_receive_count = 3 }
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.this[0].redrive_policy) == { deadLetterTargetArn = "arn:aws:sqs:us-east-1:123456789012:orders-dlq", maxReceiveCount = 3 }
+    error_message = "Redrive policy must name the DLQ and the receive count."
+  }
+}
+
+run "create_false_builds_nothing" {
+  command = plan
+
+  variables {
+    create = false
+  }
+
+  assert {
+    condition     = length(aws_sqs_queue.this) == 0 && output.queue_arn == null
+    error_message = "create = false must build nothing."
+  }
+}
+
+run "rejects_unscoped_service_sender" {
+  command = plan
+
+  variables {
+    service_senders = { rules = { service = "events.amazonaws.com", source_arns = [] } }
+  }
+
+  expect_failures = [var.service_senders]
+}
+
+run "rejects_bad_retention" {
+  command = plan
+
+  variables {
+    message_retention_seconds = 30
+  }
+
+  expect_failures = [var.message_retention_seconds]
+}
+
+run "rejects_bad_kms_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "not-an-arn"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "requires_a_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = null
+  }
+
+  expect_failures = [aws_sqs_queue.this]
+}
