@@ -12,7 +12,7 @@ TF_EXAMPLES  := $(sort $(dir $(wildcard examples/*/main.tf)))
 TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
 PY_SOURCES   := lambda_src tests tools
 
-.PHONY: help venv fmt lint fmt-check validate tftest unit e2e package test demo clean
+.PHONY: help venv fmt lint fmt-check docs docs-check validate tftest unit e2e package test demo clean
 
 help:
 	@echo "make test     everything CI runs: lint, validate, terraform test, handler tests, apply/destroy tests"
@@ -37,6 +37,12 @@ lint: venv
 	$(PY) -m ruff check $(PY_SOURCES)
 	$(PY) -m mypy
 
+docs: venv
+	$(PY) tools/terraform_docs.py generate
+
+docs-check: venv
+	$(PY) tools/terraform_docs.py check
+
 validate: venv
 	$(TF_OFFLINE) validate . $(TF_MODULES) $(TF_EXAMPLES)
 
@@ -52,7 +58,7 @@ e2e: venv
 package: venv
 	$(PY) tools/package_lambda.py
 
-test: lint validate tftest unit e2e
+test: lint docs-check validate tftest unit e2e
 	@echo "make test: all checks passed"
 
 demo: venv

@@ -14,8 +14,9 @@ locals {
   account_id = try(data.aws_caller_identity.current[0].account_id, null)
   partition  = try(data.aws_partition.current[0].partition, null)
   dns_suffix = try(data.aws_partition.current[0].dns_suffix, null)
-  # `name` is the only region attribute in provider 5.x (6.x adds `region` and deprecates `name`).
-  region = try(data.aws_region.current[0].name, null)
+  # `id` is the region name in provider 5.x and 6.x alike; 6.x deprecates `name` and adds `region`, which
+  # 5.x lacks. tests/unit/test_versions.py rejects `.name`.
+  region = try(data.aws_region.current[0].id, null)
 }
 
 resource "aws_kms_key" "this" {
