@@ -16,7 +16,8 @@ PY_SOURCES   := lambda_src tests tools
 
 help:
 	@echo "make test     everything CI runs: lint, validate, terraform test, handler tests, apply/destroy tests"
-	@echo "make demo     deploy the root-activity monitor to a local AWS emulator and show what it delivers"
+	@echo "make demo     deploy every pattern to a local AWS emulator and show what it delivers (PATTERN=name for one)"
+	@echo "make docs     regenerate the Inputs/Outputs tables of every README (make test fails when stale)"
 	@echo "make package  rebuild dist/lambda.zip (deterministic; commit the result)"
 	@echo "make fmt      terraform fmt + ruff format/fix;  make lint  the same checks, read-only, + mypy"
 

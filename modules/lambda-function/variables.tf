@@ -82,8 +82,8 @@ variable "runtime" {
   nullable    = false
 
   validation {
-    condition     = contains(["python3.10", "python3.11", "python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be one of the supported Python runtimes: python3.10, python3.11, python3.12, python3.13."
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be one of the supported Python runtimes (the handlers need 3.11+): python3.11, python3.12, python3.13."
   }
 }
 

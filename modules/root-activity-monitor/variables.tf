@@ -161,8 +161,8 @@ variable "lambda_runtime" {
   nullable    = false
 
   validation {
-    condition     = contains(["python3.10", "python3.11", "python3.12", "python3.13"], var.lambda_runtime)
-    error_message = "lambda_runtime must be one of python3.10, python3.11, python3.12, python3.13."
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be one of (the handlers need 3.11+) python3.11, python3.12, python3.13."
   }
 }
 
