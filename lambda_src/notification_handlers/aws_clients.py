@@ -28,6 +28,12 @@ class SnsPublisher(Protocol):
     def publish(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
+class SesV2Sender(Protocol):
+    """The slice of the SES v2 (``sesv2``) client the handlers use."""
+
+    def send_email(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
 @cache
 def client(service_name: str) -> Any:
     """Return the process-wide boto3 client for ``service_name``, creating it on first use."""
@@ -37,6 +43,11 @@ def client(service_name: str) -> Any:
 def sns() -> SnsPublisher:
     """Return the shared SNS client."""
     return cast(SnsPublisher, client("sns"))
+
+
+def sesv2() -> SesV2Sender:
+    """Return the shared SES v2 client."""
+    return cast(SesV2Sender, client("sesv2"))
 
 
 def reset_clients() -> None:

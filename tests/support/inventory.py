@@ -28,10 +28,18 @@ def _event_rules(events: Any) -> list[str]:
 
 def _live_kms_keys(kms: Any) -> list[str]:
     keys = _pages(kms, "list_keys", "Keys", "KeyId")
+    # AWS-managed keys (alias/aws/<service>) belong to AWS, not to a deployment: moto creates one lazily
+    # when something describes the alias (the provider does, for DynamoDB tables) and marks it CUSTOMER.
+    aws_managed = {
+        a["TargetKeyId"]
+        for a in kms.list_aliases().get("Aliases", [])
+        if a["AliasName"].startswith("alias/aws/") and "TargetKeyId" in a
+    }
     return [
         key
         for key in keys
-        if kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] not in {"PendingDeletion", "Disabled"}
+        if key not in aws_managed
+        and kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] not in {"PendingDeletion", "Disabled"}
     ]
 
 
@@ -56,7 +64,12 @@ _LISTERS: dict[str, tuple[str, _Lister]] = {
     ),
     "state machines": ("stepfunctions", lambda c: _pages(c, "list_state_machines", "stateMachines", "name")),
     "dynamodb tables": ("dynamodb", lambda c: _pages(c, "list_tables", "TableNames")),
+    "pipes": ("pipes", lambda c: _pages(c, "list_pipes", "Pipes", "Name")),
     "s3 buckets": ("s3", lambda c: [b["Name"] for b in c.list_buckets().get("Buckets", [])]),
+    "ses identities": (
+        "sesv2",
+        lambda c: [i["IdentityName"] for i in c.list_email_identities().get("EmailIdentities", [])],
+    ),
 }
 
 

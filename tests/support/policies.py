@@ -1,7 +1,7 @@
 """Every policy a deployment left in the emulator, flattened to statements, for least-privilege checks.
 
 Reads what was deployed (not what the .tf files say): IAM role inline policies, KMS key policies, SNS topic
-policies, SQS queue policies and Lambda resource policies of the resources a test created.
+policies, SQS queue policies, S3 bucket policies and Lambda resource policies of the resources a test created.
 """
 
 from __future__ import annotations
@@ -18,6 +18,24 @@ from tests.support.emulator import Emulator
 WILDCARD_RESOURCE_ALLOWED = {
     "xray:PutTraceSegments": "X-Ray has no resource-level permissions",
     "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+    "dynamodb:ListStreams": "no resource-level permissions (needed by DynamoDB-stream pipes)",
+    "xray:GetSamplingRules": "X-Ray has no resource-level permissions",
+    "xray:GetSamplingTargets": "X-Ray has no resource-level permissions",
+    # Step Functions execution logging (CloudWatch Logs vended-log delivery): these actions have no
+    # resource-level permissions, AWS documents them on "*" for the state machine role.
+    **{
+        f"logs:{action}": "CloudWatch Logs log delivery has no resource-level permissions"
+        for action in (
+            "CreateLogDelivery",
+            "GetLogDelivery",
+            "UpdateLogDelivery",
+            "DeleteLogDelivery",
+            "ListLogDeliveries",
+            "PutResourcePolicy",
+            "DescribeResourcePolicies",
+            "DescribeLogGroups",
+        )
+    },
 }
 
 
@@ -81,6 +99,13 @@ def deployed_statements(emulator: Emulator, created: dict[str, set[str]]) -> lis
     lambda_ = emulator.client("lambda")
     for function in created.get("lambda functions", set()):
         found += _statements(f"function {function}", lambda_.get_policy(FunctionName=function)["Policy"])
+    s3 = emulator.client("s3")
+    for bucket in created.get("s3 buckets", set()):
+        try:
+            found += _statements(f"bucket {bucket}", s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        except s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] != "NoSuchBucketPolicy":
+                raise
     return found
 
 
