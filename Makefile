@@ -12,6 +12,13 @@ TF_EXAMPLES  := $(sort $(dir $(wildcard examples/*/main.tf)))
 TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
 PY_SOURCES   := lambda_src tests tools
 
+# A TF_CLI_CONFIG_FILE that points nowhere only makes terraform print a warning on every command.
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+unexport TF_CLI_CONFIG_FILE
+endif
+endif
+
 .PHONY: help venv fmt lint fmt-check docs docs-check validate tftest unit e2e package test demo clean
 
 help:

@@ -105,7 +105,7 @@ data "aws_iam_policy_document" "pipe" {
     sid       = "DeadLetterFailedRecords"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq[0].arn]
+    resources = [module.dead_letter_queue.queue_arn]
   }
 
   statement {
@@ -157,47 +157,4 @@ resource "aws_iam_role_policy" "pipe" {
   name   = "pipe"
   role   = aws_iam_role.pipe[0].id
   policy = data.aws_iam_policy_document.pipe[0].json
-}
-
-data "aws_iam_policy_document" "dlq" {
-  count = var.create ? 1 : 0
-
-  statement {
-    sid       = "AllowPipeRole"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq[0].arn]
-
-    principals {
-      type        = "AWS"
-      identifiers = [aws_iam_role.pipe[0].arn]
-    }
-  }
-
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    actions = [
-      "sqs:ChangeMessageVisibility",
-      "sqs:DeleteMessage",
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
-      "sqs:PurgeQueue",
-      "sqs:ReceiveMessage",
-      "sqs:SendMessage",
-      "sqs:SetQueueAttributes",
-    ]
-    resources = [aws_sqs_queue.dlq[0].arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }

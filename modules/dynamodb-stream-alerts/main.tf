@@ -112,22 +112,17 @@ resource "aws_dynamodb_table" "this" {
   tags = var.tags
 }
 
-resource "aws_sqs_queue" "dlq" {
-  count = var.create ? 1 : 0
+# Records the pipe cannot deliver after its retries. The pipe's role writes to it through its identity
+# policy, so the queue policy admits no one else and refuses non-TLS access.
+module "dead_letter_queue" {
+  source = "../sqs-queue"
 
-  name                              = "${var.name}-dlq"
-  message_retention_seconds         = var.dead_letter_queue_message_retention_seconds
-  kms_master_key_id                 = local.key_arn
-  kms_data_key_reuse_period_seconds = 300
+  create                    = var.create
+  name                      = "${var.name}-dlq"
+  kms_key_arn               = local.key_arn
+  message_retention_seconds = var.dead_letter_queue_message_retention_seconds
 
   tags = var.tags
-}
-
-resource "aws_sqs_queue_policy" "dlq" {
-  count = var.create ? 1 : 0
-
-  queue_url = aws_sqs_queue.dlq[0].id
-  policy    = data.aws_iam_policy_document.dlq[0].json
 }
 
 module "sns_topic" {
@@ -179,7 +174,7 @@ resource "aws_pipes_pipe" "this" {
       on_partial_batch_item_failure      = var.source_parameters.bisect_batch_on_failure ? "AUTOMATIC_BISECT" : null
 
       dead_letter_config {
-        arn = aws_sqs_queue.dlq[0].arn
+        arn = module.dead_letter_queue.queue_arn
       }
     }
   }

@@ -70,17 +70,17 @@ output "subscription_arns" {
 
 output "dead_letter_queue_arn" {
   description = "ARN of the DLQ that receives stream records the pipe could not deliver."
-  value       = try(aws_sqs_queue.dlq[0].arn, null)
+  value       = module.dead_letter_queue.queue_arn
 }
 
 output "dead_letter_queue_url" {
   description = "URL of the DLQ."
-  value       = try(aws_sqs_queue.dlq[0].url, null)
+  value       = module.dead_letter_queue.queue_url
 }
 
 output "dead_letter_queue_name" {
   description = "Name of the DLQ."
-  value       = try(aws_sqs_queue.dlq[0].name, null)
+  value       = module.dead_letter_queue.queue_name
 }
 
 output "kms_key_arn" {

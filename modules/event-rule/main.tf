@@ -14,7 +14,7 @@ locals {
   create_role = var.create && length(local.sfn_targets) > 0
 
   # Fallback DLQ for targets without their own dead_letter_arn.
-  default_dead_letter_arn = local.create_dlq ? try(aws_sqs_queue.dlq[0].arn, null) : var.dead_letter_arn
+  default_dead_letter_arn = local.create_dlq ? module.dead_letter_queue.queue_arn : var.dead_letter_arn
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -38,6 +38,11 @@ resource "aws_cloudwatch_event_rule" "this" {
     precondition {
       condition     = each.value.schedule_expression == null || var.event_bus_name == "default"
       error_message = "Rule \"${each.key}\": schedule expressions are only supported on the default event bus."
+    }
+
+    precondition {
+      condition     = !(var.create_dead_letter_queue && var.dead_letter_arn != null)
+      error_message = "Set create_dead_letter_queue = false when passing dead_letter_arn."
     }
   }
 }
@@ -117,32 +122,22 @@ resource "aws_lambda_permission" "this" {
   }
 }
 
-resource "aws_sqs_queue" "dlq" {
-  count = local.create_dlq ? 1 : 0
+# Targets without their own dead_letter_arn share this queue. EventBridge may send to it only on behalf of
+# this module's rules.
+module "dead_letter_queue" {
+  source = "../sqs-queue"
 
-  name                              = "${var.name}-dlq"
-  message_retention_seconds         = var.dead_letter_queue_message_retention_seconds
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = 300
+  create                    = local.create_dlq
+  name                      = "${var.name}-dlq"
+  kms_key_arn               = var.kms_key_arn
+  message_retention_seconds = var.dead_letter_queue_message_retention_seconds
 
-  tags = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = var.kms_key_arn != null
-      error_message = "kms_key_arn is required when create_dead_letter_queue = true (the DLQ is encrypted with a customer-managed key)."
-    }
-
-    precondition {
-      condition     = var.dead_letter_arn == null
-      error_message = "Set create_dead_letter_queue = false when passing dead_letter_arn."
+  service_senders = !local.create_dlq || length(var.rules) == 0 ? {} : {
+    EventBridgeRules = {
+      service     = "events.amazonaws.com"
+      source_arns = [for r in aws_cloudwatch_event_rule.this : r.arn]
     }
   }
-}
 
-resource "aws_sqs_queue_policy" "dlq" {
-  count = local.create_dlq ? 1 : 0
-
-  queue_url = aws_sqs_queue.dlq[0].id
-  policy    = data.aws_iam_policy_document.dlq[0].json
+  tags = var.tags
 }

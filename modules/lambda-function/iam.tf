@@ -106,34 +106,3 @@ resource "aws_iam_role_policy" "this" {
   role   = aws_iam_role.this[0].id
   policy = data.aws_iam_policy_document.this[0].json
 }
-
-data "aws_iam_policy_document" "dlq" {
-  count = local.create_dlq ? 1 : 0
-
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    actions = [
-      "sqs:ChangeMessageVisibility",
-      "sqs:DeleteMessage",
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
-      "sqs:PurgeQueue",
-      "sqs:ReceiveMessage",
-      "sqs:SendMessage",
-      "sqs:SetQueueAttributes",
-    ]
-    resources = [aws_sqs_queue.dlq[0].arn]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}

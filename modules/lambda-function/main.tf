@@ -40,7 +40,7 @@ locals {
 
   create_dlq = var.create && var.create_dead_letter_queue
   # Either the module's queue or the caller's target (may be unknown until apply).
-  dead_letter_target_arn = local.create_dlq ? try(aws_sqs_queue.dlq[0].arn, null) : var.dead_letter_target_arn
+  dead_letter_target_arn = local.create_dlq ? module.dead_letter_queue.queue_arn : var.dead_letter_target_arn
   has_dead_letter_target = var.create_dead_letter_queue || var.dead_letter_target_arn != null
 }
 
@@ -54,29 +54,17 @@ resource "aws_cloudwatch_log_group" "this" {
   tags = var.tags
 }
 
-resource "aws_sqs_queue" "dlq" {
-  count = local.create_dlq ? 1 : 0
+# Asynchronous invocations that fail every attempt land here. The function's role writes to it (identity
+# policy), so the queue policy admits no service: it only refuses non-TLS access.
+module "dead_letter_queue" {
+  source = "../sqs-queue"
 
-  name                              = "${var.name}-dlq"
-  message_retention_seconds         = var.dead_letter_queue_message_retention_seconds
-  kms_master_key_id                 = var.kms_key_arn
-  kms_data_key_reuse_period_seconds = 300
+  create                    = local.create_dlq
+  name                      = "${var.name}-dlq"
+  kms_key_arn               = var.kms_key_arn
+  message_retention_seconds = var.dead_letter_queue_message_retention_seconds
 
   tags = var.tags
-
-  lifecycle {
-    precondition {
-      condition     = var.dead_letter_target_arn == null
-      error_message = "Set create_dead_letter_queue = false when passing dead_letter_target_arn."
-    }
-  }
-}
-
-resource "aws_sqs_queue_policy" "dlq" {
-  count = local.create_dlq ? 1 : 0
-
-  queue_url = aws_sqs_queue.dlq[0].id
-  policy    = data.aws_iam_policy_document.dlq[0].json
 }
 
 resource "aws_lambda_function" "this" {
@@ -128,6 +116,11 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = var.kms_key_arn != null
       error_message = "kms_key_arn is required: environment variables, logs and the DLQ are encrypted with a customer-managed key."
+    }
+
+    precondition {
+      condition     = !(var.create_dead_letter_queue && var.dead_letter_target_arn != null)
+      error_message = "Set create_dead_letter_queue = false when passing dead_letter_target_arn."
     }
   }
 

@@ -60,15 +60,15 @@ output "dead_letter_target_arn" {
 
 output "dead_letter_queue_arn" {
   description = "ARN of the module-created DLQ (null when not created)."
-  value       = try(aws_sqs_queue.dlq[0].arn, null)
+  value       = module.dead_letter_queue.queue_arn
 }
 
 output "dead_letter_queue_url" {
   description = "URL of the module-created DLQ (null when not created)."
-  value       = try(aws_sqs_queue.dlq[0].url, null)
+  value       = module.dead_letter_queue.queue_url
 }
 
 output "dead_letter_queue_name" {
   description = "Name of the module-created DLQ (null when not created)."
-  value       = try(aws_sqs_queue.dlq[0].name, null)
+  value       = module.dead_letter_queue.queue_name
 }

