@@ -22,7 +22,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
@@ -31,6 +31,15 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
+from notification_handlers.event_fields import (
+    ConfigurationError,
+    MalformedEventError,
+    parse_utc_time,
+    read_object,
+    read_optional_text,
+    read_required_text,
+    type_name,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -54,14 +63,6 @@ _IDENTITY_LABELS: Final[Mapping[str, str]] = {
     "AWSAccount": "Another AWS account",
     "AWSService": "AWS service",
 }
-
-
-class MalformedEventError(ValueError):
-    """The event is not a CloudTrail sign-in or API-call event in the EventBridge envelope."""
-
-
-class ConfigurationError(RuntimeError):
-    """The function's environment is missing or has an invalid setting."""
 
 
 class NonRootPolicy(Enum):
@@ -145,50 +146,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 # --- parse ---------------------------------------------------------------------------
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(container: Mapping[str, Any], key: str, path: str, *, required: bool) -> Mapping[str, Any]:
-    value = container.get(key)
-    if value is None:
-        if required:
-            raise MalformedEventError(f"{path} is missing: expected an object")
-        return {}
-    if not isinstance(value, Mapping):
-        raise MalformedEventError(f"{path} must be an object, got {_type_name(value)}")
-    return value
-
-
-def _required_text(container: Mapping[str, Any], key: str, path: str) -> str:
-    value = container.get(key)
-    if value is None:
-        raise MalformedEventError(f"{path} is missing")
-    if not isinstance(value, str):
-        raise MalformedEventError(f"{path} must be a string, got {_type_name(value)}")
-    if not value.strip():
-        raise MalformedEventError(f"{path} is empty")
-    return value
-
-
-def _optional_text(container: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = container.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise MalformedEventError(f"{path} must be a string, got {_type_name(value)}")
-    return value or None
-
-
-def _parse_time(text: str, path: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise MalformedEventError(f"{path} is not an ISO 8601 timestamp: {text[:40]!r}") from None
-    # CloudTrail writes UTC with a "Z"; a naive value is UTC too, by that convention.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 def _yes_no(value: object, yes: str, no: str) -> bool | None:
     if not isinstance(value, str):
         return None
@@ -198,7 +155,7 @@ def _yes_no(value: object, yes: str, no: str) -> bool | None:
 
 def _mfa_used(detail_type: str, detail: Mapping[str, Any], identity: Mapping[str, Any]) -> bool | None:
     if detail_type == SIGN_IN_DETAIL_TYPE:
-        extra = _object(detail, "additionalEventData", "detail.additionalEventData", required=False)
+        extra = read_object(detail, "additionalEventData", "detail.additionalEventData", required=False)
         return _yes_no(extra.get("MFAUsed"), "yes", "no")
     # API calls made with console or temporary credentials carry the session's MFA state.
     session = identity.get("sessionContext")
@@ -212,7 +169,7 @@ def _succeeded(detail_type: str, detail: Mapping[str, Any], error_code: str | No
     if error_code:
         return False
     if detail_type == SIGN_IN_DETAIL_TYPE:
-        response = _object(detail, "responseElements", "detail.responseElements", required=False)
+        response = read_object(detail, "responseElements", "detail.responseElements", required=False)
         return _yes_no(response.get("ConsoleLogin"), "success", "failure")
     return True
 
@@ -223,36 +180,38 @@ def parse_event(event: object) -> Activity:
     Raises MalformedEventError naming the first field that is missing or of the wrong type.
     """
     if not isinstance(event, Mapping):
-        raise MalformedEventError(f"event must be a JSON object, got {_type_name(event)}")
-    detail_type = _required_text(event, "detail-type", "detail-type")
+        raise MalformedEventError(f"event must be a JSON object, got {type_name(event)}")
+    detail_type = read_required_text(event, "detail-type", "detail-type")
     if detail_type not in SUPPORTED_DETAIL_TYPES:
         expected = " or ".join(repr(t) for t in sorted(SUPPORTED_DETAIL_TYPES))
         raise MalformedEventError(
             f"detail-type {detail_type[:80]!r} is not a CloudTrail event: expected {expected}"
         )
-    detail = _object(event, "detail", "detail", required=True)
-    identity = _object(detail, "userIdentity", "detail.userIdentity", required=True)
-    error_code = _optional_text(detail, "errorCode", "detail.errorCode")
+    detail = read_object(event, "detail", "detail", required=True)
+    identity = read_object(detail, "userIdentity", "detail.userIdentity", required=True)
+    error_code = read_optional_text(detail, "errorCode", "detail.errorCode")
     return Activity(
-        envelope_id=_required_text(event, "id", "id"),
+        envelope_id=read_required_text(event, "id", "id"),
         detail_type=detail_type,
-        source=_required_text(event, "source", "source"),
-        account=_required_text(event, "account", "account"),
-        event_id=_required_text(detail, "eventID", "detail.eventID"),
-        event_name=_required_text(detail, "eventName", "detail.eventName"),
-        event_source=_required_text(detail, "eventSource", "detail.eventSource"),
-        event_time=_parse_time(_required_text(detail, "eventTime", "detail.eventTime"), "detail.eventTime"),
-        aws_region=_required_text(detail, "awsRegion", "detail.awsRegion"),
-        identity_type=_required_text(identity, "type", "detail.userIdentity.type"),
-        identity_arn=_optional_text(identity, "arn", "detail.userIdentity.arn"),
-        principal_id=_optional_text(identity, "principalId", "detail.userIdentity.principalId"),
-        identity_account=_optional_text(identity, "accountId", "detail.userIdentity.accountId"),
-        source_ip=_optional_text(detail, "sourceIPAddress", "detail.sourceIPAddress"),
-        user_agent=_optional_text(detail, "userAgent", "detail.userAgent"),
+        source=read_required_text(event, "source", "source"),
+        account=read_required_text(event, "account", "account"),
+        event_id=read_required_text(detail, "eventID", "detail.eventID"),
+        event_name=read_required_text(detail, "eventName", "detail.eventName"),
+        event_source=read_required_text(detail, "eventSource", "detail.eventSource"),
+        event_time=parse_utc_time(
+            read_required_text(detail, "eventTime", "detail.eventTime"), "detail.eventTime"
+        ),
+        aws_region=read_required_text(detail, "awsRegion", "detail.awsRegion"),
+        identity_type=read_required_text(identity, "type", "detail.userIdentity.type"),
+        identity_arn=read_optional_text(identity, "arn", "detail.userIdentity.arn"),
+        principal_id=read_optional_text(identity, "principalId", "detail.userIdentity.principalId"),
+        identity_account=read_optional_text(identity, "accountId", "detail.userIdentity.accountId"),
+        source_ip=read_optional_text(detail, "sourceIPAddress", "detail.sourceIPAddress"),
+        user_agent=read_optional_text(detail, "userAgent", "detail.userAgent"),
         mfa_used=_mfa_used(detail_type, detail, identity),
         succeeded=_succeeded(detail_type, detail, error_code),
         error_code=error_code,
-        error_message=_optional_text(detail, "errorMessage", "detail.errorMessage"),
+        error_message=read_optional_text(detail, "errorMessage", "detail.errorMessage"),
     )
 
 

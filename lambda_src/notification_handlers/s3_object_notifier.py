@@ -43,7 +43,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote_plus
 
@@ -51,6 +51,15 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
+from notification_handlers.event_fields import (
+    ConfigurationError,
+    MalformedEventError,
+    parse_utc_time,
+    read_object,
+    read_optional_text,
+    read_required_text,
+    type_name,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -68,14 +77,6 @@ SENT_MEMORY_SIZE: Final = 1000
 
 _EMAIL: Final = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z]{2,}$")
 _SIZE_UNITS: Final = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
-
-
-class MalformedEventError(ValueError):
-    """The event, or one of its records, is not an S3 object notification."""
-
-
-class ConfigurationError(RuntimeError):
-    """The function's environment is missing or has an invalid setting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,41 +174,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 # --- parse ---------------------------------------------------------------------------
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(container: Mapping[str, Any], key: str, path: str, *, required: bool) -> Mapping[str, Any]:
-    value = container.get(key)
-    if value is None:
-        if required:
-            raise MalformedEventError(f"{path} is missing: expected an object")
-        return {}
-    if not isinstance(value, Mapping):
-        raise MalformedEventError(f"{path} must be an object, got {_type_name(value)}")
-    return value
-
-
-def _required_text(container: Mapping[str, Any], key: str, path: str) -> str:
-    value = container.get(key)
-    if value is None:
-        raise MalformedEventError(f"{path} is missing")
-    if not isinstance(value, str):
-        raise MalformedEventError(f"{path} must be a string, got {_type_name(value)}")
-    if not value.strip():
-        raise MalformedEventError(f"{path} is empty")
-    return value
-
-
-def _optional_text(container: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = container.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise MalformedEventError(f"{path} must be a string, got {_type_name(value)}")
-    return value or None
-
-
 def _size(container: Mapping[str, Any], path: str, *, required: bool) -> int | None:
     value = container.get("size")
     if value is None:
@@ -217,14 +183,6 @@ def _size(container: Mapping[str, Any], path: str, *, required: bool) -> int | N
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise MalformedEventError(f"{path} must be a non-negative integer, got {value!r:.40}")
     return value
-
-
-def _parse_time(text: str, path: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise MalformedEventError(f"{path} is not an ISO 8601 timestamp: {text[:40]!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def decode_key(raw: str) -> str:
@@ -241,39 +199,39 @@ def fingerprint(record: object) -> str:
 def parse_record(record: object, index: int) -> ObjectEvent:
     """Validate one S3 record; raises MalformedEventError naming the field (relative to the record)."""
     if not isinstance(record, Mapping):
-        raise MalformedEventError(f"record must be an object, got {_type_name(record)}")
-    event_name = _required_text(record, "eventName", "eventName")
+        raise MalformedEventError(f"record must be an object, got {type_name(record)}")
+    event_name = read_required_text(record, "eventName", "eventName")
     if not event_name.startswith((CREATED_PREFIX, REMOVED_PREFIX)):
         raise MalformedEventError(
             f"eventName {event_name[:60]!r} is not an object created/removed event "
             f"(expected {CREATED_PREFIX}* or {REMOVED_PREFIX}*)"
         )
-    s3 = _object(record, "s3", "s3", required=True)
-    bucket = _object(s3, "bucket", "s3.bucket", required=True)
-    obj = _object(s3, "object", "s3.object", required=True)
-    raw_key = _required_text(obj, "key", "s3.object.key")
+    s3 = read_object(record, "s3", "s3", required=True)
+    bucket = read_object(s3, "bucket", "s3.bucket", required=True)
+    obj = read_object(s3, "object", "s3.object", required=True)
+    raw_key = read_required_text(obj, "key", "s3.object.key")
     try:
         key = decode_key(raw_key)
     except UnicodeDecodeError:
         raise MalformedEventError(f"s3.object.key is not URL-encoded UTF-8: {raw_key[:80]!r}") from None
-    identity = _object(record, "userIdentity", "userIdentity", required=False)
-    request = _object(record, "requestParameters", "requestParameters", required=False)
-    response = _object(record, "responseElements", "responseElements", required=False)
+    identity = read_object(record, "userIdentity", "userIdentity", required=False)
+    request = read_object(record, "requestParameters", "requestParameters", required=False)
+    response = read_object(record, "responseElements", "responseElements", required=False)
     return ObjectEvent(
         index=index,
-        bucket=_required_text(bucket, "name", "s3.bucket.name"),
+        bucket=read_required_text(bucket, "name", "s3.bucket.name"),
         key=key,
         event_name=event_name,
-        event_time=_parse_time(_required_text(record, "eventTime", "eventTime"), "eventTime"),
-        region=_optional_text(record, "awsRegion", "awsRegion"),
+        event_time=parse_utc_time(read_required_text(record, "eventTime", "eventTime"), "eventTime"),
+        region=read_optional_text(record, "awsRegion", "awsRegion"),
         # S3 sends the size of created objects only.
         size=_size(obj, "s3.object.size", required=event_name.startswith(CREATED_PREFIX)),
-        etag=_optional_text(obj, "eTag", "s3.object.eTag"),
-        version_id=_optional_text(obj, "versionId", "s3.object.versionId"),
-        principal_id=_optional_text(identity, "principalId", "userIdentity.principalId"),
-        source_ip=_optional_text(request, "sourceIPAddress", "requestParameters.sourceIPAddress"),
-        request_id=_optional_text(response, "x-amz-request-id", "responseElements.x-amz-request-id"),
-        configuration_id=_optional_text(s3, "configurationId", "s3.configurationId"),
+        etag=read_optional_text(obj, "eTag", "s3.object.eTag"),
+        version_id=read_optional_text(obj, "versionId", "s3.object.versionId"),
+        principal_id=read_optional_text(identity, "principalId", "userIdentity.principalId"),
+        source_ip=read_optional_text(request, "sourceIPAddress", "requestParameters.sourceIPAddress"),
+        request_id=read_optional_text(response, "x-amz-request-id", "responseElements.x-amz-request-id"),
+        configuration_id=read_optional_text(s3, "configurationId", "s3.configurationId"),
         fingerprint=fingerprint(record),
     )
 
@@ -286,12 +244,12 @@ def is_test_event(event: object) -> bool:
 def parse_records(event: object) -> tuple[list[ObjectEvent], list[RecordProblem]]:
     """Every valid record, and a problem per invalid one (the envelope itself must be valid)."""
     if not isinstance(event, Mapping):
-        raise MalformedEventError(f"event must be a JSON object, got {_type_name(event)}")
+        raise MalformedEventError(f"event must be a JSON object, got {type_name(event)}")
     records = event.get("Records")
     if records is None:
         raise MalformedEventError("Records is missing: not an S3 event notification")
     if not isinstance(records, list):
-        raise MalformedEventError(f"Records must be a list, got {_type_name(records)}")
+        raise MalformedEventError(f"Records must be a list, got {type_name(records)}")
     if not records:
         raise MalformedEventError("Records is empty")
     valid: list[ObjectEvent] = []
