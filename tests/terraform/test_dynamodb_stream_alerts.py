@@ -15,8 +15,7 @@ each authority owns, all read back from the deployment:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -27,6 +26,7 @@ from tests.support.emulator import Emulator
 from tests.support.inventory import created_since, inventory
 from tests.support.pipes import PipeContext, TemplateError, as_pipes_record, render_input_template
 from tests.support.policies import deployed_statements, least_privilege_violations
+from tests.support.topic_reader import TopicReader, reading_topic
 from tests.terraform.conftest import DeployedExample, load_event
 
 pytestmark = pytest.mark.terraform
@@ -355,41 +355,11 @@ def test_template_on_the_fixture_record_and_missing_attributes(
         render_input_template(template, record, _context(pipe, "2024-05-14T09:15:08Z"))
 
 
-@dataclass(frozen=True)
-class TopicReader:
-    queue_url: str
-    subscription_arn: str
-    drain: Callable[[], list[dict[str, Any]]]
-
-
 @pytest.fixture(scope="module")
 def topic_reader(emulator: Emulator, deployed: DeployedExample) -> Iterator[TopicReader]:
-    """An SQS queue subscribed to the deployed topic: what an email subscriber would receive."""
-    sqs, sns = emulator.client("sqs"), emulator.client("sns")
-    queue_url = sqs.create_queue(QueueName=f"{NAME}-topic-reader")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    subscription = sns.subscribe(
-        TopicArn=deployed.outputs["sns_topic_arn"],
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
-
-    def drain() -> list[dict[str, Any]]:
-        received: list[dict[str, Any]] = []
-        while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-            received += batch
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
-        return received
-
-    yield TopicReader(queue_url=queue_url, subscription_arn=subscription, drain=drain)
-    sns.unsubscribe(SubscriptionArn=subscription)
-    sqs.delete_queue(QueueUrl=queue_url)
+    """What an email subscriber of the deployed topic would receive."""
+    with reading_topic(emulator, deployed.outputs["sns_topic_arn"], f"{NAME}-topic-reader") as reader:
+        yield reader
 
 
 def test_zz_destroy_leaves_nothing_behind(

@@ -12,8 +12,7 @@ that is what lets a test stand in for CloudTrail here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from tests.support.emulator import Emulator
 from tests.support.inventory import created_since, inventory
 from tests.support.lambda_service import InProcessLambdaService
 from tests.support.policies import deployed_statements, least_privilege_violations
+from tests.support.topic_reader import TopicReader, reading_topic
 from tests.terraform.conftest import DeployedExample, load_event
 
 pytestmark = pytest.mark.terraform
@@ -42,47 +42,11 @@ def deployed(emulator: Emulator) -> Iterator[DeployedExample]:
     example.close()
 
 
-@dataclass(frozen=True)
-class TopicReader:
-    queue_url: str
-    subscription_arn: str
-    drain: Callable[[], list[dict[str, Any]]]
-
-
 @pytest.fixture(scope="module")
-def topic_reader(emulator: Emulator, deployed: DeployedExample) -> Iterator[Any]:
-    """An SQS queue subscribed to the deployed topic: what an email subscriber would receive."""
-    sqs, sns = emulator.client("sqs"), emulator.client("sns")
-    queue_url = sqs.create_queue(QueueName=f"{NAME}-topic-reader")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    subscription = sns.subscribe(
-        TopicArn=deployed.outputs["sns_topic_arn"],
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        ReturnSubscriptionArn=True,
-    )["SubscriptionArn"]
-    yield TopicReader(
-        queue_url=queue_url, subscription_arn=subscription, drain=lambda: _drain(sqs, queue_url)
-    )
-    sns.unsubscribe(SubscriptionArn=subscription)
-    sqs.delete_queue(QueueUrl=queue_url)
-
-
-def _drain(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
-    received: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
-        ).get("Messages", [])
-        if not batch:
-            return received
-        received += batch
-        sqs.delete_message_batch(
-            QueueUrl=queue_url,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-        )
+def topic_reader(emulator: Emulator, deployed: DeployedExample) -> Iterator[TopicReader]:
+    """What an email subscriber of the deployed topic would receive."""
+    with reading_topic(emulator, deployed.outputs["sns_topic_arn"], f"{NAME}-topic-reader") as reader:
+        yield reader
 
 
 def _put(emulator: Emulator, bus: str, event: dict[str, Any]) -> None:
@@ -162,7 +126,7 @@ def test_root_sign_in_is_routed_handled_and_published(
     assert results[0].function_name == deployed.outputs["lambda_function_name"]
     assert results[0].succeeded, results[0].error
     assert results[0].payload["detail"] == event["detail"]  # EventBridge passes the event unchanged
-    messages = [json.loads(m["Body"]) for m in topic_reader.drain()]
+    messages = topic_reader.notifications()
     assert len(messages) == 1
     subject, text = messages[0]["Subject"], messages[0]["Message"]
     assert "123456789012" in subject and "acme-prod" in subject
@@ -200,8 +164,8 @@ def test_failing_event_is_retried_then_dead_lettered(
     assert result.attempts == 3, "Lambda's async retries: 1 attempt + 2 retries"
     assert result.dead_lettered_to == deployed.outputs["dead_letter_queue_arn"]
     assert "eventName" in str(result.error)
-    sqs = emulator.client("sqs")
-    [dead] = _drain(sqs, deployed.outputs["dead_letter_queue_url"])
+    dead_letters = TopicReader(emulator.client("sqs"), deployed.outputs["dead_letter_queue_url"], "")
+    [dead] = dead_letters.drain()
     assert json.loads(dead["Body"])["detail"] == event["detail"]
     assert "eventName" in dead["MessageAttributes"]["ErrorMessage"]["StringValue"]
     assert topic_reader.drain() == []

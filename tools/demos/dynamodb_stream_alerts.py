@@ -16,6 +16,7 @@ from moto.events.models import EventPattern
 
 from tests.support.emulator import Emulator
 from tests.support.pipes import PipeContext, as_pipes_record, render_input_template
+from tests.support.topic_reader import reading_topic
 
 EXAMPLE = "dynamodb-stream-alerts"
 TITLE = "DynamoDB stream alerts: table stream -> EventBridge Pipe (filter + template) -> SNS (CMK) -> email"
@@ -74,16 +75,9 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         target_arn=pipe["Target"],
         ingestion_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    # The emulator cannot send email: an SQS queue subscribed to the topic receives what inboxes would.
-    sqs, sns = emulator.client("sqs"), emulator.client("sns")
-    inbox = sqs.create_queue(QueueName="demo-payment-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    subscription = sns.subscribe(
-        TopicArn=outputs["sns_topic_arn"], Protocol="sqs", Endpoint=inbox_arn, ReturnSubscriptionArn=True
-    )["SubscriptionArn"]
-    try:
+    sns = emulator.client("sns")
+    # The emulator cannot send email: a queue subscribed to the topic receives what inboxes would.
+    with reading_topic(emulator, outputs["sns_topic_arn"], "demo-payment-inbox") as inbox:
         for record in _stream_records(emulator, outputs["stream_arn"]):
             status = record["dynamodb"].get("NewImage", {}).get("status", {}).get("S", "-")
             label = f"{record['eventName']} {record['dynamodb']['Keys']['paymentId']['S']} ({status})"
@@ -94,16 +88,13 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
             sns.publish(TopicArn=outputs["sns_topic_arn"], Message=alert)
             print(f"    {label}: PASSES -> alert published to the topic")
         print("==> Delivered to the topic's subscribers", flush=True)
-        for message in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", []):
+        for notification in inbox.notifications():
             print("    ---")
-            for line in json.loads(message["Body"])["Message"].splitlines():
+            for line in notification["Message"].splitlines():
                 print(f"    {line}")
-        emails = [
-            s["Endpoint"]
-            for s in sns.list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])["Subscriptions"]
-            if s["Protocol"] == "email"
-        ]
-        print(f"    (in AWS, the pipe publishes these and SNS emails them to {', '.join(emails)})")
-    finally:
-        sns.unsubscribe(SubscriptionArn=subscription)
-        sqs.delete_queue(QueueUrl=inbox)
+    emails = [
+        s["Endpoint"]
+        for s in sns.list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])["Subscriptions"]
+        if s["Protocol"] == "email"
+    ]
+    print(f"    (in AWS, the pipe publishes these and SNS emails them to {', '.join(emails)})")

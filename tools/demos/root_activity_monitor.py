@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.support.emulator import Emulator
 from tests.support.lambda_service import InProcessLambdaService
+from tests.support.topic_reader import reading_topic
 
 EXAMPLE = "root-activity-monitor"
 TITLE = "Root-activity monitor: CloudTrail root events -> EventBridge -> Lambda -> SNS (CMK) -> email"
@@ -37,17 +38,9 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     print(f"    topic    {outputs['sns_topic_arn']}  (KMS {outputs['kms_key_arn']})")
     rules = sorted(outputs["event_rule_names"].values())
     print(f"    function {outputs['lambda_function_name']}, rules {rules}")
-    # The emulator cannot send email: an SQS queue subscribed to the topic receives what inboxes would.
-    sqs, sns = emulator.client("sqs"), emulator.client("sns")
-    inbox = sqs.create_queue(QueueName="demo-inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    subscription = sns.subscribe(
-        TopicArn=outputs["sns_topic_arn"], Protocol="sqs", Endpoint=inbox_arn, ReturnSubscriptionArn=True
-    )["SubscriptionArn"]
     service = InProcessLambdaService(emulator)
-    try:
+    # The emulator cannot send email: a queue subscribed to the topic receives what inboxes would.
+    with reading_topic(emulator, outputs["sns_topic_arn"], "demo-inbox") as inbox:
         for fixture, label in (
             ("root_console_sign_in", "a root user console sign-in"),
             ("iam_user_console_sign_in", "an IAM user console sign-in"),
@@ -61,15 +54,11 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
             for result in results:
                 status = "ok" if result.succeeded else f"FAILED: {result.error}"
                 print(f"    Lambda {result.function_name} invoked ({status}) -> {result.result}")
-            for message in sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", []):
-                body = json.loads(message["Body"])
+            for notification in inbox.notifications():
                 print("    Delivered to the topic's subscribers:")
-                print(f"      Subject: {body['Subject']}")
-                for line in body["Message"].splitlines():
+                print(f"      Subject: {notification['Subject']}")
+                for line in notification["Message"].splitlines():
                     print(f"      {line}")
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])["Subscriptions"]
-        emails = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"]
-        print(f"    (in AWS, the same message is emailed to {', '.join(emails)})")
-    finally:
-        sns.unsubscribe(SubscriptionArn=subscription)
-        sqs.delete_queue(QueueUrl=inbox)
+    subscriptions = emulator.client("sns").list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])
+    emails = [s["Endpoint"] for s in subscriptions["Subscriptions"] if s["Protocol"] == "email"]
+    print(f"    (in AWS, the same message is emailed to {', '.join(emails)})")
