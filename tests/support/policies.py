@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.support.emulator import Emulator
+from tests.support.terraform import Plan
 
 # "*" resources AWS requires, each with the reason. Anything else must name its resources.
 WILDCARD_RESOURCE_ALLOWED = {
@@ -107,6 +108,52 @@ def deployed_statements(emulator: Emulator, created: dict[str, set[str]]) -> lis
             if error.response["Error"]["Code"] != "NoSuchBucketPolicy":
                 raise
     return found
+
+
+# Where each resource type keeps its policy documents (every rendered aws_iam_policy_document ends up in
+# one of these, so the data sources themselves are not read: they do not say how a document is used).
+_POLICY_ATTRIBUTES = {
+    "aws_iam_role": ("assume_role_policy",),
+    "aws_iam_role_policy": ("policy",),
+    "aws_kms_key": ("policy",),
+    "aws_sns_topic": ("policy",),
+    "aws_sns_topic_policy": ("policy",),
+    "aws_sqs_queue_policy": ("policy",),
+    "aws_s3_bucket_policy": ("policy",),
+}
+
+
+def planned_statements(plan: Plan) -> list[Statement]:
+    """Statements of every policy document the configuration renders, from ``terraform show -json``.
+
+    Key policies are labelled "key ..." (where "*" means "this key"); topic, queue and bucket policies
+    "topic ...", "queue ...", "bucket ..." so that the TLS check can find them.
+    """
+    labels = {
+        "aws_kms_key": "key",
+        "aws_sns_topic_policy": "topic",
+        "aws_sqs_queue_policy": "queue",
+        "aws_s3_bucket_policy": "bucket",
+    }
+    found: list[Statement] = []
+    for resource in plan.resources():
+        for attribute in _POLICY_ATTRIBUTES.get(resource["type"], ()):
+            document = resource.get("values", {}).get(attribute)
+            if document:
+                label = labels.get(resource["type"], "iam")
+                found += _statements(f"{label} {resource['address']}", document)
+    return found
+
+
+def unscoped_invoke_permissions(plan: Plan) -> list[str]:
+    """Lambda invoke permissions for a service principal that name no source ARN."""
+    return [
+        resource["address"]
+        for resource in plan.resources()
+        if resource["type"] == "aws_lambda_permission"
+        and resource["values"]["principal"].endswith(".amazonaws.com")
+        and not resource["values"].get("source_arn")
+    ]
 
 
 def least_privilege_violations(statements: list[Statement]) -> list[str]:

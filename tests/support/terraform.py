@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,30 @@ from tools.terraform_offline import REPO_ROOT, init_command, terraform_env
 
 class TerraformError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``terraform show -json`` of a saved plan, and the plan's human-readable text for messages."""
+
+    document: dict[str, Any]
+    text: str
+
+    def changes(self) -> list[str]:
+        """Addresses of resources the plan would create, update, replace or delete."""
+        return [
+            f"{change['address']}: {'/'.join(change['change']['actions'])}"
+            for change in self.document.get("resource_changes", [])
+            if change["change"]["actions"] not in (["no-op"], ["read"])
+        ]
+
+    def resources(self) -> Iterator[dict[str, Any]]:
+        """Every resource and data source of the refreshed state, in every module."""
+        modules = [self.document.get("prior_state", {}).get("values", {}).get("root_module", {})]
+        while modules:
+            module = modules.pop()
+            yield from module.get("resources", [])
+            modules += module.get("child_modules", [])
 
 
 @dataclass
@@ -78,14 +103,14 @@ class ExampleWorkspace:
         result = self._terraform().apply(skip_plan=True, capture_output=True)
         self._run("apply", result)
 
-    def plan_has_changes(self) -> bool:
-        """True when a fresh plan would change something (exit code 2), False when it is clean."""
-        result = self._terraform().plan(capture_output=True)
-        return self._run("plan", result, ok_codes=(0, 2)) == 2
-
-    def plan_text(self) -> str:
-        _, out, err = self._terraform().plan(capture_output=True)
-        return out + err
+    def plan(self) -> Plan:
+        """A fresh plan, saved and read back through ``terraform show -json``."""
+        plan_file = self.directory / "replan.tfplan"
+        result = self._terraform().plan(capture_output=True, out=str(plan_file))
+        self._run("plan", result, ok_codes=(0, 2))
+        code, out, err = self._terraform().cmd("show", "-json", str(plan_file), capture_output=True)
+        self._run("show -json", (code, "(plan JSON omitted)", err))
+        return Plan(json.loads(out), text=result[1])
 
     def destroy(self) -> None:
         result = self._terraform().destroy(capture_output=True, force=IsNotFlagged, auto_approve=IsFlagged)

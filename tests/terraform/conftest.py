@@ -19,7 +19,10 @@ from notification_handlers.aws_clients import reset_clients
 from tests.support.emulator import Emulator
 from tests.support.inventory import inventory
 from tests.support.lambda_service import InProcessLambdaService
-from tests.support.terraform import ExampleWorkspace, use_terraform_env
+from tests.support.terraform import ExampleWorkspace, Plan, use_terraform_env
+
+# The checks every example runs live in common_checks.py: give them pytest's assertion messages too.
+pytest.register_assert_rewrite("tests.terraform.common_checks")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -51,6 +54,7 @@ class DeployedExample:
         self.workspace = ExampleWorkspace.create(example, emulator.provider_override(), variables)
         self.timings: dict[str, float] = {}
         self.destroyed = False
+        self._replan: Plan | None = None
         self._timed("init", self.workspace.init)
         self._timed("apply", self.workspace.apply)
         self.outputs = self.workspace.outputs()
@@ -61,6 +65,12 @@ class DeployedExample:
             return action()
         finally:
             self.timings[step] = round(time.monotonic() - started, 1)
+
+    def replan(self) -> Plan:
+        """The plan right after apply (computed once: every check reads the same one)."""
+        if self._replan is None:
+            self._replan = self._timed("replan", self.workspace.plan)
+        return self._replan
 
     def destroy(self) -> None:
         if not self.destroyed:

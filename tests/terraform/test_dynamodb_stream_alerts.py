@@ -27,6 +27,10 @@ from tests.support.inventory import created_since, inventory
 from tests.support.pipes import PipeContext, TemplateError, as_pipes_record, render_input_template
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.support.topic_reader import TopicReader, reading_topic
+from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
+    test_rendered_policies_are_least_privilege,
+    test_replan_after_apply_is_clean,
+)
 from tests.terraform.conftest import DeployedExample, load_event
 
 pytestmark = pytest.mark.terraform
@@ -97,10 +101,6 @@ def _raw_stream_records(emulator: Emulator, stream_arn: str) -> list[dict[str, A
                 break
             iterator = page.get("NextShardIterator")
     return [record for raw in raw_pages for record in raw["Records"]]
-
-
-def test_replan_after_apply_is_clean(deployed: DeployedExample) -> None:
-    assert deployed.workspace.plan_has_changes() is False, deployed.workspace.plan_text()
 
 
 def test_table_is_on_demand_encrypted_recoverable_and_streams_images(

@@ -21,6 +21,10 @@ import pytest
 from tests.support.emulator import ACCOUNT_ID, Emulator
 from tests.support.inventory import created_since, inventory
 from tests.support.policies import deployed_statements, least_privilege_violations
+from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
+    test_rendered_policies_are_least_privilege,
+    test_replan_after_apply_is_clean,
+)
 from tests.terraform.conftest import FIXTURES, DeployedExample
 
 pytestmark = pytest.mark.terraform
@@ -82,10 +86,6 @@ def _outcomes_by_path(executions: list[dict[str, Any]], event_ids: dict[str, str
             assert output["event_id"] == event["id"]
         outcomes[path] = (execution["status"], output["path"] if output else None)
     return outcomes
-
-
-def test_replan_after_apply_is_clean(deployed: DeployedExample) -> None:
-    assert deployed.workspace.plan_has_changes() is False, deployed.workspace.plan_text()
 
 
 def test_deployed_state_machine_logs_traces_and_encrypts(

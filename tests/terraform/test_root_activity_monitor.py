@@ -22,6 +22,10 @@ from tests.support.inventory import created_since, inventory
 from tests.support.lambda_service import InProcessLambdaService
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.support.topic_reader import TopicReader, reading_topic
+from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
+    test_rendered_policies_are_least_privilege,
+    test_replan_after_apply_is_clean,
+)
 from tests.terraform.conftest import DeployedExample, load_event
 
 pytestmark = pytest.mark.terraform
@@ -62,10 +66,6 @@ def _put(emulator: Emulator, bus: str, event: dict[str, Any]) -> None:
         ]
     )
     assert answer["FailedEntryCount"] == 0, answer
-
-
-def test_replan_after_apply_is_clean(deployed: DeployedExample) -> None:
-    assert deployed.workspace.plan_has_changes() is False, deployed.workspace.plan_text()
 
 
 def test_deployed_resources_are_wired_and_encrypted(emulator: Emulator, deployed: DeployedExample) -> None:

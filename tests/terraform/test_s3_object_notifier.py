@@ -22,6 +22,10 @@ from tests.support.emulator import ACCOUNT_ID, Emulator
 from tests.support.inventory import created_since, inventory
 from tests.support.lambda_service import InProcessLambdaService, InvocationResult
 from tests.support.policies import deployed_statements, least_privilege_violations
+from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
+    test_rendered_policies_are_least_privilege,
+    test_replan_after_apply_is_clean,
+)
 from tests.terraform.conftest import DeployedExample, load_event
 
 pytestmark = pytest.mark.terraform
@@ -78,10 +82,6 @@ def _run(lambda_service: InProcessLambdaService) -> list[InvocationResult]:
     for result in results:
         assert result.succeeded, result.error
     return results
-
-
-def test_replan_after_apply_is_clean(deployed: DeployedExample) -> None:
-    assert deployed.workspace.plan_has_changes() is False, deployed.workspace.plan_text()
 
 
 def test_bucket_has_the_secure_defaults(emulator: Emulator, deployed: DeployedExample) -> None:
