@@ -12,13 +12,30 @@ from typing import Any, Protocol, cast
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 # Fail fast and leave persistent failures to Lambda's async retries and the DLQ,
 # rather than burning the function timeout inside the SDK.
+#
+# Retries are explicit, never taken from the environment or ~/.aws/config:
+# * "standard" mode retries throttling errors (Throttling, TooManyRequestsException, ...), 5xx responses
+#   and connection/read timeouts with exponential backoff and full jitter (up to 1 s, then 2 s after a
+#   throttle; 50 ms, then 100 ms after a 5xx), and never retries a permanent error (MessageRejected,
+#   NotFound, AuthorizationError, KMS* -- SNS's KMSThrottling too: it is a modeled 400, so Lambda's
+#   async retries, a minute and more apart, absorb it). Its retry quota stops retrying once a warm
+#   container has seen many failed retries, so a service that is down fails each call fast instead of
+#   eating the function's timeout.
+# * Not "adaptive": it retries the same errors, and adds a client-side rate limiter that can sleep
+#   before the *first* attempt of later calls. Its state lives in one execution environment while
+#   Lambda spreads load over many, so it throttles nothing fleet-wide, only spends the function's time.
+#   The AWS SDKs reference guide recommends standard and keeps adaptive for specialised use cases.
+# * "total_max_attempts" counts the first attempt: 3 = 1 try + 2 retries. (botocore's "max_attempts"
+#   key counts retries only: {"max_attempts": 3} would mean 4 attempts.) Worst case per call:
+#   3 x (3 s connect + 5 s read) + 3 s backoff = 27 s, within the 30 s default function timeout.
 _CLIENT_CONFIG = Config(
     connect_timeout=3,
     read_timeout=5,
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},
 )
 
 
@@ -48,6 +65,14 @@ def sns() -> SnsPublisher:
 def sesv2() -> SesV2Sender:
     """Return the shared SES v2 client."""
     return cast(SesV2Sender, client("sesv2"))
+
+
+def error_code(error: Exception) -> str:
+    """What to log for a failed call: the AWS error code (e.g. "MessageRejected"), or, for a failure that
+    got no response (timeouts, connection errors), the botocore exception's name (e.g. "ReadTimeoutError")."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "Unknown")
+    return type(error).__name__
 
 
 def reset_clients() -> None:

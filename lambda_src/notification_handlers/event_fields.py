@@ -61,4 +61,7 @@ def parse_utc_time(text: str, path: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise MalformedEventError(f"{path} is not an ISO 8601 timestamp: {text[:40]!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-10:00 is past the last datetime once in UTC
+        raise MalformedEventError(f"{path} is out of range in UTC: {text[:40]!r}") from None

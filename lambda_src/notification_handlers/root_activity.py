@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import (
@@ -403,13 +403,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     notification = render(activity, alias)
     try:
         message_id = publish(notification, settings.topic_arn)
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:  # after the SDK's own retries (aws_clients)
         logger.exception(
             "SNS publish failed; raising so Lambda retries and then dead-letters the event",
-            extra={
-                "decision": "notify",
-                "error_code": error.response.get("Error", {}).get("Code", "Unknown"),
-            },
+            extra={"decision": "notify", "error_code": aws_clients.error_code(error)},
         )
         raise
     logger.info("Published notification", extra={"decision": "notify", "message_id": message_id})

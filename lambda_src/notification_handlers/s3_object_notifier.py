@@ -11,17 +11,21 @@ function never reads the object, so it needs no ``s3:GetObject`` and no access t
 
 Failure handling (asynchronous invocation: Lambda retries twice, then dead-letters the whole event):
 
-* An SES failure raises at once, so the event is retried and finally dead-lettered.
+* An SES failure that the SDK's own retries (``aws_clients``: standard mode, 3 attempts) did not clear
+  raises at once, so the event is retried and finally dead-lettered; the records after it are mailed
+  by the retry.
 * A malformed record does not stop the good ones: every valid record is mailed first, then the
-  handler raises ``MalformedEventError`` naming each bad record and field, so the event is retried
-  and dead-lettered with the reason in its ``ErrorMessage`` attribute.
+  handler raises ``MalformedEventError`` naming each bad record and field (the first
+  ``MAX_NAMED_PROBLEMS``; all are counted), so the event is retried and dead-lettered with the reason
+  in its ``ErrorMessage`` attribute.
 * Retries of the same event must not mail the good records again. The function remembers the
-  fingerprint (a hash of the record as delivered) of every record it mailed, in memory, for the life
-  of the execution environment; a retry that lands on the same warm environment skips them and
-  reports them as ``duplicates``. This also absorbs S3's own occasional duplicate deliveries. It is
-  best effort by design: a retry that lands on a different or fresh environment mails again (at most
-  once per attempt, three times in all). Exactly-once delivery needs a persistent store (for
-  example Powertools idempotency with DynamoDB), which this pattern does not deploy.
+  fingerprint (a hash of the record as delivered) of the last ``SENT_MEMORY_SIZE`` records it mailed,
+  in memory, for the life of the execution environment; a retry that lands on the same warm
+  environment skips them and reports them as ``duplicates``. This also absorbs S3's own occasional
+  duplicate deliveries. It is best effort by design: a retry that lands on a different or fresh
+  environment mails again (at most once per attempt, three times in all). Exactly-once delivery
+  needs a persistent store (for example Powertools idempotency with DynamoDB), which this pattern
+  does not deploy.
 * The ``s3:TestEvent`` S3 may send when notifications are configured is ignored explicitly (logged).
 
 Environment:
@@ -48,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote_plus
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import (
@@ -74,6 +78,10 @@ MAX_RECIPIENTS: Final = 50
 MAX_SUBJECT_LENGTH: Final = 200
 # Fingerprints of mailed records kept per execution environment (a few KB).
 SENT_MEMORY_SIZE: Final = 1000
+# Malformed records named in the error (all are counted): its text becomes the DLQ message's ErrorMessage.
+MAX_NAMED_PROBLEMS: Final = 20
+# S3 sizes are 64-bit; anything larger is not a size (and would overflow the float in human_size).
+MAX_OBJECT_SIZE: Final = 2**63 - 1
 
 _EMAIL: Final = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z]{2,}$")
 _SIZE_UNITS: Final = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -137,7 +145,7 @@ def parse_recipients(raw: str) -> tuple[str, ...]:
     if text.startswith("["):
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested, e.g. "[[[[..."
             raise ConfigurationError("RECIPIENTS looks like JSON but is not a valid JSON list") from None
         if not isinstance(parsed, list) or not all(isinstance(a, str) for a in parsed):
             raise ConfigurationError("RECIPIENTS as JSON must be a list of strings")
@@ -180,8 +188,8 @@ def _size(container: Mapping[str, Any], path: str, *, required: bool) -> int | N
         if required:
             raise MalformedEventError(f"{path} is missing")
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedEventError(f"{path} must be a non-negative integer, got {value!r:.40}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OBJECT_SIZE:
+        raise MalformedEventError(f"{path} must be a non-negative integer below 2**63, got {value!r:.40}")
     return value
 
 
@@ -419,8 +427,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     message_ids: list[str] = []
     duplicates = 0
+    # Looked up before sending: when the memory is full, mailing an evicted record again must not evict
+    # (and so re-mail) the next ones too.
+    mailed_before = {item.fingerprint for item in objects if item.fingerprint in _sent}
     for item in objects:
-        if item.fingerprint in _sent:
+        if item.fingerprint in mailed_before or item.fingerprint in _sent:
             duplicates += 1
             logger.info(
                 "Skipped a record already mailed by this environment (retry or S3 redelivery)",
@@ -429,12 +440,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             continue
         try:
             message_id = send(render(item, settings.subject_prefix), settings)
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:  # after the SDK's own retries (aws_clients)
             logger.exception(
                 "SES SendEmail failed; raising so Lambda retries and then dead-letters the event",
                 extra={
                     "decision": "notify",
-                    "error_code": error.response.get("Error", {}).get("Code", "Unknown"),
+                    "error_code": aws_clients.error_code(error),
                     **_record_log_keys(item),
                 },
             )
@@ -446,13 +457,22 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
 
     if problems:
-        summary = "; ".join(str(p) for p in problems)
+        named = [str(p) for p in problems[:MAX_NAMED_PROBLEMS]]
+        more = f"; and {len(problems) - len(named)} more" if len(problems) > len(named) else ""
+        earlier = f", {duplicates} of them by an earlier attempt" if duplicates else ""
         logger.error(
             "Rejected malformed record(s) after mailing the valid ones",
-            extra={"decision": "rejected", "problems": [str(p) for p in problems], "sent": len(message_ids)},
+            extra={
+                "decision": "rejected",
+                "problems": named,
+                "problem_count": len(problems),
+                "sent": len(message_ids),
+                "duplicates": duplicates,
+            },
         )
+        total = len(problems) + len(objects)
         raise MalformedEventError(
-            f"{len(problems)} of {len(problems) + len(objects)} S3 record(s) malformed: {summary}"
-            f" ({len(objects)} valid record(s) mailed)"
+            f"{len(problems)} of {total} S3 record(s) malformed: {'; '.join(named)}{more}"
+            f" ({len(objects)} valid record(s) mailed{earlier})"
         )
     return {"status": "sent", "message_ids": message_ids, "duplicates": duplicates}

@@ -320,8 +320,8 @@ class FakeAws:
         self.sleeps: list[float] = []
         self.faults: Counter[str] = Counter()
 
-    def fail_first(self, *faults: Fault) -> None:
-        """Fail the first ``len(faults)`` attempts (across requests) with these faults, then succeed."""
+    def fail_first(self, *faults: Fault | None) -> None:
+        """Answer the next attempts (across requests) with these faults (None: succeed), then succeed."""
         queue = list(faults)
         self.plan = lambda _attempt: queue.pop(0) if queue else None
 
