@@ -21,6 +21,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+
+  validation {
+    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
+    condition = alltrue([
+      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
+    ])
+    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
+  }
 }
 
 variable "description" {
@@ -163,6 +172,17 @@ variable "publish" {
   type        = bool
   default     = false
   nullable    = false
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration (`aws_lambda_code_signing_config`) whose allowed AWS Signer profiles must have signed the package. With an `Enforce` policy, pass a signed package (`package` = the S3 object an `aws_signer_signing_job` wrote): the committed dist/lambda.zip is unsigned. null = no code signing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", coalesce(var.code_signing_config_arn, "x")))
+    error_message = "code_signing_config_arn must be a Lambda code signing config ARN like arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0."
+  }
 }
 
 variable "kms_key_arn" {

@@ -23,6 +23,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+
+  validation {
+    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
+    condition = alltrue([
+      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
+    ])
+    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
+  }
 }
 
 variable "kms_key_aliases" {
@@ -212,6 +221,31 @@ variable "lambda_package" {
     source_code_hash  = optional(string)
   })
   default = null
+
+  validation {
+    condition = var.lambda_package == null ? true : (
+      (var.lambda_package.filename != null) != (var.lambda_package.s3_bucket != null || var.lambda_package.s3_key != null)
+      && (var.lambda_package.s3_bucket == null) == (var.lambda_package.s3_key == null)
+      && (var.lambda_package.s3_object_version == null || var.lambda_package.s3_key != null)
+    )
+    error_message = "lambda_package needs exactly one source: either filename, or s3_bucket together with s3_key (s3_object_version only with S3)."
+  }
+
+  validation {
+    condition     = var.lambda_package == null ? true : (var.lambda_package.filename == null || endswith(coalesce(var.lambda_package.filename, "x"), ".zip"))
+    error_message = "lambda_package.filename must point to a .zip file."
+  }
+}
+
+variable "lambda_code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the function (see the lambda-function module's `code_signing_config_arn`). With an `Enforce` policy, `lambda_package` must point to a signed package. null = no code signing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", coalesce(var.lambda_code_signing_config_arn, "x")))
+    error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN like arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0."
+  }
 }
 
 variable "reserved_concurrency" {

@@ -24,6 +24,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
   nullable    = false
+
+  validation {
+    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
+    condition = alltrue([
+      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
+    ])
+    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
+  }
 }
 
 variable "bucket" {
@@ -35,6 +44,11 @@ variable "bucket" {
                    force_destroy                      - let destroy delete every object version (default false)
                    noncurrent_version_expiration_days - delete old versions after N days (default 90, null = keep)
                    abort_incomplete_multipart_days    - abort unfinished uploads after N days (default 7)
+                   access_logging                     - S3 server access logging (default off):
+                     { target_bucket = "my-log-bucket", target_prefix = "s3/" } (prefix default "<bucket name>/").
+                     The target bucket must be another bucket in the same account and region, encrypted with
+                     SSE-S3 (server access logs cannot be written with SSE-KMS) and its policy must allow
+                     logging.s3.amazonaws.com to s3:PutObject, scoped by aws:SourceArn / aws:SourceAccount.
       existing - { name = "my-bucket" }: an existing bucket in this account and region. The module then manages
                  its notification configuration, which REPLACES any the bucket already has.
   EOT
@@ -44,6 +58,10 @@ variable "bucket" {
       force_destroy                      = optional(bool, false)
       noncurrent_version_expiration_days = optional(number, 90)
       abort_incomplete_multipart_days    = optional(number, 7)
+      access_logging = optional(object({
+        target_bucket = string
+        target_prefix = optional(string)
+      }))
     }))
     existing = optional(object({
       name = string
@@ -79,6 +97,15 @@ variable "bucket" {
       false
     )
     error_message = "bucket.create.abort_incomplete_multipart_days must be a whole number of days >= 1."
+  }
+
+  validation {
+    condition = try(var.bucket.create.access_logging, null) == null ? true : (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket.create.access_logging.target_bucket))
+      && try(var.bucket.create.access_logging.target_bucket != var.bucket.create.name, true)
+      && try(length(var.bucket.create.access_logging.target_prefix) <= 512, true)
+    )
+    error_message = "bucket.create.access_logging.target_bucket must be a valid S3 bucket name other than the watched bucket (logging a bucket into itself loops), and target_prefix at most 512 characters."
   }
 }
 
@@ -319,6 +346,31 @@ variable "lambda_package" {
     source_code_hash  = optional(string)
   })
   default = null
+
+  validation {
+    condition = var.lambda_package == null ? true : (
+      (var.lambda_package.filename != null) != (var.lambda_package.s3_bucket != null || var.lambda_package.s3_key != null)
+      && (var.lambda_package.s3_bucket == null) == (var.lambda_package.s3_key == null)
+      && (var.lambda_package.s3_object_version == null || var.lambda_package.s3_key != null)
+    )
+    error_message = "lambda_package needs exactly one source: either filename, or s3_bucket together with s3_key (s3_object_version only with S3)."
+  }
+
+  validation {
+    condition     = var.lambda_package == null ? true : (var.lambda_package.filename == null || endswith(coalesce(var.lambda_package.filename, "x"), ".zip"))
+    error_message = "lambda_package.filename must point to a .zip file."
+  }
+}
+
+variable "lambda_code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the function (see the lambda-function module's `code_signing_config_arn`). With an `Enforce` policy, `lambda_package` must point to a signed package. null = no code signing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", coalesce(var.lambda_code_signing_config_arn, "x")))
+    error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN like arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0."
+  }
 }
 
 variable "reserved_concurrency" {

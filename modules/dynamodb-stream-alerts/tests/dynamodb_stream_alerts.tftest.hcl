@@ -446,3 +446,145 @@ run "rejects_bad_name" {
 
   expect_failures = [var.name]
 }
+
+# --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
+
+run "rejects_empty_alert_value" {
+  command = plan
+
+  variables {
+    alert_values = [""]
+  }
+
+  expect_failures = [var.alert_values]
+}
+
+run "rejects_markup_in_alert_title" {
+  command = plan
+
+  variables {
+    alert_message = { title = "<b>Payment not authorised</b>" }
+  }
+
+  expect_failures = [var.alert_message]
+}
+
+run "rejects_json_path_as_id_attribute" {
+  command = plan
+
+  variables {
+    alert_message = { id_attribute = "dynamodb.NewImage.paymentId" }
+  }
+
+  expect_failures = [var.alert_message]
+}
+
+run "rejects_empty_alert_title" {
+  command = plan
+
+  variables {
+    alert_message = { title = "" }
+  }
+
+  expect_failures = [var.alert_message]
+}
+
+run "rejects_pipe_name_with_spaces" {
+  command = plan
+
+  variables {
+    pipe_name = "payments alerts"
+  }
+
+  expect_failures = [var.pipe_name]
+}
+
+run "rejects_overlong_pipe_description" {
+  command = plan
+
+  variables {
+    pipe_description = join("", [for i in range(513) : "x"])
+  }
+
+  expect_failures = [var.pipe_description]
+}
+
+run "rejects_lowercase_pipe_state" {
+  command = plan
+
+  variables {
+    pipe_desired_state = "running"
+  }
+
+  expect_failures = [var.pipe_desired_state]
+}
+
+run "rejects_role_name_with_slash" {
+  command = plan
+
+  variables {
+    role_name = "pipes/payments"
+  }
+
+  expect_failures = [var.role_name]
+}
+
+run "rejects_role_arn_as_permissions_boundary" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary"
+  }
+
+  expect_failures = [var.role_permissions_boundary]
+}
+
+run "rejects_alias_prefix_in_key_alias" {
+  command = plan
+
+  variables {
+    kms_key_aliases = ["alias/payments"]
+  }
+
+  expect_failures = [var.kms_key_aliases]
+}
+
+run "rejects_deletion_window_below_seven_days" {
+  command = plan
+
+  variables {
+    kms_key_deletion_window_in_days = 3
+  }
+
+  expect_failures = [var.kms_key_deletion_window_in_days]
+}
+
+run "rejects_dead_letter_retention_over_fourteen_days" {
+  command = plan
+
+  variables {
+    dead_letter_queue_message_retention_seconds = 1209601
+  }
+
+  expect_failures = [var.dead_letter_queue_message_retention_seconds]
+}
+
+run "rejects_empty_topic_display_name" {
+  command = plan
+
+  variables {
+    sns_topic_display_name = ""
+  }
+
+  expect_failures = [var.sns_topic_display_name]
+}
+
+run "rejects_reserved_aws_tag_prefix" {
+  command = plan
+
+  variables {
+    tags = { "aws:cloudformation:stack-name" = "payments" }
+  }
+
+  expect_failures = [var.tags]
+}

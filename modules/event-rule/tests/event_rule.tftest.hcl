@@ -127,3 +127,75 @@ run "requires_dead_letter_queue" {
   }
   expect_failures = [aws_cloudwatch_event_target.this]
 }
+
+# --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
+
+run "rejects_name_with_spaces" {
+  command = plan
+
+  variables {
+    name = "signin alerts"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_event_bus_arn_as_name" {
+  command = plan
+
+  variables {
+    event_bus_name = "arn:aws:events:us-east-1:123456789012:event-bus/security"
+  }
+
+  expect_failures = [var.event_bus_name]
+}
+
+run "rejects_topic_as_dead_letter" {
+  command = plan
+
+  variables {
+    dead_letter_arn = "arn:aws:sns:us-east-1:123456789012:failed-events"
+  }
+
+  expect_failures = [var.dead_letter_arn]
+}
+
+run "rejects_bare_alias_as_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "alias/events"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}
+
+run "rejects_dead_letter_retention_below_a_minute" {
+  command = plan
+
+  variables {
+    dead_letter_queue_message_retention_seconds = 30
+  }
+
+  expect_failures = [var.dead_letter_queue_message_retention_seconds]
+}
+
+run "rejects_policy_name_as_permissions_boundary" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "PowerUserBoundary"
+  }
+
+  expect_failures = [var.role_permissions_boundary]
+}
+
+run "rejects_tag_key_with_hash" {
+  command = plan
+
+  variables {
+    tags = { "team#1" = "security" }
+  }
+
+  expect_failures = [var.tags]
+}

@@ -451,3 +451,95 @@ run "rejects_bad_name" {
 
   expect_failures = [var.name]
 }
+
+# --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
+
+run "rejects_aws_prefixed_key_alias" {
+  command = plan
+
+  variables {
+    kms_key_aliases = ["aws/orders"]
+  }
+
+  expect_failures = [var.kms_key_aliases]
+}
+
+run "rejects_deletion_window_over_thirty_days" {
+  command = plan
+
+  variables {
+    kms_key_deletion_window_in_days = 31
+  }
+
+  expect_failures = [var.kms_key_deletion_window_in_days]
+}
+
+run "rejects_event_bus_arn_as_name" {
+  command = plan
+
+  variables {
+    event_bus_name = "arn:aws:events:us-east-1:123456789012:event-bus/orders"
+  }
+
+  expect_failures = [var.event_bus_name]
+}
+
+run "rejects_overlong_rule_description" {
+  command = plan
+
+  variables {
+    event_rule_description = join("", [for i in range(513) : "x"])
+  }
+
+  expect_failures = [var.event_rule_description]
+}
+
+run "rejects_lowercase_rule_state" {
+  command = plan
+
+  variables {
+    event_rule_state = "enabled"
+  }
+
+  expect_failures = [var.event_rule_state]
+}
+
+run "rejects_dead_letter_retention_of_fifteen_days" {
+  command = plan
+
+  variables {
+    dead_letter_queue_message_retention_seconds = 1296000
+  }
+
+  expect_failures = [var.dead_letter_queue_message_retention_seconds]
+}
+
+run "rejects_data_key_reuse_over_fifteen_minutes" {
+  command = plan
+
+  variables {
+    kms_data_key_reuse_period_seconds = 3600
+  }
+
+  expect_failures = [var.kms_data_key_reuse_period_seconds]
+}
+
+run "rejects_role_arn_as_permissions_boundary" {
+  command = plan
+
+  variables {
+    role_permissions_boundary = "arn:aws:iam::123456789012:role/boundary"
+  }
+
+  expect_failures = [var.role_permissions_boundary]
+}
+
+run "rejects_overlong_tag_value" {
+  command = plan
+
+  variables {
+    tags = { Owner = join("", [for i in range(257) : "x"]) }
+  }
+
+  expect_failures = [var.tags]
+}

@@ -85,3 +85,55 @@ run "rejects_bad_log_group_arn" {
   }
   expect_failures = [var.cloudwatch_logs_log_group_arns]
 }
+
+# --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
+
+run "rejects_alias_as_name" {
+  command = plan
+
+  variables {
+    name = "alias/test-key"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_overlong_description" {
+  command = plan
+
+  variables {
+    description = "${join("", [for i in range(1024) : "Key for!"])}x" # 8193 characters
+  }
+
+  expect_failures = [var.description]
+}
+
+run "rejects_account_id_as_administrator" {
+  command = plan
+
+  variables {
+    key_administrator_arns = ["123456789012"]
+  }
+
+  expect_failures = [var.key_administrator_arns]
+}
+
+run "rejects_group_as_key_user" {
+  command = plan
+
+  variables {
+    key_user_arns = ["arn:aws:iam::123456789012:group/ops"]
+  }
+
+  expect_failures = [var.key_user_arns]
+}
+
+run "rejects_reserved_aws_tag_prefix" {
+  command = plan
+
+  variables {
+    tags = { "AWS:Owner" = "security" }
+  }
+
+  expect_failures = [var.tags]
+}

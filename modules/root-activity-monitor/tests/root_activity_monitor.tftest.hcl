@@ -212,3 +212,145 @@ run "rejects_bad_architecture" {
 
   expect_failures = [var.lambda_architecture]
 }
+
+# --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
+
+run "rejects_alias_prefix_in_key_alias" {
+  command = plan
+
+  variables {
+    kms_key_aliases = ["alias/root-monitor"]
+  }
+
+  expect_failures = [var.kms_key_aliases]
+}
+
+run "rejects_overlong_topic_display_name" {
+  command = plan
+
+  variables {
+    sns_topic_display_name = join("", [for i in range(101) : "x"])
+  }
+
+  expect_failures = [var.sns_topic_display_name]
+}
+
+run "rejects_overlong_rule_description" {
+  command = plan
+
+  variables {
+    event_rule_description = join("", [for i in range(513) : "x"])
+  }
+
+  expect_failures = [var.event_rule_description]
+}
+
+run "rejects_unknown_rule_state" {
+  command = plan
+
+  variables {
+    event_rule_state = "PAUSED"
+  }
+
+  expect_failures = [var.event_rule_state]
+}
+
+run "rejects_function_name_with_spaces" {
+  command = plan
+
+  variables {
+    lambda_function_name = "root monitor"
+  }
+
+  expect_failures = [var.lambda_function_name]
+}
+
+run "rejects_zero_timeout" {
+  command = plan
+
+  variables {
+    lambda_timeout = 0
+  }
+
+  expect_failures = [var.lambda_timeout]
+}
+
+run "rejects_memory_over_ten_gb" {
+  command = plan
+
+  variables {
+    lambda_memory_size = 20480
+  }
+
+  expect_failures = [var.lambda_memory_size]
+}
+
+run "rejects_zero_reserved_concurrency" {
+  command = plan
+
+  variables {
+    reserved_concurrency = 0
+  }
+
+  expect_failures = [var.reserved_concurrency]
+}
+
+run "rejects_java_style_log_level" {
+  command = plan
+
+  variables {
+    log_level = "WARN"
+  }
+
+  expect_failures = [var.log_level]
+}
+
+run "rejects_markup_in_account_alias" {
+  command = plan
+
+  variables {
+    account_alias = "prod<script>"
+  }
+
+  expect_failures = [var.account_alias]
+}
+
+run "rejects_tag_key_with_hash" {
+  command = plan
+
+  variables {
+    tags = { "cost#center" = "security" }
+  }
+
+  expect_failures = [var.tags]
+}
+
+run "rejects_two_package_sources" {
+  command = plan
+
+  variables {
+    lambda_package = { filename = "build/lambda.zip", s3_bucket = "example-artifacts", s3_key = "lambda.zip" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
+run "rejects_package_that_is_not_a_zip" {
+  command = plan
+
+  variables {
+    lambda_package = { filename = "lambda_src/notification_handlers/root_activity.py" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
+run "rejects_signing_profile_as_code_signing_config" {
+  command = plan
+
+  variables {
+    lambda_code_signing_config_arn = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/root_monitor"
+  }
+
+  expect_failures = [var.lambda_code_signing_config_arn]
+}

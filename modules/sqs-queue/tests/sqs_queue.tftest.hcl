@@ -102,3 +102,75 @@ run "requires_a_key" {
 
   expect_failures = [aws_sqs_queue.this]
 }
+
+# --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
+
+run "rejects_fifo_suffix_in_name" {
+  command = plan
+
+  variables {
+    name = "orders-dlq.fifo"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "rejects_data_key_reuse_below_a_minute" {
+  command = plan
+
+  variables {
+    kms_data_key_reuse_period_seconds = 30
+  }
+
+  expect_failures = [var.kms_data_key_reuse_period_seconds]
+}
+
+run "rejects_visibility_timeout_over_twelve_hours" {
+  command = plan
+
+  variables {
+    visibility_timeout_seconds = 43201
+  }
+
+  expect_failures = [var.visibility_timeout_seconds]
+}
+
+run "rejects_long_poll_over_twenty_seconds" {
+  command = plan
+
+  variables {
+    receive_wait_time_seconds = 30
+  }
+
+  expect_failures = [var.receive_wait_time_seconds]
+}
+
+run "rejects_queue_url_as_redrive_target" {
+  command = plan
+
+  variables {
+    redrive_policy = { dead_letter_target_arn = "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq" }
+  }
+
+  expect_failures = [var.redrive_policy]
+}
+
+run "rejects_zero_max_receive_count" {
+  command = plan
+
+  variables {
+    redrive_policy = { dead_letter_target_arn = "arn:aws:sqs:us-east-1:123456789012:orders-dlq", max_receive_count = 0 }
+  }
+
+  expect_failures = [var.redrive_policy]
+}
+
+run "rejects_overlong_tag_key" {
+  command = plan
+
+  variables {
+    tags = { (join("", [for i in range(129) : "k"])) = "v" }
+  }
+
+  expect_failures = [var.tags]
+}
