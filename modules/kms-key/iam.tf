@@ -57,6 +57,8 @@ locals {
 }
 
 data "aws_iam_policy_document" "key" {
+  # checkov:skip=CKV_AWS_111: this is a KMS key policy: its Resource can only be "*" (= this key), and every principal is named (account root, listed ARNs, or scoped service principals).
+  # checkov:skip=CKV_AWS_356: this is a KMS key policy: KMS accepts no Resource but "*", which means the key the policy is attached to.
   count = var.create ? 1 : 0
 
   # In a key policy "Resource" can only be "*", which means "this key"; no other value is accepted by KMS.

@@ -120,6 +120,7 @@ module "lambda_function" {
   tracing_mode = "Active"
   publish      = false
 
+  code_signing_config_arn        = var.lambda_code_signing_config_arn
   reserved_concurrent_executions = var.reserved_concurrency
   log_retention_in_days          = var.log_retention_in_days
 

@@ -70,6 +70,8 @@ module "kms_key" {
 # --- the bucket (when created) -------------------------------------------------------
 
 resource "aws_s3_bucket" "this" {
+  # checkov:skip=CKV_AWS_18: server access logging is opt-in (bucket.create.access_logging): it needs a separate SSE-S3 log bucket that the caller owns; every object creation and removal is already notified by this pattern.
+  # checkov:skip=CKV_AWS_144: cross-region replication is a disaster-recovery choice (second-region bucket, key and role), not a control for a notification bucket; objects are versioned and stored across availability zones.
   count = local.create_bucket ? 1 : 0
 
   bucket        = local.bucket_name
@@ -122,6 +124,14 @@ resource "aws_s3_bucket_versioning" "this" {
   versioning_configuration {
     status = "Enabled"
   }
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  count = local.create_bucket && try(var.bucket.create.access_logging, null) != null ? 1 : 0
+
+  bucket        = aws_s3_bucket.this[0].id
+  target_bucket = var.bucket.create.access_logging.target_bucket
+  target_prefix = coalesce(var.bucket.create.access_logging.target_prefix, "${local.bucket_name}/")
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
@@ -190,6 +200,7 @@ module "lambda_function" {
   tracing_mode = "Active"
   publish      = false
 
+  code_signing_config_arn        = var.lambda_code_signing_config_arn
   reserved_concurrent_executions = var.reserved_concurrency
   log_retention_in_days          = var.log_retention_in_days
   environment_variables          = local.environment
