@@ -20,6 +20,10 @@ class TopicReader:
     queue_url: str
     subscription_arn: str
 
+    def resources(self) -> dict[str, set[str]]:
+        """What the reader created, by inventory kind (a test's own, not the deployment's)."""
+        return {"sqs queues": {self.queue_url}, "sns subscriptions": {self.subscription_arn}}
+
     def drain(self) -> list[dict[str, Any]]:
         """Every message waiting in the queue (SQS envelopes), deleting them as they are read."""
         received: list[dict[str, Any]] = []

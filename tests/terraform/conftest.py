@@ -17,7 +17,7 @@ import pytest
 
 from notification_handlers.aws_clients import reset_clients
 from tests.support.emulator import Emulator
-from tests.support.inventory import inventory
+from tests.support.inventory import created_since, inventory
 from tests.support.lambda_service import InProcessLambdaService
 from tests.support.terraform import ExampleWorkspace, Plan, use_terraform_env
 
@@ -76,6 +76,19 @@ class DeployedExample:
         if not self.destroyed:
             self.destroyed = True
             self._timed("destroy", self.workspace.destroy)
+
+    def destroy_and_list_leftovers(
+        self, test_owned: dict[str, set[str]] | None = None
+    ) -> dict[str, set[str]]:
+        """Destroy, then what the emulator holds that it did not hold before apply (by kind).
+
+        ``test_owned``: what the test itself created (e.g. a topic reader), which destroy must not remove.
+        """
+        self.destroy()
+        left = created_since(self.before, inventory(self.emulator))
+        for kind, names in (test_owned or {}).items():
+            left[kind] = left.get(kind, set()) - names
+        return {kind: names for kind, names in left.items() if names}
 
     def close(self) -> None:
         try:

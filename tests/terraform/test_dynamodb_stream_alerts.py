@@ -365,10 +365,5 @@ def topic_reader(emulator: Emulator, deployed: DeployedExample) -> Iterator[Topi
 def test_zz_destroy_leaves_nothing_behind(
     emulator: Emulator, deployed: DeployedExample, topic_reader: TopicReader
 ) -> None:
-    deployed.destroy()
-
-    left = created_since(deployed.before, inventory(emulator))
-    # The topic reader is the test's own, not the example's.
-    left["sqs queues"] = left.get("sqs queues", set()) - {topic_reader.queue_url}
-    left["sns subscriptions"] = left.get("sns subscriptions", set()) - {topic_reader.subscription_arn}
-    assert {kind: names for kind, names in left.items() if names} == {}, f"destroy left behind: {left}"
+    left = deployed.destroy_and_list_leftovers(test_owned=topic_reader.resources())
+    assert left == {}, f"destroy left behind: {left}"

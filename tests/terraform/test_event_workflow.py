@@ -277,7 +277,5 @@ def test_event_from_another_source_is_not_routed(emulator: Emulator, deployed: D
 
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
-    deployed.destroy()
-
-    left = created_since(deployed.before, inventory(emulator))
-    assert {kind: names for kind, names in left.items() if names} == {}, f"destroy left behind: {left}"
+    left = deployed.destroy_and_list_leftovers()
+    assert left == {}, f"destroy left behind: {left}"

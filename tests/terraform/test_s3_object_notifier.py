@@ -270,7 +270,5 @@ def test_s3_test_event_is_ignored(
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
     # The bucket still holds versions and delete markers: the example's force_destroy removes them.
-    deployed.destroy()
-
-    left = created_since(deployed.before, inventory(emulator))
-    assert {kind: names for kind, names in left.items() if names} == {}, f"destroy left behind: {left}"
+    left = deployed.destroy_and_list_leftovers()
+    assert left == {}, f"destroy left behind: {left}"
