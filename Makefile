@@ -26,7 +26,7 @@ unexport TF_CLI_CONFIG_FILE
 endif
 endif
 
-.PHONY: help venv venv-checkov fmt lint fmt-check docs docs-check security secrets validate tftest unit e2e package test demo clean
+.PHONY: help venv venv-checkov fmt lint fmt-check docs docs-check security secrets validate tftest unit e2e package test demo bench clean
 
 help:
 	@echo "make test     everything CI runs: lint, validate, terraform test, handler tests, apply/destroy tests"
@@ -35,6 +35,8 @@ help:
 	@echo "make package  rebuild dist/lambda.zip (deterministic; commit the result)"
 	@echo "make fmt      terraform fmt + ruff format/fix;  make lint  the same checks, read-only, + mypy"
 	@echo "make security checkov over modules/ and examples/ (zero failed checks);  make secrets  secret scan"
+	@echo "make bench    measure API calls, cold start, invocation cost, package size -> docs/benchmarks.md"
+	@echo "              (TERRAFORM=1 also times every example's plan/apply/destroy: ~2 min each)"
 
 venv: $(STAMP)
 $(STAMP): requirements-dev.txt
@@ -100,6 +102,12 @@ test: lint docs-check security secrets validate tftest unit e2e
 
 demo: venv
 	$(PY) tools/demo.py
+
+# Not part of `make test`: figures are reported, never asserted. Writes docs/benchmarks.md and .json.
+# TERRAFORM=1 also applies every example against the emulator, one after another (~2 min each);
+# without it the Terraform figures of the last such run are carried over from docs/benchmarks.json.
+bench: venv
+	$(PY) -m tools.bench $(if $(TERRAFORM),--terraform)
 
 clean:
 	find . -name .terraform -type d -prune -exec rm -rf {} + ; find . -name .terraform.lock.hcl -delete

@@ -25,6 +25,7 @@ import sysconfig
 import tempfile
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +83,46 @@ def import_time_ms(module: str, search_path: Sequence[Path]) -> float:
     return cumulative_ms(completed.stderr, module)
 
 
+@dataclass(frozen=True)
+class ColdStart:
+    """Medians over ``runs`` fresh interpreters of each handler's import, and of ``import boto3`` alone."""
+
+    runs: int
+    boto3_ms: float
+    handlers_ms: dict[str, float]  # module -> median cumulative import time, sorted by module
+
+    def overhead_ms(self, module: str) -> float:
+        """What the handler adds to a cold start beyond ``import boto3``."""
+        return self.handlers_ms[module] - self.boto3_ms
+
+
+def measure(zip_path: Path = DEFAULT_ZIP, runs: int = 7) -> ColdStart:
+    """Import every handler module of ``zip_path`` (and boto3 alone) in ``runs`` fresh interpreters each."""
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        zip_dir = scratch / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(zip_dir)
+        search_path = [zip_dir, runtime_dir(scratch)]
+        modules = handler_modules(zip_dir)
+        if not modules:
+            raise SystemExit(f"no handler modules found in {zip_path}")
+
+        # One discarded round warms the OS file cache so the runs compare like with like.
+        for module in (BASELINE_MODULE, *modules):
+            import_time_ms(module, search_path)
+        samples: dict[str, list[float]] = {module: [] for module in (BASELINE_MODULE, *modules)}
+        for _ in range(runs):
+            for module, times in samples.items():  # interleaved, so drift affects every module alike
+                times.append(import_time_ms(module, search_path))
+
+    return ColdStart(
+        runs=runs,
+        boto3_ms=statistics.median(samples[BASELINE_MODULE]),
+        handlers_ms={module: statistics.median(samples[module]) for module in modules},
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument(
@@ -90,29 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per module (default: 7)")
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory() as scratch_name:
-        scratch = Path(scratch_name)
-        zip_dir = scratch / "task"
-        with zipfile.ZipFile(args.zip) as archive:
-            archive.extractall(zip_dir)
-        search_path = [zip_dir, runtime_dir(scratch)]
-        modules = handler_modules(zip_dir)
-        if not modules:
-            raise SystemExit(f"no handler modules found in {args.zip}")
-
-        # One discarded round warms the OS file cache so the runs compare like with like.
-        for module in (BASELINE_MODULE, *modules):
-            import_time_ms(module, search_path)
-        samples: dict[str, list[float]] = {module: [] for module in (BASELINE_MODULE, *modules)}
-        for _ in range(args.runs):
-            for module, times in samples.items():  # interleaved, so drift affects every module alike
-                times.append(import_time_ms(module, search_path))
-
-    baseline = statistics.median(samples[BASELINE_MODULE])
+    result = measure(args.zip, args.runs)
     print(f"python {sys.version.split()[0]}, {args.runs} runs each, medians of -X importtime cumulative:")
-    for module in modules:
-        total = statistics.median(samples[module])
-        print(f"{module}: total {total:.1f} ms, boto3 {baseline:.1f} ms, overhead {total - baseline:.1f} ms")
+    for module, total in result.handlers_ms.items():
+        print(
+            f"{module}: total {total:.1f} ms, boto3 {result.boto3_ms:.1f} ms,"
+            f" overhead {result.overhead_ms(module):.1f} ms"
+        )
     return 0
 
 

@@ -1,0 +1,102 @@
+"""`make bench` on tiny inputs: every fast measure runs and the report renders with every section.
+
+Not a timed test: it checks what was counted and that the report says it, never how fast anything was.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tools.bench import api_calls, runner, terraform
+from tools.bench.report import NOT_YET, render_json, render_markdown, write
+from tools.bench.workloads import PLANNED_SERVICE_STEPS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
+
+SECTIONS = (
+    "## Headline",
+    "## Machine and versions",
+    "## 1. AWS API calls per notification",
+    "## 2. Cold start: import time beyond `import boto3`",
+    "## 3. Per-invocation work",
+    "## 4. WebSocket fan-out",
+    "## 5. Package size",
+    "## 6. Terraform against the emulator",
+)
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory: pytest.TempPathFactory) -> runner.Report:
+    missing = tmp_path_factory.mktemp("bench") / "no-previous-run.json"
+    return runner.run(quick=True, with_terraform=False, previous_json=missing)
+
+
+def test_report_has_every_section_in_order(quick_report: runner.Report) -> None:
+    markdown = render_markdown(quick_report)
+    positions = [markdown.index(heading) for heading in SECTIONS]
+    assert positions == sorted(positions)
+    for name in ("CPU model", "Memory", "OS", "Python", "boto3", "moto", "Terraform", "Powertools"):
+        assert f"| {name}" in markdown
+    assert "Reproduce: `python tools/measure_cold_start.py --runs 1`" in markdown
+    assert "not measured: run `make bench TERRAFORM=1`" in markdown
+
+
+def test_api_calls_are_counted_per_step_with_their_bound(quick_report: runner.Report) -> None:
+    [section] = [s for s in quick_report.sections if s.key == "api_calls"]
+    for workload in (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER):
+        assert section.data[f"{workload.handler_module}/2/delivery"] == {"calls": 2, "lower_bound": 2}
+    service_rows = [row for row in section.rows if row[0].startswith("notification service")]
+    assert [row[2] for row in service_rows] == [step for _, step in PLANNED_SERVICE_STEPS]
+    assert all(NOT_YET in row for row in service_rows)
+    assert any("no batch form for distinct messages" in note for note in section.notes)
+    assert any("PublishBatch" in note for note in section.notes)
+
+
+def test_counter_sees_every_call_and_nothing_else() -> None:
+    counter = api_calls.count_calls(S3_OBJECT_NOTIFIER, 3)
+    assert counter.calls == ["sesv2.SendEmail"] * 3
+    assert [params["Destination"]["ToAddresses"] for _, _, params in counter.params] == [
+        ["ops@example.com", "audit@example.com"]
+    ] * 3
+    assert counter.tally(ROOT_ACTIVITY.steps) == {"delivery": 0, "(unclaimed)": 3}
+
+
+def test_cold_start_and_package_rows(quick_report: runner.Report) -> None:
+    sections = {s.key: s for s in quick_report.sections}
+    modules = [row[0] for row in sections["cold_start"].rows]
+    assert modules == ["notification_handlers.root_activity", "notification_handlers.s3_object_notifier"]
+    assert all(row[4] == "25 ms" for row in sections["cold_start"].rows)
+    components = [row[0] for row in sections["package_size"].rows]
+    assert {"aws_lambda_powertools", "typing_extensions", "handlers' own code"} <= set(components)
+    assert components[-1] == "total (entries)"
+    invocation_inputs = [(row[0], row[1], row[2]) for row in sections["invocation"].rows]
+    assert invocation_inputs == [
+        ("root-activity monitor", "1 event", "1"),
+        ("root-activity monitor", "2 events", "2"),
+        ("S3 object notifier", "1 record", "1"),
+        ("S3 object notifier", "2 records", "2"),
+    ]
+
+
+def test_terraform_figures_are_carried_over_with_their_date(
+    quick_report: runner.Report, tmp_path: Path
+) -> None:
+    figures = {
+        "measured_on": "2030-01-02",
+        "examples": {
+            "root-activity-monitor": {
+                "timings_s": dict.fromkeys(terraform.STEPS, 1.5),
+                "resources_created": 7,
+            }
+        },
+    }
+    previous = tmp_path / "benchmarks.json"
+    previous.write_text(json.dumps({"sections": {"terraform": figures}}))
+    carried = terraform.section(terraform.previous_figures(previous), carried_over=True)
+    assert carried.rows == (("root-activity-monitor", "1.5 s", "1.5 s", "1.5 s", "1.5 s", "6.0 s", "7"),)
+    assert "Carried over from the `--terraform` run of 2030-01-02" in carried.description
+    markdown, raw = tmp_path / "benchmarks.md", tmp_path / "out.json"
+    write(quick_report, markdown, raw)
+    assert json.loads(raw.read_text()) == json.loads(render_json(quick_report))
+    assert markdown.read_text().startswith("# Benchmarks")

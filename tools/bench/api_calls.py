@@ -1,0 +1,164 @@
+"""Measure 1: AWS API calls per notification, per step, next to the lower bound AWS's limits allow.
+
+Calls are counted with botocore event hooks on the very clients the handlers use (the cached clients of
+``notification_handlers.aws_clients``), against moto in-process: ``before-call`` counts each API call
+once (retries of the same call are not new calls), ``provide-client-params`` records what was sent so
+``invocation`` can replay exactly those calls.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from notification_handlers import aws_clients
+from tools.bench.environment import handler_module_names
+from tools.bench.report import NOT_YET, Section
+from tools.bench.workloads import PLANNED_SERVICE_STEPS, WORKLOADS, Step, Workload, deployed
+
+SIZES = (1, 10, 1000)
+COMMAND = "make bench  (tools/bench/api_calls.py)"
+
+
+@dataclass
+class CallCounter:
+    """Counts the API calls made through the clients it is attached to, in order, with their params."""
+
+    calls: list[str] = field(default_factory=list)
+    params: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    _clients: list[Any] = field(default_factory=list)
+
+    def attach(self, client: Any) -> None:
+        events = client.meta.events
+        events.register("before-call", self._before_call, unique_id=f"bench-count-{id(self)}")
+        events.register("provide-client-params", self._provide_params, unique_id=f"bench-params-{id(self)}")
+        self._clients.append(client)
+
+    def detach(self) -> None:
+        """Stop counting (the hooks' own cost must not be timed)."""
+        for client in self._clients:
+            client.meta.events.unregister("before-call", unique_id=f"bench-count-{id(self)}")
+            client.meta.events.unregister("provide-client-params", unique_id=f"bench-params-{id(self)}")
+
+    def attach_handler_clients(self, services: tuple[str, ...]) -> None:
+        """Create (and so cache) the handlers' clients for ``services`` and count their calls."""
+        for service in services:
+            self.attach(aws_clients.client(service))
+
+    def check_nothing_unobserved(self) -> None:
+        """Fail if a handler created a client this counter is not attached to (its calls would be missed)."""
+        cached = aws_clients.client.cache_info().currsize
+        if cached != len(self._clients):
+            raise RuntimeError(
+                f"the handler created {cached} client(s) but {len(self._clients)} are counted: declare every"
+                " service it calls in its Workload.services"
+            )
+
+    def _before_call(self, model: Any, **_: Any) -> None:
+        self.calls.append(f"{model.service_model.service_name}.{model.name}")
+
+    def _provide_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.params.append((model.service_model.service_name, model.name, copy.deepcopy(params)))
+
+    def tally(self, steps: tuple[Step, ...]) -> dict[str, int]:
+        """Calls per step, plus any call no step claims under ``"(unclaimed)"``."""
+        counts = Counter(self.calls)
+        tally = {step.name: sum(counts[op] for op in step.operations) for step in steps}
+        claimed = {op for step in steps for op in step.operations}
+        unclaimed = sum(count for op, count in counts.items() if op not in claimed)
+        if unclaimed:
+            tally["(unclaimed)"] = unclaimed
+        return tally
+
+
+def count_calls(workload: Workload, n: int) -> CallCounter:
+    """Run ``workload`` with ``n`` notifications against moto; the counter of every API call it made."""
+    with deployed(workload):
+        counter = CallCounter()
+        counter.attach_handler_clients(workload.services)
+        workload.run(n)
+        counter.check_nothing_unobserved()
+    return counter
+
+
+def measure(sizes: tuple[int, ...] = SIZES) -> Section:
+    rows: list[tuple[str, ...]] = []
+    data: dict[str, Any] = {}
+    notes: list[str] = []
+    for workload in WORKLOADS:
+        for n in sizes:
+            tally = count_calls(workload, n).tally(workload.steps)
+            for step in workload.steps:
+                counted, bound = tally[step.name], step.lower_bound(n)
+                rows.append(
+                    (
+                        workload.label,
+                        f"{n:,} {workload.unit}{'s' if n != 1 else ''}",
+                        step.name,
+                        ", ".join(sorted(step.operations)),
+                        f"{counted:,}",
+                        f"{counted / n:.2f}",
+                        f"{bound:,} ({step.bound_text})",
+                        f"{counted / bound:.2f}" if bound else "n/a",
+                    )
+                )
+                data[f"{workload.handler_module}/{n}/{step.name}"] = {"calls": counted, "lower_bound": bound}
+            if "(unclaimed)" in tally:
+                rows.append(
+                    (workload.label, f"{n:,}", "(unclaimed)", "?", str(tally["(unclaimed)"]), "", "", "")
+                )
+                data[f"{workload.handler_module}/{n}/(unclaimed)"] = {"calls": tally["(unclaimed)"]}
+        notes += [f"{workload.label}, {step.name}: {step.why}" for step in workload.steps]
+    measured = {w.handler_module for w in WORKLOADS}
+    for module in handler_module_names():
+        if module not in measured:
+            rows.append(
+                (module, "-", "-", "-", "-", "-", "no workload: add one to tools/bench/workloads.py", "-")
+            )
+    for component, step_name in PLANNED_SERVICE_STEPS:
+        rows.append((f"notification service {component}", "-", step_name, "-", "-", "-", NOT_YET, "-"))
+    notes.append(
+        "Counted with botocore `before-call` hooks on the handlers' own clients (`aws_clients.client`),"
+        " against moto in-process; a retried call counts once. Ratio 1.00: no call beyond the minimum."
+    )
+    return Section(
+        key="api_calls",
+        title="AWS API calls per notification",
+        command=COMMAND,
+        description=(
+            "Each handler is fed events carrying 1, 10 and 1,000 notifications (root-activity: that many"
+            " asynchronous invocations of one event each; S3 notifier: one event of that many records) and"
+            " every AWS API call it makes is counted per step, next to the fewest calls AWS's API limits"
+            " allow for the same work."
+        ),
+        headers=(
+            "Handler",
+            "Input",
+            "Step",
+            "Operations",
+            "Calls",
+            "Per notification",
+            "Lower bound",
+            "Ratio",
+        ),
+        rows=tuple(rows),
+        notes=tuple(notes),
+        data=data,
+        headline=_headline(sizes, data),
+    )
+
+
+def _headline(sizes: tuple[int, ...], data: dict[str, Any]) -> str:
+    n = max(sizes)
+    parts = []
+    for workload in WORKLOADS:
+        for step in workload.steps:
+            figures = data[f"{workload.handler_module}/{n}/{step.name}"]
+            parts.append(
+                f"{workload.label} {figures['calls'] / n:.2f} {', '.join(sorted(step.operations))} per"
+                f" {workload.unit} (lower bound {figures['lower_bound'] / n:.2f}, ratio"
+                f" {figures['calls'] / figures['lower_bound']:.2f})"
+            )
+    return f"at {n:,} notifications: " + "; ".join(parts) + ". Router and worker steps: not yet"

@@ -1,0 +1,202 @@
+"""The handlers under measure: how to deploy each one's AWS side in moto, feed it N notifications, and
+the minimum AWS API calls each step needs.
+
+A workload is declared once and shared by the API-call count (``api_calls``) and the per-invocation
+cost (``invocation``). The notification service's router and workers plug in here later: one
+``Workload`` each, with ``Step``s for ingest, lookups, fan-out, deliveries, the delivery log and
+idempotency (see ``PLANNED_SERVICE_STEPS``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from notification_handlers import root_activity, s3_object_notifier
+from tools.bench.environment import REGION, REPO_ROOT, FakeLambdaContext, offline_aws
+
+EVENTS_DIR = REPO_ROOT / "tests" / "fixtures" / "events"
+
+Invoke = Callable[[dict[str, Any], Any], Any]
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return document
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of handling a notification: the API operations it makes and the fewest AWS allows.
+
+    ``operations`` are ``service.Operation`` names as botocore reports them (``sns.Publish``).
+    ``lower_bound(n)`` is the fewest calls of those operations that ``n`` notifications need within AWS's
+    API limits; ``why`` says which limit sets it.
+    """
+
+    name: str
+    operations: frozenset[str]
+    lower_bound: Callable[[int], int]
+    bound_text: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One handler, one kind of input. ``events(n)`` is the invocations carrying ``n`` notifications."""
+
+    handler_module: str
+    label: str
+    unit: str
+    services: tuple[str, ...]
+    steps: tuple[Step, ...]
+    setup: Callable[[], dict[str, str]]  # inside moto: create the resources, return the handler's env
+    events: Callable[[int], list[dict[str, Any]]]
+    handler: Invoke
+    reset: Callable[[], None]  # forget per-environment state between measured runs
+    delivered: Callable[[list[Any]], int]  # notifications the handler's results say it delivered
+
+    def run(self, n: int) -> list[Any]:
+        """Invoke the handler with events carrying ``n`` notifications; fail unless all were delivered."""
+        return self.invoke(self.events(n), n)
+
+    def invoke(self, events: list[dict[str, Any]], n: int) -> list[Any]:
+        """Invoke the handler with prepared ``events`` (``n`` notifications in all)."""
+        context = FakeLambdaContext()
+        results = [self.handler(event, context) for event in events]
+        if self.delivered(results) != n:
+            raise RuntimeError(f"{self.label}: {self.delivered(results)} of {n} notifications delivered")
+        return results
+
+
+@contextmanager
+def deployed(workload: Workload) -> Iterator[None]:
+    """Offline credentials, moto in-process, the workload's resources and environment; reset after."""
+    with offline_aws({}), mock_aws():
+        os.environ.update(workload.setup())
+        workload.reset()
+        try:
+            yield
+        finally:
+            workload.reset()
+
+
+# --- root-activity monitor: one CloudTrail event per asynchronous invocation -> one SNS Publish -------
+
+
+def _root_activity_setup() -> dict[str, str]:
+    topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="bench-root-activity")["TopicArn"]
+    return {"SNS_TOPIC_ARN": topic_arn, "NON_ROOT_EVENTS": "ignore", "ACCOUNT_ALIAS": "bench"}
+
+
+def _root_activity_events(n: int) -> list[dict[str, Any]]:
+    template = _fixture("root_console_sign_in")
+    events = []
+    for index in range(n):
+        event = copy.deepcopy(template)
+        event["id"] = f"00000000-0000-4000-8000-{index:012d}"
+        event["detail"]["eventID"] = f"00000000-0000-4000-9000-{index:012d}"
+        events.append(event)
+    return events
+
+
+ROOT_ACTIVITY = Workload(
+    handler_module="notification_handlers.root_activity",
+    label="root-activity monitor",
+    unit="event",
+    services=("sns",),
+    steps=(
+        Step(
+            name="delivery",
+            operations=frozenset({"sns.Publish"}),
+            lower_bound=lambda n: n,
+            bound_text="1 Publish per event",
+            why=(
+                "EventBridge invokes the function asynchronously with exactly one event, so each invocation"
+                " holds one distinct message: one Publish. PublishBatch (up to 10 messages per call) only"
+                " pays off when one invocation holds several messages; getting there means buffering events"
+                " in SQS and polling it, which adds a queue, its API calls and latency to a security alert."
+            ),
+        ),
+    ),
+    setup=_root_activity_setup,
+    events=_root_activity_events,
+    handler=root_activity.handler,
+    reset=lambda: None,
+    delivered=lambda results: sum(result["status"] == "published" for result in results),
+)
+
+
+# --- S3 object notifier: one S3 event of N records -> N SES v2 SendEmail ---------------------------------
+
+SENDER = "s3-alerts@example.com"
+
+
+def _s3_setup() -> dict[str, str]:
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
+    return {"SENDER": SENDER, "RECIPIENTS": "ops@example.com,audit@example.com"}
+
+
+def _s3_events(n: int) -> list[dict[str, Any]]:
+    [template] = _fixture("s3_object_created_put")["Records"]
+    records = []
+    for index in range(n):
+        record = copy.deepcopy(template)
+        record["s3"]["object"]["key"] = f"reports/2024/object-{index:05d}.csv"
+        record["s3"]["object"]["sequencer"] = f"0062E99A88DC4{index:05X}"
+        records.append(record)
+    return [{"Records": records}]
+
+
+S3_OBJECT_NOTIFIER = Workload(
+    handler_module="notification_handlers.s3_object_notifier",
+    label="S3 object notifier",
+    unit="record",
+    services=("sesv2",),
+    steps=(
+        Step(
+            name="delivery",
+            operations=frozenset({"sesv2.SendEmail"}),
+            lower_bound=lambda n: n,
+            bound_text="1 SendEmail per record",
+            why=(
+                "SES v2 SendEmail sends one message per call and has no batch form for distinct messages."
+                " SendBulkEmail (up to 50 entries per call) is template-based: it would need an SES template"
+                f" resource, would cut HTTP calls to ceil(n/50) (n=1,000: {math.ceil(1000 / 50)}) but not"
+                " the sending quota, which SES counts per recipient either way."
+            ),
+        ),
+    ),
+    setup=_s3_setup,
+    events=_s3_events,
+    handler=s3_object_notifier.handler,
+    reset=s3_object_notifier.forget_sent_records,
+    delivered=lambda results: sum(len(result["message_ids"]) for result in results),
+)
+
+WORKLOADS: tuple[Workload, ...] = (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER)
+
+# The notification service's steps (issues 4/5): reported as placeholders until its router and workers
+# exist, then each becomes a Step of their Workload with its own bound.
+PLANNED_SERVICE_STEPS: tuple[tuple[str, str], ...] = (
+    ("router", "ingest"),
+    ("router", "lookups (subscriptions, preferences)"),
+    ("router", "fan-out to channel queues"),
+    ("channel workers", "deliveries"),
+    ("channel workers", "delivery log"),
+    ("channel workers", "idempotency"),
+)
+
+
+def source_path(module: str) -> Path:
+    return REPO_ROOT / "lambda_src" / Path(*module.split(".")).with_suffix(".py")
