@@ -1,16 +1,5 @@
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
-  }
-  mock_data "aws_region" {
-    defaults = { id = "us-east-1" }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
-  }
+  source = "../../tests/terraform_mocks/aws"
 }
 
 variables {

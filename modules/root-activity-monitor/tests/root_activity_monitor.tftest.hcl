@@ -1,34 +1,7 @@
 # Offline plan-mode tests: `terraform test` in modules/root-activity-monitor (Terraform >= 1.11 for override_during).
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/test"
-      user_id    = "AIDATESTUSER"
-    }
-  }
-
-  mock_data "aws_partition" {
-    defaults = {
-      partition          = "aws"
-      dns_suffix         = "amazonaws.com"
-      reverse_dns_prefix = "com.amazonaws"
-    }
-  }
-
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-
-  # Mocked policy documents would otherwise be random strings.
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "../../tests/terraform_mocks/aws"
 }
 
 variables {
