@@ -27,14 +27,13 @@ Measured with moto 5.2.5, Terraform 1.11 and the AWS provider 5.100:
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
@@ -532,12 +531,3 @@ provider "aws" {{
   }}
 }}
 """
-
-
-@contextlib.contextmanager
-def running_emulator(region: str = "us-east-1") -> Iterator[Emulator]:
-    emulator = Emulator(region).start()
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
