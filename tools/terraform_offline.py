@@ -123,22 +123,23 @@ def init(directory: Path, extra_args: list[str] | None = None) -> subprocess.Com
     return run(init_command(extra_args), directory)
 
 
-def validate(directory: Path) -> tuple[Path, bool, str]:
-    """Init (no backend) and validate one root or child module; returns (dir, ok, output)."""
+def _init_then(directory: Path, command: list[str]) -> tuple[Path, bool, str]:
+    """Init (no backend), then run ``command`` in ``directory``; returns (dir, ok, output)."""
     initialised = init(directory, ["-backend=false"])
     if initialised.returncode != 0:
         return directory, False, initialised.stdout + initialised.stderr
-    validated = run(["terraform", "validate", "-no-color"], directory)
-    return directory, validated.returncode == 0, validated.stdout + validated.stderr
+    result = run(command, directory)
+    return directory, result.returncode == 0, result.stdout + result.stderr
+
+
+def validate(directory: Path) -> tuple[Path, bool, str]:
+    """Validate one root or child module."""
+    return _init_then(directory, ["terraform", "validate", "-no-color"])
 
 
 def native_test(directory: Path) -> tuple[Path, bool, str]:
-    """Init (no backend) and run the module's own ``terraform test`` files (mock providers: offline)."""
-    initialised = init(directory, ["-backend=false"])
-    if initialised.returncode != 0:
-        return directory, False, initialised.stdout + initialised.stderr
-    tested = run(["terraform", "test", "-no-color"], directory)
-    return directory, tested.returncode == 0, tested.stdout + tested.stderr
+    """Run the module's own ``terraform test`` files (mock providers: offline)."""
+    return _init_then(directory, ["terraform", "test", "-no-color"])
 
 
 def _main(argv: list[str]) -> int:

@@ -59,7 +59,19 @@ from moto.stepfunctions.responses import get_backend as stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+DEFAULT_REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# The environment every in-process test and measurement runs AWS code in: fake credentials, one region,
+# and never a developer's real profile or config.
+FAKE_AWS_ENV = {
+    **FAKE_CREDENTIALS,
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": DEFAULT_REGION,
+    "AWS_REGION": DEFAULT_REGION,
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+}
 
 # Services whose endpoints the Terraform provider override points at the emulator.
 TERRAFORM_SERVICES = (
@@ -499,6 +511,22 @@ class Emulator:
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             config=Config(retries={"max_attempts": 2, "mode": "standard"}),
         )
+
+    def put_event(self, event: dict[str, Any], bus: str = "default") -> None:
+        """Put an event given in EventBridge's envelope shape (a fixture) on ``bus``, as its source would."""
+        answer = self.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": bus,
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                    "Resources": event.get("resources", []),
+                }
+            ]
+        )
+        if answer["FailedEntryCount"]:
+            raise RuntimeError(f"emulator: PutEvents rejected the event: {answer['Entries']}")
 
     def environment(self) -> dict[str, str]:
         """Environment variables that point the AWS CLI, boto3 and handlers at the emulator."""

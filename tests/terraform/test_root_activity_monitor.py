@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -51,21 +50,6 @@ def topic_reader(emulator: Emulator, deployed: DeployedExample) -> Iterator[Topi
     """What an email subscriber of the deployed topic would receive."""
     with reading_topic(emulator, deployed.outputs["sns_topic_arn"], f"{NAME}-topic-reader") as reader:
         yield reader
-
-
-def _put(emulator: Emulator, bus: str, event: dict[str, Any]) -> None:
-    answer = emulator.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": bus,
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"]),
-                "Resources": event.get("resources", []),
-            }
-        ]
-    )
-    assert answer["FailedEntryCount"] == 0, answer
 
 
 def test_deployed_resources_are_wired_and_encrypted(emulator: Emulator, deployed: DeployedExample) -> None:
@@ -118,7 +102,7 @@ def test_root_sign_in_is_routed_handled_and_published(
 ) -> None:
     event = load_event("root_console_sign_in")
     lambda_service.run_pending()  # nothing stale from another test
-    _put(emulator, deployed.outputs["event_bus_name"], event)
+    emulator.put_event(event, deployed.outputs["event_bus_name"])
 
     results = lambda_service.run_pending()
 
@@ -141,7 +125,7 @@ def test_iam_user_sign_in_is_not_routed(
     topic_reader: TopicReader,
 ) -> None:
     lambda_service.run_pending()
-    _put(emulator, deployed.outputs["event_bus_name"], load_event("iam_user_console_sign_in"))
+    emulator.put_event(load_event("iam_user_console_sign_in"), deployed.outputs["event_bus_name"])
 
     assert lambda_service.run_pending() == []
     assert topic_reader.drain() == []
@@ -156,7 +140,7 @@ def test_failing_event_is_retried_then_dead_lettered(
     event = load_event("root_api_call")
     del event["detail"]["eventName"]  # matched by the rule, rejected by the handler
     lambda_service.run_pending()
-    _put(emulator, deployed.outputs["event_bus_name"], event)
+    emulator.put_event(event, deployed.outputs["event_bus_name"])
 
     [result] = lambda_service.run_pending()
 

@@ -28,22 +28,11 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from notification_handlers import aws_clients, root_activity
+from tests.support.emulator import ACCOUNT_ID, FAKE_AWS_ENV
+from tests.support.emulator import DEFAULT_REGION as REGION
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "events"
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
 
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    # Never read a developer's real profile or config.
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-}
 HANDLER_ENV = (
     "SNS_TOPIC_ARN",
     "NON_ROOT_EVENTS",

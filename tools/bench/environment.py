@@ -17,24 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from notification_handlers import aws_clients
+from tests.support.emulator import ACCOUNT_ID, FAKE_AWS_ENV
+from tests.support.emulator import DEFAULT_REGION as REGION
 from tools.measure_cold_start import handler_modules
 from tools.terraform_offline import find_provider_mirror
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
-ACCOUNT_ID = "123456789012"  # moto's default account
-REGION = "us-east-1"
-
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-}
 
 
 @dataclass

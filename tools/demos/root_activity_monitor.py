@@ -20,20 +20,6 @@ VARIABLES = {
 EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
 
 
-def _put_event(emulator: Emulator, bus: str, fixture: str) -> None:
-    event: dict[str, Any] = json.loads((EVENTS / f"{fixture}.json").read_text())
-    emulator.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": bus,
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"]),
-            }
-        ]
-    )
-
-
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     print(f"    topic    {outputs['sns_topic_arn']}  (KMS {outputs['kms_key_arn']})")
     rules = sorted(outputs["event_rule_names"].values())
@@ -46,7 +32,9 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
             ("iam_user_console_sign_in", "an IAM user console sign-in"),
         ):
             print(f"==> CloudTrail reports {label}", flush=True)
-            _put_event(emulator, outputs["event_bus_name"], fixture)
+            emulator.put_event(
+                json.loads((EVENTS / f"{fixture}.json").read_text()), outputs["event_bus_name"]
+            )
             results = service.run_pending()
             if not results:
                 print("    the rule did not match: no Lambda invocation, no notification")
