@@ -37,6 +37,8 @@ LAMBDA_SRC = REPO_ROOT / "lambda_src"
 HANDLER_PACKAGE = "notification_handlers"
 REQUIREMENTS_FILE = LAMBDA_SRC / "requirements.txt"
 DEFAULT_OUTPUT = REPO_ROOT / "dist" / "lambda.zip"
+# What ships from the handler package: Python sources and the JSON data files they load at run time.
+HANDLER_SUFFIXES = frozenset({".py", ".json"})
 
 # The earliest date a zip entry can hold; any fixed value works, this one is conventional.
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -79,9 +81,12 @@ def is_excluded(path: PurePosixPath) -> bool:
 
 
 def handler_entries(package_dir: Path) -> list[Entry]:
-    """The handler package's Python sources (editor or build leftovers never get in)."""
+    """The handler package's Python sources and JSON data files (e.g. the notification service's JSON
+    Schema); editor or build leftovers never get in."""
     entries = []
-    for source in package_dir.rglob("*.py"):
+    for source in sorted(package_dir.rglob("*")):
+        if not source.is_file() or source.suffix not in HANDLER_SUFFIXES:
+            continue
         arcname = PurePosixPath(package_dir.name, *source.relative_to(package_dir).parts)
         if not is_excluded(arcname):
             entries.append(Entry(arcname.as_posix(), source))

@@ -47,6 +47,7 @@ def test_zip_holds_the_handlers_and_the_pinned_libraries(fresh_zip: Path) -> Non
     assert "notification_handlers/__init__.py" in names
     assert "notification_handlers/aws_clients.py" in names
     assert "notification_handlers/root_activity.py" in names
+    assert "notification_handlers/service/schemas/notification-event.schema.json" in names
     assert "aws_lambda_powertools/logging/logger.py" in names
     assert "aws_lambda_powertools-3.37.0.dist-info/METADATA" in names
     assert "typing_extensions.py" in names

@@ -1,0 +1,217 @@
+"""The catalog of notification types: parsed from the catalog table, cached, refreshed.
+
+Terraform writes one item per type (``catalog_id = "notification-types"``, ``notification_type``,
+``definition`` = JSON). ``parse_catalog`` is pure: it validates every definition (channels, locales,
+template fields, placeholder syntax). A broken definition does not stop the others: the type is kept
+with its error, and events of that type are rejected naming it (``Catalog.definition``), so one bad
+``terraform apply`` cannot stall every notification. ``load`` reads the table with one paginated
+``Query`` and keeps the result for ``CATALOG_REFRESH_SECONDS`` (default 300) per execution environment.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from notification_handlers import aws_clients
+from notification_handlers.event_fields import MalformedEventError, type_name
+from notification_handlers.service import env, templates
+from notification_handlers.service.dynamodb_batch import deserialize_item
+from notification_handlers.service.log import logger
+
+CATALOG_ID: Final = "notification-types"
+DEFAULT_REFRESH_SECONDS: Final = 300
+# Required and optional template fields per channel (docs/notification-service.md, section 2).
+CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
+    "email": (frozenset({"subject", "text"}), frozenset({"html"})),
+    "push": (frozenset({"title", "body"}), frozenset()),
+    "websocket": (frozenset({"body"}), frozenset()),
+}
+HTML_FIELDS: Final = frozenset({"html"})
+_DEFINITION_KEYS: Final = frozenset({"critical", "channels", "fallback_locale", "templates"})
+
+
+class CatalogError(MalformedEventError):
+    """A notification type is unknown or its definition is invalid (the message names the type)."""
+
+
+@dataclass(frozen=True)
+class TypeDefinition:
+    name: str
+    critical: bool
+    channels: tuple[str, ...]
+    fallback_locale: str
+    # locale -> channel -> field -> template text
+    templates: Mapping[str, Mapping[str, Mapping[str, str]]]
+
+    def locales_for(self, channel: str) -> list[str]:
+        """The locales that have a template for ``channel``."""
+        return [locale for locale, channels in self.templates.items() if channel in channels]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    types: Mapping[str, TypeDefinition] = field(default_factory=dict)
+    broken: Mapping[str, str] = field(default_factory=dict)  # type name -> what is wrong with it
+
+    def definition(self, name: str) -> TypeDefinition:
+        if name in self.types:
+            return self.types[name]
+        if name in self.broken:
+            raise CatalogError(
+                f"notification type {name!r} has an invalid catalog definition: {self.broken[name]}"
+            )
+        raise CatalogError(f"detail-type {name!r} is not a notification type in the catalog")
+
+
+def _template_set(channel: str, value: Any, path: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{path} must be an object, got {type_name(value)}")
+    required, optional = CHANNEL_FIELDS[channel]
+    missing = sorted(required - set(value))
+    if missing:
+        raise ValueError(f"{path} is missing {', '.join(missing)}")
+    unknown = sorted(set(value) - required - optional)
+    if unknown:
+        raise ValueError(f"{path} has unknown field(s) {', '.join(unknown)}")
+    fields: dict[str, str] = {}
+    for name, text in value.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{path}.{name} must be a non-empty string")
+        try:
+            templates.check(text)
+        except templates.TemplateError as error:
+            raise ValueError(f"{path}.{name}: {error}") from None
+        fields[name] = text
+    return fields
+
+
+def _channels(channels: Any) -> list[str]:
+    if not isinstance(channels, list) or not channels:
+        raise ValueError("channels must be a non-empty list")
+    for channel in channels:
+        if channel not in CHANNEL_FIELDS:
+            raise ValueError(
+                f"channel {str(channel)[:40]!r} is not one of {', '.join(sorted(CHANNEL_FIELDS))}"
+            )
+    if len(set(channels)) != len(channels):
+        raise ValueError("channels must not repeat a channel")
+    return list(channels)
+
+
+def _templates(raw_templates: Any, channels: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+    if not isinstance(raw_templates, Mapping) or not raw_templates:
+        raise ValueError("templates must be a non-empty object of locales")
+    parsed: dict[str, dict[str, dict[str, str]]] = {}
+    for locale, by_channel in raw_templates.items():
+        if not isinstance(by_channel, Mapping):
+            raise ValueError(f"templates.{locale} must be an object, got {type_name(by_channel)}")
+        parsed[locale] = {}
+        for channel, fields in by_channel.items():
+            if channel not in channels:
+                raise ValueError(f"templates.{locale}.{channel}: {channel!r} is not in channels")
+            parsed[locale][channel] = _template_set(channel, fields, f"templates.{locale}.{channel}")
+    return parsed
+
+
+def parse_definition(name: str, definition: Any) -> TypeDefinition:
+    """One type's definition (the parsed ``definition`` JSON); ``ValueError`` saying what is wrong."""
+    if not isinstance(definition, Mapping):
+        raise ValueError(f"definition must be an object, got {type_name(definition)}")
+    unknown = sorted(set(definition) - _DEFINITION_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(unknown)}")
+    critical = definition.get("critical", False)
+    if not isinstance(critical, bool):
+        raise ValueError(f"critical must be a boolean, got {type_name(critical)}")
+    channels = _channels(definition.get("channels"))
+    fallback = definition.get("fallback_locale")
+    if not isinstance(fallback, str) or not fallback:
+        raise ValueError("fallback_locale must be a non-empty string")
+    parsed = _templates(definition.get("templates"), channels)
+    for channel in channels:
+        if channel not in parsed.get(fallback, {}):
+            raise ValueError(
+                f"templates.{fallback}.{channel} is missing (the fallback locale needs every channel)"
+            )
+    return TypeDefinition(name, critical, tuple(channels), fallback, parsed)
+
+
+def parse_catalog(items: Iterable[Mapping[str, Any]]) -> Catalog:
+    """The catalog from the table's items (plain values); broken definitions are kept with their error."""
+    types: dict[str, TypeDefinition] = {}
+    broken: dict[str, str] = {}
+    for item in items:
+        name = item.get("notification_type")
+        if not isinstance(name, str) or not name:
+            logger.error("catalog item without a notification_type skipped")
+            continue
+        try:
+            raw = item.get("definition")
+            if not isinstance(raw, str):
+                raise ValueError(f"definition must be a JSON string, got {type_name(raw)}")
+            try:
+                definition = json.loads(raw)
+            except ValueError:
+                raise ValueError("definition is not JSON") from None
+            types[name] = parse_definition(name, definition)
+        except ValueError as error:
+            broken[name] = str(error)
+            logger.error(
+                "invalid notification type definition",
+                extra={"notification_type": name, "reason": str(error)},
+            )
+    return Catalog(types, broken)
+
+
+def query_items(table: str) -> list[dict[str, Any]]:
+    """Every item of the catalog partition (one paginated Query)."""
+    client = aws_clients.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "catalog_id = :catalog",
+        "ExpressionAttributeValues": {":catalog": {"S": CATALOG_ID}},
+        "ConsistentRead": False,
+    }
+    while True:
+        response = client.query(**request)
+        items.extend(deserialize_item(item) for item in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class CatalogCache:
+    """The catalog of one table, read again once ``refresh_seconds`` have passed (``clock``: monotonic)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._loaded: tuple[str, float, Catalog] | None = None
+
+    def get(self, table: str, refresh_seconds: int) -> Catalog:
+        now = self._clock()
+        if self._loaded is not None:
+            loaded_table, loaded_at, catalog = self._loaded
+            if loaded_table == table and now - loaded_at < refresh_seconds:
+                return catalog
+        catalog = parse_catalog(query_items(table))
+        logger.info("catalog loaded", extra={"types": len(catalog.types), "broken": len(catalog.broken)})
+        self._loaded = (table, now, catalog)
+        return catalog
+
+    def clear(self) -> None:
+        self._loaded = None
+
+
+_CACHE: Final = CatalogCache()
+
+
+def load() -> Catalog:
+    """The catalog from ``CATALOG_TABLE``, cached for ``CATALOG_REFRESH_SECONDS`` (default 300)."""
+    return _CACHE.get(
+        env.required("CATALOG_TABLE"), env.positive_int("CATALOG_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)
+    )

@@ -1,0 +1,92 @@
+"""The event contract: what producers put on the bus, as the ingest queue delivers it to the router.
+
+``parse_notification`` is pure: JSON, then the JSON Schema in ``schemas/notification-event.schema.json``
+(draft-07, compiled once with fastjsonschema, the validator Powertools' validation utility uses), then the
+notification id rule (``detail.idempotencyKey`` when given, else the EventBridge event ``id``). Anything
+else raises ``MalformedEventError`` with a reason that names the field. See docs/notification-service.md,
+section 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Final, cast
+
+import fastjsonschema  # type: ignore[import-untyped]  # ships no type hints
+
+from notification_handlers.event_fields import MalformedEventError, parse_utc_time, type_name
+
+SCHEMA_FILE: Final = "notification-event.schema.json"
+MAX_REASON: Final = 500
+
+
+@dataclass(frozen=True)
+class Notification:
+    notification_id: str
+    notification_type: str  # the event's detail-type
+    event_id: str
+    source: str
+    time: datetime
+    recipients: tuple[str, ...]
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def schema() -> dict[str, Any]:
+    """The contract's JSON Schema (shipped inside the package)."""
+    text = resources.files(__package__).joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
+    return cast(dict[str, Any], json.loads(text))
+
+
+@cache
+def _validator() -> Callable[[Any], Any]:
+    return cast(Callable[[Any], Any], fastjsonschema.compile(schema()))
+
+
+def _schema_reason(error: fastjsonschema.JsonSchemaValueException) -> str:
+    """fastjsonschema says ``data.detail.recipients[0] must match pattern ...``: name the field the way
+    the contract does (``detail.recipients[0]``), without echoing the offending value."""
+    path = error.name or "data"
+    field_name = path[len("data.") :] if path.startswith("data.") else ("event" if path == "data" else path)
+    message = error.message
+    if message.startswith(path):
+        message = message[len(path) :].strip()
+    if field_name.startswith("detail.data") and "any definition" in message:
+        message = (
+            "must be a string, number or boolean, or a list/object of them nested at most 5 deep "
+            "(null is not allowed)"
+        )
+    return f"{field_name} {message}"[:MAX_REASON]
+
+
+def parse_notification(body: str) -> Notification:
+    """The notification in one ingest queue message body (a whole EventBridge event)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise MalformedEventError("body is not JSON") from None
+    if not isinstance(document, dict):
+        raise MalformedEventError(
+            f"body must be a JSON object (an EventBridge event), got {type_name(document)}"
+        )
+    try:
+        _validator()(document)
+    except fastjsonschema.JsonSchemaValueException as error:
+        raise MalformedEventError(_schema_reason(error)) from None
+    detail = document["detail"]
+    recipients = tuple(detail["recipients"])
+    if len(set(recipients)) != len(recipients):  # the schema says so too; kept for a clear reason
+        raise MalformedEventError("detail.recipients must not repeat a user id")
+    return Notification(
+        notification_id=detail.get("idempotencyKey") or document["id"],
+        notification_type=document["detail-type"],
+        event_id=document["id"],
+        source=document["source"],
+        time=parse_utc_time(document["time"], "time"),
+        recipients=recipients,
+        data=detail.get("data", {}),
+    )

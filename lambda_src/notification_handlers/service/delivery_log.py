@@ -1,0 +1,85 @@
+"""The delivery log: one row per notification, recipient, channel and target, with what happened.
+
+Table layout (docs/notification-service.md, section 3): ``notification_id`` (hash key), ``delivery_key``
+= ``<user_id>#<channel>#<target>`` (range key), ``user_id``, ``channel``, ``target``, ``status``,
+``reason`` (failures and suppressions), ``notification_type``, ``updated_at``, ``expires_at`` (TTL, epoch
+seconds). ``delivery_item`` is the pure mapping; ``record`` writes a batch of rows (25 per call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from notification_handlers.service import dynamodb_batch, env
+
+SENT: Final = "sent"
+SUPPRESSED_PREFERENCE: Final = "suppressed_preference"
+SUPPRESSED_BOUNCE: Final = "suppressed_bounce"
+NO_ADDRESS: Final = "no_address"
+FAILED: Final = "failed"
+NO_CONNECTION: Final = "no_connection"  # websocket: the user has no open connection
+NO_DEVICE: Final = "no_device"  # push: the user has no registered device token
+STATUSES: Final = frozenset(
+    {SENT, SUPPRESSED_PREFERENCE, SUPPRESSED_BOUNCE, NO_ADDRESS, FAILED, NO_CONNECTION, NO_DEVICE}
+)
+
+DEFAULT_TTL_DAYS: Final = 90
+MAX_REASON_LENGTH: Final = 1000
+NO_TARGET: Final = "-"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    notification_id: str
+    notification_type: str
+    user_id: str
+    channel: str
+    status: str
+    target: str = NO_TARGET  # the address for email; "-" when the row is about the user
+    reason: str | None = None
+
+    @property
+    def delivery_key(self) -> str:
+        return f"{self.user_id}#{self.channel}#{self.target}"
+
+
+def delivery_item(delivery: Delivery, *, now: datetime, ttl_days: int) -> dict[str, Any]:
+    """The table item for one delivery, written at ``now`` and expiring ``ttl_days`` later."""
+    if delivery.status not in STATUSES:
+        raise ValueError(f"unknown delivery status {delivery.status!r}")
+    moment = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    item: dict[str, Any] = {
+        "notification_id": delivery.notification_id,
+        "delivery_key": delivery.delivery_key,
+        "user_id": delivery.user_id,
+        "channel": delivery.channel,
+        "target": delivery.target,
+        "status": delivery.status,
+        "notification_type": delivery.notification_type,
+        "updated_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": int((moment + timedelta(days=ttl_days)).timestamp()),
+    }
+    if delivery.reason:
+        item["reason"] = delivery.reason[:MAX_REASON_LENGTH]
+    return item
+
+
+def record(deliveries: Sequence[Delivery]) -> None:
+    """Write the rows to ``DELIVERY_LOG_TABLE`` (TTL ``DELIVERY_LOG_TTL_DAYS``, default 90).
+
+    A later row for the same notification, user, channel and target replaces the earlier one.
+    """
+    if not deliveries:
+        return
+    table = env.required("DELIVERY_LOG_TABLE")
+    ttl_days = env.positive_int("DELIVERY_LOG_TTL_DAYS", DEFAULT_TTL_DAYS)
+    now = datetime.now(UTC)
+    # BatchWriteItem refuses two requests for one key in a call: the last row for a key wins.
+    items = {
+        (delivery.notification_id, delivery.delivery_key): delivery_item(delivery, now=now, ttl_days=ttl_days)
+        for delivery in deliveries
+    }
+    dynamodb_batch.batch_write(table, list(items.values()))

@@ -1,0 +1,426 @@
+"""The router: ingest queue batch -> validated, de-duplicated, enriched, personalised channel messages.
+
+Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``contract``,
+``catalog``, ``preferences``, ``templates`` and ``plan_notification`` below, the AWS edge is thin:
+
+1. Parse every record (``contract.parse_notification``) and look its type up in the catalog. A
+   permanent problem (not JSON, schema violation, unknown or broken type, and later a render error)
+   rejects the event: its body goes unchanged to ``REJECTED_EVENTS_QUEUE_URL`` (the ingest DLQ) with
+   message attributes ``reason`` and ``error_type``, and the record is reported processed.
+2. Claim each notification id (Powertools idempotency store, ``idempotency.Deduplicator``). A completed
+   claim is a duplicate: skipped and logged. One still in progress elsewhere: the record fails and SQS
+   delivers it again later. Records of the batch that share a notification id ride on one claim.
+3. One prefetch for the whole batch: profiles (users table or custom enrichment function) and
+   preferences (``BatchGetItem``, 100 keys per call) of the union of the claimed notifications'
+   recipients.
+4. Per notification and recipient: channels after preferences; each channel's template in the
+   recipient's locale, rendered. A render error rejects the whole event before anything is sent, and
+   releases its claim (a fixed catalog and a redrive then deliver it).
+5. Suppressions go to the delivery log in one batch write; then every channel message of the batch goes
+   out with ``SendMessageBatch`` per channel queue (10 per call: 1,000 one-recipient events cost ~100
+   calls). Writing the log first means a log failure fails the batch before any fan-out.
+6. Claims of events whose messages all went out are completed; the others are released and their
+   records reported in ``batchItemFailures``. A failure of the whole batch (catalog or prefetch
+   unreadable) fails every record.
+
+Logs carry ``notification_id`` on every line about one notification; bodies, recipients lists and
+addresses are never logged.
+
+Environment: ``CATALOG_TABLE``, ``CATALOG_REFRESH_SECONDS``, ``USERS_TABLE`` or
+``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
+``IDEMPOTENCY_TABLE``, ``IDEMPOTENCY_TTL_SECONDS``, ``CHANNEL_QUEUE_URLS`` (JSON object channel ->
+queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import BotoCoreError, ClientError
+
+from notification_handlers import aws_clients
+from notification_handlers.event_fields import MalformedEventError
+from notification_handlers.service import (
+    catalog,
+    delivery_log,
+    dynamodb_batch,
+    enrichment,
+    env,
+    idempotency,
+    preferences,
+    templates,
+)
+from notification_handlers.service.catalog import Catalog, TypeDefinition
+from notification_handlers.service.channel_message import ChannelMessage
+from notification_handlers.service.contract import Notification, parse_notification
+from notification_handlers.service.delivery_log import Delivery
+from notification_handlers.service.enrichment import Profile
+from notification_handlers.service.idempotency import Claim
+from notification_handlers.service.log import logger
+from notification_handlers.service.sqs_batch import OutgoingMessage, send_batch
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+MAX_ATTRIBUTE_REASON: Final = 1000
+PREFERENCE_ATTRIBUTES: Final = ("muted", "opt_outs")
+
+
+class RejectedEventError(Exception):
+    """A permanent problem with one event; it goes to the ingest DLQ with ``reason`` and ``error_type``."""
+
+    def __init__(self, reason: str, error_type: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error_type = error_type
+
+
+class RecordFailedError(RuntimeError):
+    """A record that SQS must deliver again (reported in batchItemFailures)."""
+
+
+# --- pure planning --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one notification turns into: channel messages to send and suppressed deliveries to log."""
+
+    messages: list[ChannelMessage] = field(default_factory=list)
+    suppressed: list[Delivery] = field(default_factory=list)
+
+
+def template_variables(notification: Notification, profile: Profile) -> dict[str, Any]:
+    """``data`` plus the built-ins ``user`` and ``notification`` (which take precedence)."""
+    return {
+        **notification.data,
+        "user": profile.variables(),
+        "notification": {"id": notification.notification_id, "type": notification.notification_type},
+    }
+
+
+def render_channel(
+    definition: TypeDefinition, channel: str, profile: Profile, variables: Mapping[str, Any]
+) -> tuple[str, dict[str, str]]:
+    """(locale, rendered fields) of one channel's template for one recipient."""
+    locale = templates.choose_locale(
+        profile.locale, definition.locales_for(channel), definition.fallback_locale
+    )
+    content: dict[str, str] = {}
+    for name, text in definition.templates[locale][channel].items():
+        try:
+            content[name] = templates.render(text, variables, escape_html=name in catalog.HTML_FIELDS)
+        except templates.TemplateError as error:
+            raise templates.TemplateError(f"templates.{locale}.{channel}.{name}: {error}") from None
+    return locale, content
+
+
+def plan_notification(
+    notification: Notification,
+    definition: TypeDefinition,
+    profiles: Mapping[str, Profile],
+    preference_items: Mapping[str, Mapping[str, Any]],
+    *,
+    created_at: datetime,
+) -> Plan:
+    """Every channel message and suppression of one notification; ``TemplateError`` for a render error
+    (naming the template field and the variable, not the recipient)."""
+    plan = Plan()
+    stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for user_id in notification.recipients:
+        send, suppressed = preferences.channels_for(definition, preference_items.get(user_id))
+        for channel, reason in suppressed:
+            plan.suppressed.append(
+                Delivery(
+                    notification.notification_id,
+                    notification.notification_type,
+                    user_id,
+                    channel,
+                    delivery_log.SUPPRESSED_PREFERENCE,
+                    reason=reason,
+                )
+            )
+        if not send:
+            continue
+        profile = profiles.get(user_id) or Profile(user_id)
+        variables = template_variables(notification, profile)
+        for channel in send:
+            locale, content = render_channel(definition, channel, profile, variables)
+            plan.messages.append(
+                ChannelMessage(
+                    notification_id=notification.notification_id,
+                    notification_type=notification.notification_type,
+                    critical=definition.critical,
+                    user_id=user_id,
+                    channel=channel,
+                    locale=locale,
+                    content=content,
+                    created_at=stamp,
+                )
+            )
+    return plan
+
+
+# --- the batch --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One SQS record on its way through the batch."""
+
+    message_id: str
+    body: str
+    notification: Notification | None = None
+    definition: TypeDefinition | None = None
+    rejection: RejectedEventError | None = None
+    failure: Exception | None = None
+    primary: Item | None = None  # an earlier record of this batch with the same notification id
+    claimed: bool = False
+    plan: Plan | None = None
+    unsent: int = 0
+
+    @property
+    def notification_id(self) -> str | None:
+        return self.notification.notification_id if self.notification else None
+
+    def reject(self, reason: str, error_type: str) -> None:
+        self.rejection = RejectedEventError(reason, error_type)
+
+    def fail(self, error: Exception) -> None:
+        self.failure = self.failure or error
+
+
+@contextmanager
+def about(item: Item) -> Iterator[None]:
+    """Tag every log line written inside with the item's notification id (when it has one)."""
+    if item.notification_id is None:
+        yield
+        return
+    logger.append_keys(notification_id=item.notification_id)
+    try:
+        yield
+    finally:
+        logger.remove_keys(["notification_id"])
+
+
+def _remaining_millis(context: Any) -> int | None:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    value = getter() if callable(getter) else None
+    return value if isinstance(value, int) else None
+
+
+def _parse(items: Sequence[Item], types: Catalog) -> None:
+    for item in items:
+        try:
+            item.notification = parse_notification(item.body)
+            item.definition = types.definition(item.notification.notification_type)
+        except MalformedEventError as error:
+            item.reject(str(error), type(error).__name__)
+            with about(item):
+                logger.warning("event rejected", extra={"reason": str(error)})
+
+
+def _claim(items: Sequence[Item], context: Any) -> None:
+    dedup = idempotency.deduplicator_from_env()
+    owners: dict[str, Item] = {}
+    for item in items:
+        if item.notification is None or item.rejection:
+            continue
+        with about(item):
+            notification_id = item.notification.notification_id
+            if notification_id in owners:
+                item.primary = owners[notification_id]
+                logger.info("duplicate in the same batch", extra={"outcome": "duplicate"})
+                continue
+            owners[notification_id] = item
+            try:
+                claim = dedup.claim(notification_id, remaining_time_in_millis=_remaining_millis(context))
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("claim failed", extra={"error_code": aws_clients.error_code(error)})
+                item.fail(error)
+                continue
+            if claim is Claim.ALREADY_DONE:
+                logger.info("duplicate notification skipped", extra={"outcome": "duplicate"})
+            elif claim is Claim.IN_PROGRESS:
+                logger.info(
+                    "notification in progress elsewhere; retried later", extra={"outcome": "in_progress"}
+                )
+                item.fail(RecordFailedError(f"notification {notification_id} is in progress elsewhere"))
+            else:
+                item.claimed = True
+
+
+def _prefetch(items: Sequence[Item]) -> tuple[dict[str, Profile], dict[str, dict[str, Any]]]:
+    recipients = list(
+        dict.fromkeys(
+            user
+            for item in items
+            if item.claimed and item.notification
+            for user in item.notification.recipients
+        )
+    )
+    if not recipients:
+        return {}, {}
+    profiles = enrichment.profiles(recipients)
+    prefs = dynamodb_batch.batch_get(
+        env.required("PREFERENCES_TABLE"),
+        [{"user_id": user} for user in recipients],
+        attributes=PREFERENCE_ATTRIBUTES,
+    )
+    return profiles, {str(item["user_id"]): item for item in prefs}
+
+
+def _plan(
+    items: Sequence[Item], profiles: Mapping[str, Profile], prefs: Mapping[str, Mapping[str, Any]]
+) -> None:
+    now = datetime.now(UTC)
+    for item in items:
+        if not item.claimed or item.notification is None or item.definition is None:
+            continue
+        with about(item):
+            try:
+                item.plan = plan_notification(
+                    item.notification, item.definition, profiles, prefs, created_at=now
+                )
+            except templates.TemplateError as error:
+                item.reject(str(error), type(error).__name__)
+                logger.warning("event rejected: render error", extra={"reason": str(error)})
+
+
+def _send(items: Sequence[Item], queue_urls: Mapping[str, str]) -> None:
+    """Every channel message of the batch, batched per channel queue; counts unsent messages per item."""
+    by_queue: dict[str, list[tuple[Item, OutgoingMessage]]] = {}
+    for index, item in enumerate(items):
+        if item.plan is None or item.rejection:
+            continue
+        for number, message in enumerate(item.plan.messages):
+            url = queue_urls.get(message.channel)
+            if url is None:
+                item.fail(
+                    RecordFailedError(f"CHANNEL_QUEUE_URLS has no queue for channel {message.channel!r}")
+                )
+                continue
+            entry = OutgoingMessage(f"{index}-{number}", message.to_json())
+            by_queue.setdefault(url, []).append((item, entry))
+    for url, pairs in by_queue.items():
+        failed = send_batch(url, [entry for _, entry in pairs])
+        for item, entry in pairs:
+            if entry.entry_id in failed:
+                item.unsent += 1
+
+
+def _send_rejections(items: Sequence[Item]) -> None:
+    rejected = [(index, item) for index, item in enumerate(items) if item.rejection and not item.failure]
+    if not rejected:
+        return
+    entries = [
+        OutgoingMessage(
+            f"r{index}",
+            item.body,
+            {
+                "reason": item.rejection.reason[:MAX_ATTRIBUTE_REASON] or "rejected",
+                "error_type": item.rejection.error_type,
+            },
+        )
+        for index, item in rejected
+        if item.rejection
+    ]
+    failed = send_batch(env.required("REJECTED_EVENTS_QUEUE_URL"), entries)
+    for index, item in rejected:
+        if f"r{index}" in failed:
+            item.fail(RecordFailedError("the rejected event could not be sent to the dead-letter queue"))
+
+
+def _settle(items: Sequence[Item]) -> None:
+    """Complete or release each claim, and decide each record's outcome."""
+    dedup = idempotency.deduplicator_from_env()
+    for item in items:
+        if not item.claimed or item.notification is None:
+            continue
+        with about(item):
+            key = item.notification.notification_id
+            if item.rejection is None and item.failure is None and item.unsent == 0:
+                try:
+                    dedup.complete(key)
+                except (ClientError, BotoCoreError) as error:  # sent: a redelivery re-sends, workers dedupe
+                    logger.warning(
+                        "completing the claim failed", extra={"error_code": aws_clients.error_code(error)}
+                    )
+                sent = len(item.plan.messages) if item.plan else 0
+                logger.info("notification routed", extra={"messages": sent, "outcome": "routed"})
+                continue
+            if item.unsent:
+                item.fail(RecordFailedError(f"{item.unsent} channel message(s) could not be sent"))
+                logger.warning("channel messages not sent; retried later", extra={"unsent": item.unsent})
+            try:
+                dedup.release(key, item.failure or item.rejection or RecordFailedError("released"))
+            except (ClientError, BotoCoreError) as error:  # expires with the in-progress timeout instead
+                logger.warning(
+                    "releasing the claim failed", extra={"error_code": aws_clients.error_code(error)}
+                )
+
+
+def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Exception | None]:
+    """Process one batch; the outcome per SQS message id (None: processed)."""
+    items = [Item(str(record["messageId"]), str(record.get("body", ""))) for record in records]
+    try:
+        types = catalog.load()
+    except (ClientError, BotoCoreError) as error:
+        logger.error(
+            "catalog unreadable: failing the batch", extra={"error_code": aws_clients.error_code(error)}
+        )
+        return {item.message_id: error for item in items}
+    _parse(items, types)
+    _claim(items, context)
+    try:
+        profiles, prefs = _prefetch(items)
+        _plan(items, profiles, prefs)
+        delivery_log.record(
+            [d for item in items if item.plan and not item.rejection for d in item.plan.suppressed]
+        )
+        _send(items, env.string_map("CHANNEL_QUEUE_URLS"))
+    except (
+        ClientError,
+        BotoCoreError,
+        dynamodb_batch.UnprocessedItemsError,
+        enrichment.EnrichmentError,
+    ) as error:
+        logger.error("batch failed", extra={"error_code": aws_clients.error_code(error)})
+        for item in items:
+            if item.claimed:
+                item.fail(error)
+    _settle(items)
+    _send_rejections(items)
+    outcomes: dict[str, Exception | None] = {}
+    for item in items:
+        if item.primary is not None and item.primary.failure is not None:
+            item.fail(item.primary.failure)  # same notification earlier in the batch: share its fate
+        outcomes[item.message_id] = item.failure
+    return outcomes
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    records = event.get("Records")
+    if not isinstance(records, list):
+        raise MalformedEventError("Records is missing: expected an SQS event")
+    outcomes = route(records, context)
+
+    def record_handler(record: SQSRecord) -> None:
+        failure = outcomes.get(record.message_id)
+        if failure is not None:
+            raise failure
+
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=record_handler,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
+    )
