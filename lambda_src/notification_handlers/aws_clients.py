@@ -57,6 +57,15 @@ def client(service_name: str) -> Any:
     return boto3.client(service_name, config=_CLIENT_CONFIG)
 
 
+@cache
+def client_with_endpoint(service_name: str, endpoint_url: str, *, max_pool_connections: int = 10) -> Any:
+    """The process-wide boto3 client for ``service_name`` at ``endpoint_url`` (one per service, endpoint and
+    pool size), e.g. the API Gateway management API of one WebSocket stage. ``max_pool_connections`` bounds
+    the HTTP connections threads sharing the client may hold (botocore's default is 10)."""
+    config = _CLIENT_CONFIG.merge(Config(max_pool_connections=max_pool_connections))
+    return boto3.client(service_name, endpoint_url=endpoint_url, config=config)
+
+
 def sns() -> SnsPublisher:
     """Return the shared SNS client."""
     return cast(SnsPublisher, client("sns"))
@@ -78,3 +87,4 @@ def error_code(error: Exception) -> str:
 def reset_clients() -> None:
     """Forget cached clients (tests switch credentials, regions and mocks between cases)."""
     client.cache_clear()
+    client_with_endpoint.cache_clear()

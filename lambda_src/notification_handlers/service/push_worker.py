@@ -1,0 +1,493 @@
+"""Push channel worker: publish the router's push channel messages to every registered device of the
+recipient through SNS mobile push (APNs, APNs sandbox, FCM HTTP v1).
+
+Trigger: the push queue's event source mapping with ``ReportBatchItemFailures`` (Powertools'
+``BatchProcessor``). One invocation handles one batch:
+
+1. Parse every body as a channel message with content ``{"title": "...", "body": "..."}``.
+2. Read each recipient's devices with ONE paginated ``Query`` on ``device_tokens`` per user and batch
+   (items ``user_id``, ``device_key`` = ``<platform>#<token>``, ``platform``, ``token``, ``endpoint_arn``,
+   ``updated_at``). No device -> a ``no_device`` row (not an error).
+3. Per device: claim ``<notification_id>#<user_id>#push#<target>``, then SNS ``Publish`` to the endpoint
+   ARN with ``MessageStructure=json`` and the platform's payload (``platform_message``): APNs
+   ``{"aps": {"alert": {"title", "body"}, "badge": 1, "sound": "default"}, "notification_id"}``; FCM
+   ``{"fcmV1Message": {"message": {"notification": {"title", "body"}, "data": {"notification_id",
+   "notification_type"}}}}``. A payload over the platform's 4 KB limit is a ``failed`` row
+   (``payload_too_large``) without a call.
+4. ``EndpointDisabled`` (APNs/FCM told SNS the token is dead), ``NotFound`` (the endpoint is gone) or
+   ``InvalidParameter`` naming the token, endpoint or target -> the token's item is deleted (conditionally
+   on the ``updated_at`` read, so a registration that happened meanwhile is kept), then its endpoint; the
+   row is ``failed`` (``endpoint_disabled``), not retried. Other SNS client errors (``InvalidParameter``
+   about the message, ``KMSAccessDenied``...) are ``failed`` with their code. Throttling, 5xx, timeouts,
+   ``AuthorizationError`` and unlisted codes release the claim and retry the record.
+5. One delivery row per device (``target`` = ``<platform>#<sha256(token)[:16]>``: the delivery log never
+   stores tokens), written with ONE ``delivery_log.record`` per batch.
+
+Logs never contain a token, body or title: devices are named by their target.
+
+Environment: ``DEVICE_TOKENS_TABLE`` (required), delivery log and idempotency variables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from botocore.exceptions import BotoCoreError, ClientError
+
+from notification_handlers import aws_clients
+from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
+from notification_handlers.service import delivery_log, dynamodb_batch, env
+from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
+from notification_handlers.service.delivery_log import Delivery
+from notification_handlers.service.idempotency import Claim, deduplicator_from_env
+from notification_handlers.service.log import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+CHANNEL: Final = "push"
+# platform (device_tokens) -> the key of that platform's message in an SNS MessageStructure=json message
+SNS_MESSAGE_KEYS: Final = {"apns": "APNS", "apns_sandbox": "APNS_SANDBOX", "fcm": "GCM"}
+MAX_PLATFORM_PAYLOAD_BYTES: Final = 4096  # APNs and FCM both refuse larger notification payloads
+REASON_DISABLED: Final = "endpoint_disabled"
+REASON_TOO_LARGE: Final = "payload_too_large"
+REASON_NO_ENDPOINT: Final = "no_endpoint"
+DEAD_ENDPOINT_ERRORS: Final = frozenset({"EndpointDisabled", "EndpointDisabledException", "NotFound"})
+# SNS client errors that fail again on every retry: recorded as failed, not retried
+PERMANENT_ERRORS: Final = frozenset(
+    {
+        "InvalidParameter",
+        "InvalidParameterValue",
+        "KMSAccessDenied",
+        "KMSDisabled",
+        "KMSInvalidState",
+        "KMSNotFound",
+        "KMSOptInRequired",
+        "PlatformApplicationDisabled",
+        "ValidationException",
+    }
+)
+_DEAD_ENDPOINT_WORDS: Final = ("token", "targetarn", "endpoint")
+AWS_ERRORS: Final = (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError)
+
+
+class DeliveryRetryError(RuntimeError):
+    """Some devices of this message must be published to again later."""
+
+
+# --- parse, decide, render -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PushContent:
+    title: str
+    body: str
+
+
+def parse_push_message(body: object) -> tuple[ChannelMessage, PushContent]:
+    """A push channel message and its content; ``MalformedEventError`` names the field."""
+    if not isinstance(body, str):
+        raise MalformedEventError(f"body must be a string, got {type_name(body)}")
+    try:
+        message = parse_channel_message(body)
+    except RecursionError:
+        raise MalformedEventError("body is not JSON (nested too deeply)") from None
+    if message.channel != CHANNEL:
+        raise MalformedEventError(f"channel must be {CHANNEL!r}, got {message.channel[:40]!r}")
+    title = message.content.get("title")
+    text = message.content.get("body")
+    if not title or not title.strip():
+        raise MalformedEventError("content.title is missing or empty")
+    if not text:
+        raise MalformedEventError("content.body is missing or empty")
+    return message, PushContent(title, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    platform: str
+    token: str
+    device_key: str
+    endpoint_arn: str | None
+    updated_at: str | None
+
+    @property
+    def target(self) -> str:
+        """The device as named in the delivery log and logs (no token)."""
+        return f"{self.platform}#{hashlib.sha256(self.token.encode('utf-8')).hexdigest()[:16]}"
+
+
+def device_from_item(item: Mapping[str, Any]) -> Device | None:
+    """A ``device_tokens`` item as a Device; None when it is not a usable one (unknown platform, no token)."""
+    platform = item.get("platform")
+    token = item.get("token")
+    device_key = item.get("device_key")
+    if platform not in SNS_MESSAGE_KEYS or not isinstance(token, str) or not token:
+        return None
+    if not isinstance(device_key, str):
+        return None
+    endpoint = item.get("endpoint_arn")
+    updated = item.get("updated_at")
+    return Device(
+        str(platform),
+        token,
+        device_key,
+        endpoint if isinstance(endpoint, str) and endpoint else None,
+        updated if isinstance(updated, str) else None,
+    )
+
+
+def platform_payload(platform: str, message: ChannelMessage, content: PushContent) -> dict[str, Any]:
+    """The notification in the platform's format (APNs ``aps``; FCM HTTP v1 ``fcmV1Message``)."""
+    if platform in ("apns", "apns_sandbox"):
+        return {
+            "aps": {"alert": {"title": content.title, "body": content.body}, "badge": 1, "sound": "default"},
+            "notification_id": message.notification_id,
+        }
+    if platform == "fcm":
+        return {
+            "fcmV1Message": {
+                "message": {
+                    "notification": {"title": content.title, "body": content.body},
+                    "data": {
+                        "notification_id": message.notification_id,
+                        "notification_type": message.notification_type,
+                    },
+                }
+            }
+        }
+    raise ValueError(f"unknown platform {platform[:40]!r}")
+
+
+def _compact(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def platform_message(platform: str, message: ChannelMessage, content: PushContent) -> tuple[str, int]:
+    """(SNS ``Message`` for ``MessageStructure=json``, size in bytes of the platform's payload)."""
+    payload = _compact(platform_payload(platform, message, content))
+    document = {"default": content.body, SNS_MESSAGE_KEYS[platform]: payload}
+    return _compact(document), len(payload.encode("utf-8"))
+
+
+def is_dead_endpoint(error: Exception) -> bool:
+    """True when SNS says the endpoint (its token) will never take a notification again."""
+    if not isinstance(error, ClientError):
+        return False
+    code = aws_clients.error_code(error)
+    if code in DEAD_ENDPOINT_ERRORS:
+        return True
+    if code in ("InvalidParameter", "InvalidParameterValue"):
+        detail = str(error.response.get("Error", {}).get("Message") or "").lower()
+        return any(word in detail for word in _DEAD_ENDPOINT_WORDS)
+    return False
+
+
+# --- edge ----------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    table: str
+    messages: dict[str, tuple[ChannelMessage, PushContent]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    devices: dict[str, list[Device]] = field(default_factory=dict)
+    rows: list[Delivery] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+def _parse_batch(event: object, batch: Batch) -> None:
+    if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
+        raise MalformedEventError("Records is missing or not a list: not an SQS event")
+    for index, record in enumerate(event["Records"]):
+        if not isinstance(record, Mapping) or not isinstance(record.get("messageId"), str):
+            raise MalformedEventError(f"Records[{index}].messageId is missing: not an SQS event")
+        try:
+            batch.messages[record["messageId"]] = parse_push_message(record.get("body"))
+        except MalformedEventError as error:
+            batch.problems[record["messageId"]] = str(error)
+
+
+def query_devices(table: str, user_id: str) -> list[Device]:
+    """The user's devices: one paginated ``Query`` on the table's hash key."""
+    client = aws_clients.client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#u = :u",
+        "ExpressionAttributeNames": {"#u": "user_id"},
+        "ExpressionAttributeValues": {":u": {"S": user_id}},
+    }
+    devices: list[Device] = []
+    while True:
+        page = client.query(**request)
+        for item in page.get("Items", []):
+            device = device_from_item(dynamodb_batch.deserialize_item(item))
+            if device is not None:
+                devices.append(device)
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return devices
+        request["ExclusiveStartKey"] = last
+
+
+def remove_device(table: str, user_id: str, device: Device) -> bool:
+    """Delete the token's item (unless re-registered since it was read), then its endpoint. True when
+    removed; failures are logged, not raised (the next notification meets the dead endpoint again)."""
+    client = aws_clients.client("dynamodb")
+    request: dict[str, Any] = {
+        "TableName": table,
+        "Key": {"user_id": {"S": user_id}, "device_key": {"S": device.device_key}},
+    }
+    if device.updated_at is not None:
+        request["ConditionExpression"] = "attribute_not_exists(updated_at) OR updated_at = :read"
+        request["ExpressionAttributeValues"] = {":read": {"S": device.updated_at}}
+    where = {"device": device.target}
+    try:
+        client.delete_item(**request)
+    except ClientError as error:
+        if aws_clients.error_code(error) == "ConditionalCheckFailedException":
+            logger.info("The device was registered again meanwhile; kept", extra=where)
+            return False
+        logger.error(
+            "Deleting the dead device token failed",
+            extra={"error_code": aws_clients.error_code(error), **where},
+        )
+        return False
+    except BotoCoreError as error:
+        logger.error(
+            "Deleting the dead device token failed",
+            extra={"error_code": aws_clients.error_code(error), **where},
+        )
+        return False
+    if device.endpoint_arn is not None:
+        try:
+            aws_clients.client("sns").delete_endpoint(EndpointArn=device.endpoint_arn)
+        except (ClientError, BotoCoreError) as error:
+            logger.error(
+                "Deleting the dead platform endpoint failed",
+                extra={"error_code": aws_clients.error_code(error), **where},
+            )
+    return True
+
+
+Row = Callable[..., None]
+
+
+def _deliver(
+    message: ChannelMessage, content: PushContent, device: Device, batch: Batch, remaining_ms: int | None
+) -> str | None:
+    """Claim, publish, settle one device. Returns why the record must be retried, or None."""
+
+    def row(status: str, reason: str | None = None) -> None:
+        batch.rows.append(
+            Delivery(
+                message.notification_id,
+                message.notification_type,
+                message.user_id,
+                CHANNEL,
+                status,
+                device.target,
+                reason,
+            )
+        )
+        batch.count(status if reason is None else f"{status}:{reason}")
+
+    where = {"device": device.target}
+    sns_message = _sendable(message, content, device, row)
+    if sns_message is None or device.endpoint_arn is None:
+        return None
+    dedup = deduplicator_from_env()
+    key = f"{message.notification_id}#{message.user_id}#{CHANNEL}#{device.target}"
+    try:
+        claim = dedup.claim(key, remaining_time_in_millis=remaining_ms)
+    except AWS_ERRORS as error:
+        batch.count("retried")
+        return f"claim failed ({aws_clients.error_code(error)})"
+    if claim is Claim.ALREADY_DONE:
+        batch.count("duplicate")
+        logger.info(
+            "Skipped a device already delivered (duplicate message)", extra={"decision": "duplicate", **where}
+        )
+        return None
+    if claim is Claim.IN_PROGRESS:
+        batch.count("in_progress")
+        return "delivery in progress elsewhere"
+    try:
+        response = aws_clients.client("sns").publish(
+            TargetArn=device.endpoint_arn, Message=sns_message, MessageStructure="json"
+        )
+    except (ClientError, BotoCoreError) as error:
+        return _publish_failed(error, message.user_id, device, batch, key=key, row=row)
+    row(delivery_log.SENT)
+    logger.info(
+        "Published push notification",
+        extra={"decision": "sent", "message_id": str(response.get("MessageId", "")), **where},
+    )
+    _settle(key, None)
+    return None
+
+
+def _sendable(message: ChannelMessage, content: PushContent, device: Device, row: Row) -> str | None:
+    """The SNS message for the device, or None (and a failed row) when it cannot be published."""
+    where = {"device": device.target}
+    if device.endpoint_arn is None:
+        row(delivery_log.FAILED, REASON_NO_ENDPOINT)
+        logger.error("Device token without an endpoint ARN", extra={"decision": "failed", **where})
+        return None
+    sns_message, size = platform_message(device.platform, message, content)
+    if size > MAX_PLATFORM_PAYLOAD_BYTES:
+        row(delivery_log.FAILED, REASON_TOO_LARGE)
+        logger.error(
+            "Push payload over the platform's 4 KB limit; recorded as failed, nothing published",
+            extra={"decision": "failed", "payload_bytes": size, **where},
+        )
+        return None
+    return sns_message
+
+
+def _publish_failed(
+    error: ClientError | BotoCoreError, user_id: str, device: Device, batch: Batch, *, key: str, row: Row
+) -> str | None:
+    """Record and settle a failed publish; why the record must be retried, or None."""
+    where = {"device": device.target}
+    code = aws_clients.error_code(error)
+    if is_dead_endpoint(error):
+        row(delivery_log.FAILED, REASON_DISABLED)
+        removed = remove_device(batch.table, user_id, device)
+        logger.warning(
+            "The endpoint is disabled or gone; removed the device token",
+            extra={"decision": "failed", "error_code": code, "removed": removed, **where},
+        )
+        _settle(key, None)
+        return None
+    if isinstance(error, ClientError) and code in PERMANENT_ERRORS:
+        row(delivery_log.FAILED, code)
+        logger.error(
+            "SNS refused the notification permanently; recorded as failed",
+            extra={"decision": "failed", "error_code": code, **where},
+        )
+        _settle(key, None)
+        return None
+    batch.count("retried")
+    logger.warning(
+        "SNS Publish failed after the SDK's retries; the record will be retried",
+        extra={"decision": "retry", "error_code": code, **where},
+    )
+    _settle(key, error)
+    return f"SNS {code}"
+
+
+def _settle(key: str, error: Exception | None) -> None:
+    dedup = deduplicator_from_env()
+    try:
+        if error is None:
+            dedup.complete(key)
+        else:
+            dedup.release(key, error)
+    except AWS_ERRORS as settle_error:
+        logger.error(
+            "Settling the claim failed; it expires with this invocation",
+            extra={"error_code": aws_clients.error_code(settle_error)},
+        )
+
+
+def _record_handler(batch: Batch, context: object) -> Any:
+    def handle(record: SQSRecord) -> None:
+        problem = batch.problems.get(record.message_id)
+        if problem is not None:
+            logger.error(
+                "Rejected a malformed channel message; it goes to the DLQ after max_receive_count",
+                extra={"decision": "rejected", "problem": problem, "sqs_message_id": record.message_id},
+            )
+            batch.count("malformed")
+            raise MalformedEventError(problem)
+        message, content = batch.messages[record.message_id]
+        logger.append_keys(
+            notification_id=message.notification_id,
+            notification_type=message.notification_type,
+            user_id=message.user_id,
+        )
+        try:
+            devices = batch.devices.get(message.user_id, [])
+            if not devices:
+                batch.rows.append(
+                    Delivery(
+                        message.notification_id,
+                        message.notification_type,
+                        message.user_id,
+                        CHANNEL,
+                        delivery_log.NO_DEVICE,
+                    )
+                )
+                batch.count(delivery_log.NO_DEVICE)
+                logger.info("The user has no registered device", extra={"decision": delivery_log.NO_DEVICE})
+                return
+            remaining = _remaining_ms(context)
+            retry = [
+                why for d in devices if (why := _deliver(message, content, d, batch, remaining)) is not None
+            ]
+            if retry:
+                raise DeliveryRetryError(f"{len(retry)} device(s) to retry: {'; '.join(sorted(set(retry)))}")
+        finally:
+            logger.remove_keys(["notification_id", "notification_type", "user_id"])
+
+    return handle
+
+
+def _remaining_ms(context: object) -> int | None:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    value = getter() if callable(getter) else None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        table = env.required("DEVICE_TOKENS_TABLE")
+        deduplicator_from_env()
+    except ConfigurationError as error:
+        logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
+        raise
+    batch = Batch(table)
+    _parse_batch(event, batch)
+    try:
+        for user_id in sorted({message.user_id for message, _ in batch.messages.values()}):
+            batch.devices[user_id] = query_devices(table, user_id)
+    except AWS_ERRORS as error:
+        logger.error(
+            "Reading the users' devices failed; failing the whole batch",
+            extra={"decision": "retry", "error_code": aws_clients.error_code(error)},
+        )
+        raise
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(
+        event=event, record_handler=_record_handler(batch, context), processor=processor, context=context
+    )
+    try:
+        delivery_log.record(batch.rows)
+    except AWS_ERRORS as error:
+        logger.error(
+            "Writing the delivery log failed; the batch is redelivered and sends nothing twice",
+            extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)},
+        )
+        raise
+    failures = response.get("batchItemFailures", [])
+    logger.info(
+        "Processed push batch",
+        extra={
+            "records": len(event["Records"]),
+            "failed_records": len(failures),
+            "rows": len(batch.rows),
+            **batch.counts,
+        },
+    )
+    return dict(response)
