@@ -16,7 +16,9 @@ TF_OFFLINE   := $(PY) tools/terraform_offline.py
 PYTEST       := $(PY) tools/run_pytest.py
 TF_MODULES   := $(sort $(dir $(wildcard modules/*/main.tf)))
 TF_EXAMPLES  := $(sort $(dir $(wildcard examples/*/main.tf)))
-TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
+# The root module (the notification service) keeps its native tests in tests/*.tftest.hcl, where `terraform test`
+# looks by default; pytest ignores them.
+TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl))) $(if $(wildcard tests/*.tftest.hcl),.))
 PY_SOURCES   := lambda_src tests tools
 
 # A TF_CLI_CONFIG_FILE that points nowhere only makes terraform print a warning on every command.

@@ -5,8 +5,9 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 5.31 is the first release whose Lambda runtime enum accepts python3.12.
-      version = ">= 5.31"
+      # The notification service needs aws_cloudwatch_event_bus.dead_letter_config (5.97; kms_key_identifier
+      # came earlier). The building blocks alone work from 5.0/5.31 (see their versions.tf).
+      version = ">= 5.97"
     }
   }
 }

@@ -1,11 +1,12 @@
 """Every validated module input is proven to refuse a bad value by a native `terraform test` run.
 
 A `validation` block that no test exercises can be wrong in silence (an inverted condition, a regex that
-accepts everything, a `can()` that never fails). For each module under `modules/`, every variable with a
-`validation` block must be the target of at least one `run` with `expect_failures = [var.<name>]` in the
-module's `tests/*.tftest.hcl`, and a module without such test files fails outright. Modules are discovered,
-so a new module is covered the moment it is added. Terraform itself checks that each of those runs does fail
-on that variable (a run whose expected failure does not happen fails `make tftest`).
+accepts everything, a `can()` that never fails). For each module under `modules/` and for the repository's
+root module (tests in `tests/*.tftest.hcl`), every variable with a `validation` block must be the target of
+at least one `run` with `expect_failures = [var.<name>]` in the module's `tests/*.tftest.hcl`, and a module
+without such test files fails outright. Modules are discovered, so a new module is covered the moment it is
+added. Terraform itself checks that each of those runs does fail on that variable (a run whose expected
+failure does not happen fails `make tftest`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,13 @@ def test_modules_are_discovered() -> None:
 def test_every_validated_variable_has_an_expect_failures_run(module: Path) -> None:
     assert validated_variables(module), f"{module.name} validates none of its inputs"
     gaps = coverage_gaps(module)
+    assert not gaps, "\n".join(gaps)
+
+
+def test_root_module_validated_variables_have_expect_failures_runs() -> None:
+    """The repository root is a module too (the notification service); its tests are tests/*.tftest.hcl."""
+    assert validated_variables(ROOT), "the root module validates none of its inputs"
+    gaps = coverage_gaps(ROOT)
     assert not gaps, "\n".join(gaps)
 
 

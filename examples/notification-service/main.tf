@@ -1,0 +1,139 @@
+provider "aws" {
+  region = var.region
+}
+
+locals {
+  # Push needs credentials: the channel is on when at least one platform's secret is given.
+  push_platforms = merge(
+    var.apns_credentials_secret_arn == null ? {} : { apns = { credentials_secret_arn = var.apns_credentials_secret_arn } },
+    var.fcm_credentials_secret_arn == null ? {} : { fcm = { credentials_secret_arn = var.fcm_credentials_secret_arn } },
+  )
+  push_channel = length(local.push_platforms) > 0 ? ["push"] : []
+
+  # The registration API trusts tokens of this issuer and audience: the Cognito user pool below unless you
+  # bring your own OIDC provider.
+  jwt_issuer   = coalesce(var.jwt_issuer, "https://cognito-idp.${var.region}.amazonaws.com/${one(aws_cognito_user_pool.users[*].id)}")
+  jwt_audience = var.jwt_issuer == null ? [one(aws_cognito_user_pool_client.app[*].id)] : var.jwt_audience
+}
+
+# A user pool to sign in the app's users (the `sub` of its tokens is the user id notifications are sent to),
+# created only when no other issuer is given.
+resource "aws_cognito_user_pool" "users" {
+  count = var.jwt_issuer == null ? 1 : 0
+
+  name                     = "${var.name}-users"
+  deletion_protection      = "INACTIVE" # a throwaway example; keep ACTIVE in production
+  username_attributes      = ["email"]
+  auto_verified_attributes = ["email"]
+  mfa_configuration        = "OPTIONAL"
+
+  software_token_mfa_configuration {
+    enabled = true
+  }
+
+  password_policy {
+    minimum_length    = 12
+    require_lowercase = true
+    require_numbers   = true
+    require_symbols   = true
+    require_uppercase = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cognito_user_pool_client" "app" {
+  count = var.jwt_issuer == null ? 1 : 0
+
+  name                          = "${var.name}-app"
+  user_pool_id                  = aws_cognito_user_pool.users[0].id
+  generate_secret               = false
+  explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+  prevent_user_existence_errors = "ENABLED"
+  enable_token_revocation       = true
+}
+
+module "notification_service" {
+  source = "../../"
+
+  name = var.name
+
+  notification_types = {
+    # Opt-out-able: carries List-Unsubscribe, respects preferences. German recipients get the de template, every
+    # other locale falls back to en.
+    order_shipped = {
+      critical        = false
+      channels        = concat(["email", "websocket"], local.push_channel)
+      fallback_locale = "en"
+      templates = {
+        en = {
+          email = {
+            subject = "Your order {{ order_id }} has shipped"
+            text    = "Hi {{ user.display_name }},\n\nyour order {{ order_id }} is on its way with {{ carrier }}.\nTrack it: {{ tracking_url }}"
+            html    = "<p>Hi {{ user.display_name }},</p><p>your order <b>{{ order_id }}</b> is on its way with {{ carrier }}.</p><p><a href=\"{{ tracking_url }}\">Track it</a></p>"
+          }
+          websocket = {
+            body = "Order {{ order_id }} has shipped with {{ carrier }}."
+          }
+          push = {
+            title = "Order {{ order_id }} shipped"
+            body  = "On its way with {{ carrier }}."
+          }
+        }
+        de = {
+          email = {
+            subject = "Ihre Bestellung {{ order_id }} wurde versandt"
+            text    = "Hallo {{ user.display_name }},\n\nIhre Bestellung {{ order_id }} ist mit {{ carrier }} unterwegs.\nSendungsverfolgung: {{ tracking_url }}"
+            html    = "<p>Hallo {{ user.display_name }},</p><p>Ihre Bestellung <b>{{ order_id }}</b> ist mit {{ carrier }} unterwegs.</p><p><a href=\"{{ tracking_url }}\">Sendungsverfolgung</a></p>"
+          }
+          websocket = {
+            body = "Bestellung {{ order_id }} wurde mit {{ carrier }} versandt."
+          }
+          push = {
+            title = "Bestellung {{ order_id }} versandt"
+            body  = "Unterwegs mit {{ carrier }}."
+          }
+        }
+      }
+    }
+    # Critical: ignores opt-outs and the global mute, and has no unsubscribe link.
+    security_alert = {
+      critical        = true
+      channels        = ["email"]
+      fallback_locale = "en"
+      templates = {
+        en = {
+          email = {
+            subject = "Security alert: {{ event }}"
+            text    = "Hi {{ user.display_name }},\n\n{{ event }} at {{ occurred_at }} from {{ location }}.\nIf this was not you, reset your password now."
+          }
+        }
+      }
+    }
+  }
+
+  email = {
+    from_address             = var.sender_address
+    create_identity          = true
+    unsubscribe_url_template = var.unsubscribe_url_template
+  }
+
+  # Browsers connect with SigV4-signed requests (IAM authorisation, the default); the user id is the caller's
+  # Cognito identity, never a query-string value.
+  websocket = {}
+
+  push = length(local.push_platforms) == 0 ? null : { platforms = local.push_platforms }
+
+  registration_api = {
+    jwt_issuer   = local.jwt_issuer
+    jwt_audience = local.jwt_audience
+  }
+
+  alarm_subscriptions = { for address in var.alarm_email_addresses : address => {} }
+
+  # A throwaway example: `terraform destroy` must be able to delete the tables. Keep the default (true) in
+  # production.
+  table_deletion_protection = false
+
+  tags = var.tags
+}

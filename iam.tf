@@ -1,0 +1,337 @@
+# Inline permissions of the three functions, passed to modules/lambda-function (which adds its own: the log
+# group, X-Ray, the function key through Lambda and SQS, and the async DLQ). Least privilege: each role gets
+# exactly its tables, queues and keys, and every action is named.
+
+locals {
+  # Reading an SQS queue from an event source mapping (the mapping uses the function's role).
+  sqs_consumer_actions = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+
+  # Powertools idempotency: claim (PutItem with a condition), complete (UpdateItem), read a claim (GetItem),
+  # release it after a failure (DeleteItem).
+  idempotency_actions = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+
+  # Tables encrypted with the service CMK are decrypted through DynamoDB, on the caller's behalf; the key can be
+  # used for nothing else through this statement.
+  use_key_for_tables = {
+    sid        = "UseKeyForTables"
+    actions    = ["kms:Decrypt"]
+    resources  = [local.key_arn]
+    conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = [local.via_dynamodb] }]
+  }
+
+  router_policy_statements = concat(
+    [
+      {
+        sid        = "ReceiveIngestQueue"
+        actions    = local.sqs_consumer_actions
+        resources  = [module.ingest_queue.queue_arn]
+        conditions = []
+      },
+      {
+        # One Query reads the whole catalog (catalog_id = "notification-types").
+        sid        = "ReadCatalog"
+        actions    = ["dynamodb:Query"]
+        resources  = [module.catalog_table.table_arn]
+        conditions = []
+      },
+      {
+        sid        = "ReadPreferences"
+        actions    = ["dynamodb:BatchGetItem"]
+        resources  = [module.preferences_table.table_arn]
+        conditions = []
+      },
+      {
+        # Suppressed-by-preference rows are written by the router itself, 25 per BatchWriteItem.
+        sid        = "WriteDeliveryLog"
+        actions    = ["dynamodb:BatchWriteItem"]
+        resources  = [module.delivery_log_table.table_arn]
+        conditions = []
+      },
+      {
+        sid        = "Idempotency"
+        actions    = local.idempotency_actions
+        resources  = [module.idempotency_table.table_arn]
+        conditions = []
+      },
+      {
+        # Fan-out to the channel queues (SendMessageBatch is authorised by sqs:SendMessage) and rejected events
+        # to the ingest DLQ.
+        sid        = "SendToChannelQueuesAndRejects"
+        actions    = ["sqs:SendMessage"]
+        resources  = concat(local.channel_queue_arns, [module.ingest_dlq.queue_arn])
+        conditions = []
+      },
+      local.use_key_for_tables,
+    ],
+    var.enrichment.function_arn == null ? [
+      {
+        sid        = "ReadUsers"
+        actions    = ["dynamodb:BatchGetItem"]
+        resources  = [local.users_table_arn]
+        conditions = []
+      },
+      ] : [
+      {
+        # Only the configured enrichment function (with its qualifier, when one is given).
+        sid        = "InvokeEnrichment"
+        actions    = ["lambda:InvokeFunction"]
+        resources  = [var.enrichment.function_arn]
+        conditions = []
+      },
+    ],
+    var.enrichment.users_table_kms_key_arn == null ? [] : [
+      {
+        sid        = "UseKeyForExistingUsersTable"
+        actions    = ["kms:Decrypt"]
+        resources  = [var.enrichment.users_table_kms_key_arn]
+        conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = [local.via_dynamodb] }]
+      },
+    ],
+  )
+
+  # SES v2 SendEmail is authorised on the identity and on the configuration set it names.
+  ses_send_resources = [local.ses_identity_arn, local.configuration_set_arn]
+
+  email_worker_policy_statements = [
+    {
+      sid        = "ReceiveEmailQueue"
+      actions    = local.sqs_consumer_actions
+      resources  = [module.email_queue.queue_arn]
+      conditions = []
+    },
+    {
+      sid        = "ReadSubscriptionsAndSuppressions"
+      actions    = ["dynamodb:BatchGetItem"]
+      resources  = [module.email_subscriptions_table.table_arn, module.email_suppressions_table.table_arn]
+      conditions = []
+    },
+    {
+      sid        = "WriteDeliveryLog"
+      actions    = ["dynamodb:BatchWriteItem"]
+      resources  = [module.delivery_log_table.table_arn]
+      conditions = []
+    },
+    {
+      sid        = "Idempotency"
+      actions    = local.idempotency_actions
+      resources  = [module.idempotency_table.table_arn]
+      conditions = []
+    },
+    {
+      sid        = "SendEmail"
+      actions    = ["ses:SendEmail"]
+      resources  = local.ses_send_resources
+      conditions = []
+    },
+    local.use_key_for_tables,
+  ]
+
+  email_feedback_policy_statements = [
+    {
+      # Suppress addresses: one BatchWriteItem (PutRequests) per SNS message of bounced/complained recipients.
+      sid        = "WriteSuppressions"
+      actions    = ["dynamodb:BatchWriteItem"]
+      resources  = [module.email_suppressions_table.table_arn]
+      conditions = []
+    },
+    local.use_key_for_tables,
+  ]
+}
+
+# --- Part 2 roles (docs/notification-service.md, section 7) ---
+
+locals {
+  websocket_connections_policy_statements = [
+    {
+      # $connect writes the connection item, $disconnect deletes it; nothing else is read or written.
+      sid        = "RecordConnections"
+      actions    = ["dynamodb:DeleteItem", "dynamodb:PutItem"]
+      resources  = [module.connections_table.table_arn]
+      conditions = []
+    },
+    local.use_key_for_tables,
+  ]
+
+  websocket_worker_policy_statements = [
+    {
+      sid        = "ReceiveWebsocketQueue"
+      actions    = local.sqs_consumer_actions
+      resources  = [module.websocket_queue.queue_arn]
+      conditions = []
+    },
+    {
+      # A user's connections are found through the by_user index only (Query; the table itself is never read).
+      sid        = "FindUserConnections"
+      actions    = ["dynamodb:Query"]
+      resources  = [try(module.connections_table.index_arns["by_user"], "")]
+      conditions = []
+    },
+    {
+      # Stale connections (410 Gone) are deleted 25 per BatchWriteItem.
+      sid        = "DeleteStaleConnections"
+      actions    = ["dynamodb:BatchWriteItem"]
+      resources  = [module.connections_table.table_arn]
+      conditions = []
+    },
+    {
+      # Connection ids are minted by API Gateway on every connect, so the resource can only be narrowed to this
+      # API's stage and the POST (PostToConnection) method of the @connections API: hence the trailing "*".
+      sid        = "PostToConnections"
+      actions    = ["execute-api:ManageConnections"]
+      resources  = ["${coalesce(local.websocket_execution_arn, "-")}/${local.websocket_stage_name}/POST/@connections/*"]
+      conditions = []
+    },
+    {
+      sid        = "WriteDeliveryLog"
+      actions    = ["dynamodb:BatchWriteItem"]
+      resources  = [module.delivery_log_table.table_arn]
+      conditions = []
+    },
+    {
+      sid        = "Idempotency"
+      actions    = local.idempotency_actions
+      resources  = [module.idempotency_table.table_arn]
+      conditions = []
+    },
+    local.use_key_for_tables,
+  ]
+
+  push_worker_policy_statements = concat(
+    [
+      {
+        sid        = "ReceivePushQueue"
+        actions    = local.sqs_consumer_actions
+        resources  = [module.push_queue.queue_arn]
+        conditions = []
+      },
+      {
+        # One Query per user; tokens of disabled endpoints are deleted (DeleteItem, or BatchWriteItem for several).
+        sid        = "ReadAndPruneDeviceTokens"
+        actions    = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"]
+        resources  = [module.device_tokens_table.table_arn]
+        conditions = []
+      },
+      {
+        sid        = "WriteDeliveryLog"
+        actions    = ["dynamodb:BatchWriteItem"]
+        resources  = [module.delivery_log_table.table_arn]
+        conditions = []
+      },
+      {
+        sid        = "Idempotency"
+        actions    = local.idempotency_actions
+        resources  = [module.idempotency_table.table_arn]
+        conditions = []
+      },
+      local.use_key_for_tables,
+    ],
+    length(local.push_platform_endpoint_arns) == 0 ? [] : [
+      {
+        # Endpoint ids are minted by SNS when a device registers, so the resource can only be narrowed to the
+        # endpoints of this service's platform applications (endpoint/<PLATFORM>/<application>/*). A disabled
+        # endpoint is deleted together with its token.
+        sid        = "PublishToDeviceEndpoints"
+        actions    = ["sns:DeleteEndpoint", "sns:Publish"]
+        resources  = local.push_platform_endpoint_arns
+        conditions = []
+      },
+    ],
+  )
+
+  push_platforms_policy_statements = concat(
+    [
+      {
+        # Exactly the secrets named in push.platforms.
+        sid        = "ReadPlatformCredentials"
+        actions    = ["secretsmanager:GetSecretValue"]
+        resources  = local.push_secret_arns
+        conditions = []
+      },
+      {
+        # CreatePlatformApplication has no resource type in the SNS service authorization reference (the
+        # application does not exist yet): AWS requires "*". Every other call is scoped to the named applications.
+        sid        = "CreatePlatformApplications"
+        actions    = ["sns:CreatePlatformApplication"]
+        resources  = ["*"]
+        conditions = []
+      },
+      {
+        sid        = "ManagePlatformApplications"
+        actions    = ["sns:DeletePlatformApplication", "sns:GetPlatformApplicationAttributes", "sns:SetPlatformApplicationAttributes"]
+        resources  = [for k in keys(local.push_application_names) : local.push_platform_application_arns[k]]
+        conditions = []
+      },
+    ],
+    length(local.push_secret_key_arns) == 0 ? [] : [
+      {
+        # Secrets encrypted with a customer-managed key are decrypted through Secrets Manager only.
+        sid        = "DecryptPlatformCredentials"
+        actions    = ["kms:Decrypt"]
+        resources  = local.push_secret_key_arns
+        conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = ["secretsmanager.${local.region}.${local.dns_suffix}"] }]
+      },
+    ],
+  )
+
+  registration_api_policy_statements = concat(
+    [
+      {
+        sid        = "ManageDeviceTokens"
+        actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+        resources  = [module.device_tokens_table.table_arn]
+        conditions = []
+      },
+      {
+        sid        = "ManageEmailSubscriptions"
+        actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        resources  = [module.email_subscriptions_table.table_arn]
+        conditions = []
+      },
+      {
+        sid        = "ManagePreferences"
+        actions    = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        resources  = [module.preferences_table.table_arn]
+        conditions = []
+      },
+      {
+        # Only the caller's rows are read (begins_with(delivery_key, "<sub>#")); IAM cannot express that, the
+        # handler's key condition does.
+        sid        = "ReadDeliveryLog"
+        actions    = ["dynamodb:Query"]
+        resources  = [module.delivery_log_table.table_arn]
+        conditions = []
+      },
+      {
+        # Opt-outs name notification types and channels that must exist.
+        sid        = "ReadCatalog"
+        actions    = ["dynamodb:Query"]
+        resources  = [module.catalog_table.table_arn]
+        conditions = []
+      },
+      {
+        # The verification code mail, from the same identity and configuration set as every notification.
+        sid        = "SendVerificationEmail"
+        actions    = ["ses:SendEmail"]
+        resources  = local.ses_send_resources
+        conditions = []
+      },
+      local.use_key_for_tables,
+    ],
+    length(local.push_platform_application_arns) == 0 ? [] : [
+      {
+        sid        = "CreateDeviceEndpoints"
+        actions    = ["sns:CreatePlatformEndpoint"]
+        resources  = values(local.push_platform_application_arns)
+        conditions = []
+      },
+      {
+        # Re-enable (SetEndpointAttributes), check (GetEndpointAttributes) and remove endpoints of these
+        # applications; endpoint ids are minted by SNS, hence the trailing "*".
+        sid        = "ManageDeviceEndpoints"
+        actions    = ["sns:DeleteEndpoint", "sns:GetEndpointAttributes", "sns:SetEndpointAttributes"]
+        resources  = local.push_platform_endpoint_arns
+        conditions = []
+      },
+    ],
+  )
+}

@@ -1,0 +1,177 @@
+# The mobile push channel (docs/notification-service.md, section 7): SNS platform applications for APNs and FCM,
+# the push queue and the worker that publishes each channel message to every registered device of its user.
+# Off until var.push is set.
+#
+# Platform credentials (APNs signing key or certificate, FCM service account) never pass through Terraform: the
+# caller stores them in Secrets Manager and gives the secret's ARN; the provisioner function reads the secret and
+# creates, updates and deletes the platform application itself (aws_lambda_invocation with the CRUD lifecycle),
+# so neither the variables nor the state hold a credential. Existing applications are used by ARN instead.
+
+locals {
+  push_platforms = local.push_enabled ? var.push.platforms : {}
+
+  # SNS platform names (FCM is "GCM" in SNS).
+  sns_platform_names = { apns = "APNS", apns_sandbox = "APNS_SANDBOX", fcm = "GCM" }
+
+  provisioned_platforms = { for k, p in local.push_platforms : k => p if p.credentials_secret_arn != null }
+  push_application_names = {
+    for k in keys(local.provisioned_platforms) : k => "${var.name}-${replace(k, "_", "-")}"
+  }
+
+  # Known at plan time (SNS names an application arn:<partition>:sns:<region>:<account>:app/<PLATFORM>/<name>), so
+  # the roles can be scoped to exactly these applications; the provisioner's answer is checked against it.
+  push_platform_application_arns = merge(
+    { for k, p in local.push_platforms : k => p.platform_application_arn if p.platform_application_arn != null },
+    {
+      for k, n in local.push_application_names :
+      k => "${local.arn_prefix}:sns:${local.region}:${local.account_id}:app/${local.sns_platform_names[k]}/${n}"
+    },
+  )
+
+  # Endpoints of an application: arn:...:endpoint/<PLATFORM>/<application name>/<endpoint id>.
+  push_platform_endpoint_arns = [for arn in values(local.push_platform_application_arns) : "${replace(arn, ":app/", ":endpoint/")}/*"]
+
+  push_secret_arns     = distinct([for p in values(local.provisioned_platforms) : p.credentials_secret_arn])
+  push_secret_key_arns = distinct([for p in values(local.provisioned_platforms) : p.credentials_secret_kms_key_arn if p.credentials_secret_kms_key_arn != null])
+
+  push_visibility_timeout = local.push_enabled ? 6 * var.push.worker.timeout + var.push.worker.maximum_batching_window_in_seconds : 30
+
+  push_worker_environment = {
+    DEVICE_TOKENS_TABLE     = module.device_tokens_table.table_name
+    DELIVERY_LOG_TABLE      = module.delivery_log_table.table_name
+    DELIVERY_LOG_TTL_DAYS   = tostring(var.delivery_log_ttl_days)
+    IDEMPOTENCY_TABLE       = module.idempotency_table.table_name
+    IDEMPOTENCY_TTL_SECONDS = tostring(var.idempotency_ttl_seconds)
+    POWERTOOLS_SERVICE_NAME = "${var.name}-push-worker"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  }
+
+  push_platforms_environment = {
+    POWERTOOLS_SERVICE_NAME = "${var.name}-push-platforms"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  }
+}
+
+module "push_queue" {
+  source = "./modules/sqs-queue"
+
+  create                     = local.push_enabled
+  name                       = "${var.name}-push"
+  kms_key_arn                = local.key_arn
+  visibility_timeout_seconds = local.push_visibility_timeout
+
+  redrive_policy = !local.push_enabled ? null : {
+    dead_letter_target_arn = module.push_dlq.queue_arn
+    max_receive_count      = var.push.worker.max_receive_count
+  }
+
+  # Only the router's role sends here (identity policy): no service principal is admitted.
+
+  tags = var.tags
+}
+
+module "push_dlq" {
+  source = "./modules/sqs-queue"
+
+  create      = local.push_enabled
+  name        = "${var.name}-push-dlq"
+  kms_key_arn = local.key_arn
+
+  tags = var.tags
+}
+
+module "push_platforms" {
+  source = "./modules/lambda-function"
+
+  create       = local.push_enabled && length(local.provisioned_platforms) > 0
+  name         = "${var.name}-push-platforms"
+  description  = "Creates, updates and deletes the ${var.name} SNS platform applications from credentials in Secrets Manager"
+  handler      = "notification_handlers.service.push_platforms.handler"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+  timeout      = 60
+  memory_size  = 256
+  package      = var.lambda_package
+  kms_key_arn  = local.key_arn
+  tracing_mode = "Active"
+
+  code_signing_config_arn = var.lambda_code_signing_config_arn
+  log_retention_in_days   = var.log_retention_in_days
+
+  environment_variables = local.push_enabled ? local.push_platforms_environment : {}
+
+  # Terraform invokes it synchronously; a stray asynchronous invoke is dead-lettered to the push DLQ.
+  create_dead_letter_queue = false
+  dead_letter_target_arn   = module.push_dlq.queue_arn
+
+  policy_statements = local.push_enabled && length(local.provisioned_platforms) > 0 ? local.push_platforms_policy_statements : []
+
+  tags = var.tags
+}
+
+# One invocation per platform with credentials: "create" creates the application, "update" (a changed secret ARN)
+# sets its attributes again, "delete" (platform removed or destroy) deletes it. The input carries only names and
+# the secret's ARN; the result only the application's ARN.
+resource "aws_lambda_invocation" "push_platform" {
+  for_each = local.provisioned_platforms
+
+  function_name   = module.push_platforms.function_name
+  lifecycle_scope = "CRUD"
+
+  input = jsonencode({
+    platform               = each.key
+    sns_platform           = local.sns_platform_names[each.key]
+    name                   = local.push_application_names[each.key]
+    credentials_secret_arn = each.value.credentials_secret_arn
+  })
+
+  lifecycle {
+    postcondition {
+      condition     = try(jsondecode(self.result).platform_application_arn, null) == local.push_platform_application_arns[each.key]
+      error_message = "The push-platforms function must answer {\"platform_application_arn\": \"${local.push_platform_application_arns[each.key]}\"} (the roles are scoped to that ARN)."
+    }
+  }
+}
+
+module "push_worker" {
+  source = "./modules/lambda-function"
+
+  create       = local.push_enabled
+  name         = "${var.name}-push-worker"
+  description  = "Publishes ${var.name} notifications to every registered device of the recipient (SNS mobile push)"
+  handler      = "notification_handlers.service.push_worker.handler"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+  timeout      = try(var.push.worker.timeout, 60)
+  memory_size  = try(var.push.worker.memory_size, 256)
+  package      = var.lambda_package
+  kms_key_arn  = local.key_arn
+  tracing_mode = "Active"
+
+  code_signing_config_arn = var.lambda_code_signing_config_arn
+  log_retention_in_days   = var.log_retention_in_days
+
+  environment_variables = local.push_enabled ? local.push_worker_environment : {}
+
+  # Invoked only by its SQS event source mapping; a stray asynchronous invoke is dead-lettered to the push DLQ.
+  create_dead_letter_queue = false
+  dead_letter_target_arn   = module.push_dlq.queue_arn
+
+  policy_statements = local.push_enabled ? local.push_worker_policy_statements : []
+
+  tags = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "push_worker" {
+  count = local.push_enabled ? 1 : 0
+
+  event_source_arn                   = module.push_queue.queue_arn
+  function_name                      = module.push_worker.function_arn
+  batch_size                         = var.push.worker.batch_size
+  maximum_batching_window_in_seconds = var.push.worker.maximum_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.push.worker.maximum_concurrency
+  }
+}

@@ -1,0 +1,188 @@
+# The service's tables (docs/notification-service.md, section 3): on-demand, PITR, the service CMK, deletion
+# protection from table_deletion_protection, TTL where records expire.
+
+locals {
+  # The built-in users table exists only when profiles come from neither a custom function nor an existing table.
+  create_users_table = var.create && var.enrichment.function_arn == null && var.enrichment.users_table_arn == null
+
+  users_table_arn  = var.enrichment.users_table_arn != null ? var.enrichment.users_table_arn : module.users_table.table_arn
+  users_table_name = var.enrichment.users_table_arn != null ? element(split("/", var.enrichment.users_table_arn), 1) : module.users_table.table_name
+}
+
+module "catalog_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = var.create
+  name                        = "${var.name}-catalog"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "catalog_id" }
+  range_key                   = { name = "notification_type" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+module "users_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = local.create_users_table
+  name                        = "${var.name}-users"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "user_id" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+module "preferences_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = var.create
+  name                        = "${var.name}-preferences"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "user_id" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+module "email_subscriptions_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = var.create
+  name                        = "${var.name}-email-subscriptions"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "user_id" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+module "email_suppressions_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = var.create
+  name                        = "${var.name}-email-suppressions"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "address" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+module "delivery_log_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = var.create
+  name                        = "${var.name}-delivery-log"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "notification_id" }
+  range_key                   = { name = "delivery_key" }
+  ttl_attribute               = "expires_at"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+# Powertools idempotency layout: key "id", expiry "expiration" (epoch seconds).
+module "idempotency_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = var.create
+  name                        = "${var.name}-idempotency"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "id" }
+  ttl_attribute               = "expiration"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
+locals {
+  # The JSON the router parses (design document, section 2); optional template fields that are not set are
+  # left out rather than written as null.
+  catalog_definitions = {
+    for type, t in var.notification_types : type => jsonencode({
+      critical        = t.critical
+      channels        = t.channels
+      fallback_locale = t.fallback_locale
+      templates = {
+        for locale, channels in t.templates : locale => {
+          for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push } : channel => {
+            for field, value in template : field => value if value != null
+          } if template != null
+        }
+      }
+    })
+  }
+}
+
+# One catalog item per notification type: changing a template is an apply of this item, with no code or function
+# redeploy (the router re-reads the catalog every CATALOG_REFRESH_SECONDS).
+resource "aws_dynamodb_table_item" "catalog" {
+  for_each = var.create ? local.catalog_definitions : {}
+
+  table_name = module.catalog_table.table_name
+  hash_key   = "catalog_id"
+  range_key  = "notification_type"
+
+  item = jsonencode({
+    catalog_id        = { S = "notification-types" }
+    notification_type = { S = each.key }
+    definition        = { S = each.value }
+  })
+
+  lifecycle {
+    # The router would fan out to a queue that does not exist: refuse the type instead.
+    precondition {
+      condition = alltrue([
+        for c in var.notification_types[each.key].channels : c == "email" || (c == "websocket" && var.websocket != null) || (c == "push" && var.push != null)
+      ])
+      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
+    }
+  }
+}
+
+# Part 2 tables (docs/notification-service.md, section 7).
+
+locals {
+  connections_user_index = {
+    name               = "by_user"
+    hash_key           = { name = "user_id", type = "S" }
+    range_key          = { name = "connected_at", type = "S" }
+    projection_type    = "KEYS_ONLY"
+    non_key_attributes = []
+  }
+}
+
+# One item per open WebSocket connection; the worker finds a user's connections through by_user (KEYS_ONLY: the
+# connection id is all it needs). TTL: API Gateway closes every connection after 2 hours at most.
+module "connections_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = local.websocket_enabled
+  name                        = "${var.name}-connections"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "connection_id" }
+  ttl_attribute               = "expires_at"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  global_secondary_indexes = [local.connections_user_index]
+
+  tags = var.tags
+}
+
+# Device tokens per user (device_key = <platform>#<token>). Created with the push channel or the registration API
+# (which registers devices).
+module "device_tokens_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = local.push_enabled || local.registration_api_enabled
+  name                        = "${var.name}-device-tokens"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "user_id" }
+  range_key                   = { name = "device_key" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}

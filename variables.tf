@@ -1,0 +1,820 @@
+# Inputs of the notification service (the repository's root module). Design and contracts:
+# docs/notification-service.md.
+
+variable "create" {
+  description = "Whether to create any resources. When false the module is a no-op and every output is null."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "name" {
+  description = "Base name of every resource: the bus, queues (<name>-ingest, <name>-email, ...), tables (<name>-catalog, ...), functions (<name>-router, <name>-email-worker, <name>-email-feedback) and alarms."
+  type        = string
+  default     = "notifications"
+  nullable    = false
+
+  validation {
+    # The longest derived name is the feedback function's DLQ "<name>-email-feedback-dlq" (SQS: 80 chars) and
+    # the function "<name>-email-feedback" (Lambda: 64); 32 leaves room for both.
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,31}$", var.name))
+    error_message = "name must be 1-32 characters of lowercase letters, digits or '-', starting with a letter or digit."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every taggable resource."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
+    condition = alltrue([
+      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
+    ])
+    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
+  }
+}
+
+variable "notification_types" {
+  description = <<-EOT
+    The notification types producers may send (the event's detail-type), keyed by type name. Each becomes one
+    item of the catalog table, read by the router at run time: changing a template is an apply of one item.
+      critical        - true: ignores opt-outs and the global mute, and carries no List-Unsubscribe header
+      channels        - channels the type is delivered on: email, websocket, push (a channel other than email
+                        needs its input, `websocket` or `push`, to be set)
+      fallback_locale - locale used when the recipient's locale and language have no template; it must have
+                        a template for every channel of the type
+      templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
+                        text, optional html; websocket = body; push = title (<= 200 characters), body.
+                        {{ path }} placeholders, see the design document.
+  EOT
+  type = map(object({
+    critical        = optional(bool, false)
+    channels        = list(string)
+    fallback_locale = string
+    templates = map(object({
+      email = optional(object({
+        subject = string
+        text    = string
+        html    = optional(string)
+      }))
+      websocket = optional(object({
+        body = string
+      }))
+      push = optional(object({
+        title = string
+        body  = string
+      }))
+    }))
+  }))
+  nullable = false
+
+  validation {
+    condition     = length(var.notification_types) > 0
+    error_message = "notification_types must declare at least one type: the router rejects every event whose detail-type is not declared."
+  }
+
+  validation {
+    condition     = alltrue([for k in keys(var.notification_types) : can(regex("^[a-z][a-z0-9_]{0,63}$", k))])
+    error_message = "notification_types keys are the events' detail-type: 1-64 characters of lowercase letters, digits and '_', starting with a letter (e.g. order_shipped)."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : length(t.channels) > 0 && length(distinct(t.channels)) == length(t.channels) &&
+      alltrue([for c in t.channels : contains(["email", "websocket", "push"], c)])
+    ])
+    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : alltrue([
+        for l in concat([t.fallback_locale], keys(t.templates)) : can(regex("^[a-z]{2,3}(-[A-Z]{2})?$", l))
+      ])
+    ])
+    error_message = "notification_types[*]: locales (fallback_locale and the templates keys) must look like en or de-AT (language, optionally '-' and a region)."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : contains(keys(t.templates), t.fallback_locale) &&
+      alltrue([for c in t.channels : try(t.templates[t.fallback_locale][c] != null, false)])
+    ])
+    error_message = "notification_types[*]: the fallback_locale must have a template for every channel of the type."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : alltrue([
+        for tpl in values(t.templates) : (tpl.email == null || contains(t.channels, "email")) &&
+        (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push"))
+      ])
+    ])
+    error_message = "notification_types[*].templates: a template for a channel the type does not list in channels would never be used."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.email == null ? true : try(
+          length(trimspace(tpl.email.subject)) > 0 && length(tpl.email.subject) <= 200 && !strcontains(tpl.email.subject, "\n") &&
+          length(trimspace(tpl.email.text)) > 0 && (tpl.email.html == null || length(trimspace(coalesce(tpl.email.html, " "))) > 0),
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].email: subject must be 1-200 characters on one line, text must not be empty, and html (optional) must not be empty when given."
+  }
+
+  validation {
+    # API Gateway refuses a WebSocket frame over 128 KiB; the worker records a larger rendered body as failed.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.websocket == null ? true : try(
+          length(trimspace(tpl.websocket.body)) > 0 && length(tpl.websocket.body) <= 65536, false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].websocket: body must not be empty and at most 65,536 characters (a WebSocket frame holds 128 KiB)."
+  }
+
+  validation {
+    # APNs and FCM accept payloads of 4 KB: a title is one line, the body a few paragraphs at most.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.push == null ? true : try(
+          length(trimspace(tpl.push.title)) > 0 && length(tpl.push.title) <= 200 && !strcontains(tpl.push.title, "\n") &&
+          length(trimspace(tpl.push.body)) > 0 && length(tpl.push.body) <= 3000,
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].push: title must be 1-200 characters on one line and body 1-3,000 characters (APNs and FCM payloads hold 4 KB)."
+  }
+
+  validation {
+    # One catalog item per type; DynamoDB items hold at most 400 KB (the key attributes and names count too).
+    condition     = alltrue([for t in values(var.notification_types) : length(jsonencode(t)) <= 350000])
+    error_message = "notification_types[*]: a type's templates must stay under 350,000 characters of JSON (a DynamoDB item holds 400 KB)."
+  }
+}
+
+variable "event_sources" {
+  description = "Event `source` values the ingest rule admits. Empty (default): every event put on the service's bus."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for s in var.event_sources : length(s) >= 1 && length(s) <= 256 && !startswith(s, "aws.")])
+    error_message = "event_sources must be 1-256 characters each and must not start with \"aws.\" (reserved for AWS services; custom events cannot use it)."
+  }
+
+  validation {
+    condition     = length(distinct(var.event_sources)) == length(var.event_sources)
+    error_message = "event_sources must not contain duplicates."
+  }
+}
+
+variable "archive_retention_days" {
+  description = "Days the bus archive keeps every event (replayable with StartReplay). 0 keeps events indefinitely."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.archive_retention_days >= 0 && floor(var.archive_retention_days) == var.archive_retention_days
+    error_message = "archive_retention_days must be a whole number of days, 0 (indefinitely) or more."
+  }
+}
+
+variable "email" {
+  description = <<-EOT
+    The email channel.
+      from_address             - From address of every email; it must be the SES identity or belong to its domain
+      create_identity          - true: the module creates the SES identity (an address receives a verification
+                                 link; a domain needs the DKIM CNAMEs of the output ses_identity_dkim_tokens)
+      identity                 - SES identity (domain or address); default: from_address
+      identity_arn             - ARN of an existing identity to send from instead (e.g. another account's, with a
+                                 sending authorization policy); not with create_identity
+      configuration_set_name   - existing SES configuration set to use; the module adds its bounce/complaint event
+                                 destination to it. null (default): the module creates "<name>"
+      require_tls              - module-created configuration set: deliver only over TLS (default true)
+      unsubscribe_url_template - https URL containing {token}: non-critical emails carry List-Unsubscribe (one-click)
+  EOT
+  type = object({
+    from_address             = string
+    create_identity          = optional(bool, false)
+    identity                 = optional(string)
+    identity_arn             = optional(string)
+    configuration_set_name   = optional(string)
+    require_tls              = optional(bool, true)
+    unsubscribe_url_template = optional(string)
+  })
+  nullable = false
+
+  validation {
+    condition     = can(regex("^[^@\\s,;<>\"]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", lower(var.email.from_address)))
+    error_message = "email.from_address must be a single email address such as notifications@example.com."
+  }
+
+  validation {
+    condition = var.email.identity == null ? true : (
+      can(regex("^[^@\\s,;<>\"]+@[^@\\s,;<>\"]+\\.[A-Za-z]{2,}$", coalesce(var.email.identity, "x"))) ||
+      can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", coalesce(var.email.identity, "x")))
+    )
+    error_message = "email.identity must be an email address or a lowercase domain name (example.com)."
+  }
+
+  validation {
+    condition     = var.email.identity_arn == null || can(regex("^arn:aws[a-zA-Z-]*:ses:[a-z0-9-]+:[0-9]{12}:identity/.+$", coalesce(var.email.identity_arn, "x")))
+    error_message = "email.identity_arn must be an SES identity ARN (arn:aws:ses:<region>:<account>:identity/<domain or address>)."
+  }
+
+  validation {
+    condition     = !(var.email.create_identity && var.email.identity_arn != null)
+    error_message = "email: set create_identity or identity_arn, not both (identity_arn names an identity that already exists)."
+  }
+
+  validation {
+    condition     = var.email.configuration_set_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", coalesce(var.email.configuration_set_name, "x")))
+    error_message = "email.configuration_set_name must be 1-64 characters of letters, digits, '_' or '-'."
+  }
+
+  validation {
+    condition = var.email.unsubscribe_url_template == null || try(
+      startswith(var.email.unsubscribe_url_template, "https://") && strcontains(var.email.unsubscribe_url_template, "{token}") &&
+      length(var.email.unsubscribe_url_template) <= 1024 && !can(regex("\\s", var.email.unsubscribe_url_template)),
+      false
+    )
+    error_message = "email.unsubscribe_url_template must be an https:// URL without spaces containing {token} (e.g. https://example.com/unsubscribe?token={token})."
+  }
+}
+
+variable "enrichment" {
+  description = <<-EOT
+    Where recipient profiles come from. Default: the module's users table (<name>-users).
+      function_arn            - custom enrichment Lambda, invoked synchronously by the router (contract in the design
+                                document); no users table is created or read
+      users_table_arn         - an existing users table (key user_id) instead of the module's
+      users_table_kms_key_arn - that table's customer-managed key (the router gets kms:Decrypt on it via DynamoDB)
+  EOT
+  type = object({
+    function_arn            = optional(string)
+    users_table_arn         = optional(string)
+    users_table_kms_key_arn = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.enrichment.function_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$", coalesce(var.enrichment.function_arn, "x")))
+    error_message = "enrichment.function_arn must be a Lambda function ARN (optionally with a version or alias)."
+  }
+
+  validation {
+    condition     = var.enrichment.users_table_arn == null || can(regex("^arn:aws[a-zA-Z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}$", coalesce(var.enrichment.users_table_arn, "x")))
+    error_message = "enrichment.users_table_arn must be a DynamoDB table ARN (arn:aws:dynamodb:<region>:<account>:table/<name>)."
+  }
+
+  validation {
+    condition     = var.enrichment.users_table_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(var.enrichment.users_table_kms_key_arn, "x")))
+    error_message = "enrichment.users_table_kms_key_arn must be a KMS key ARN."
+  }
+
+  validation {
+    condition     = !(var.enrichment.function_arn != null && var.enrichment.users_table_arn != null)
+    error_message = "enrichment: set function_arn or users_table_arn, not both (with a custom function the users table is not read)."
+  }
+
+  validation {
+    condition     = var.enrichment.users_table_kms_key_arn == null || var.enrichment.users_table_arn != null
+    error_message = "enrichment.users_table_kms_key_arn is only used with users_table_arn."
+  }
+}
+
+variable "router" {
+  description = <<-EOT
+    Router function and its ingest-queue event source mapping.
+      batch_size / maximum_batching_window_in_seconds - records per invocation and how long SQS gathers them
+                                (a batch above 10 needs a window of at least 1 s)
+      maximum_concurrency     - at most this many concurrent invocations from the queue (2-1000)
+      max_receive_count       - receives before a message moves to the ingest DLQ
+      catalog_refresh_seconds - how long the router caches the catalog (CATALOG_REFRESH_SECONDS)
+      timeout / memory_size   - of the function; the queue's visibility timeout is 6 x timeout + the window
+  EOT
+  # 100 records per batch: the router looks up profiles and preferences for a whole batch with BatchGetItem
+  # (100 keys per call), so smaller batches multiply those calls (docs/benchmarks.md); the 1 s window bounds
+  # the latency this adds when traffic is low.
+  type = object({
+    batch_size                         = optional(number, 100)
+    maximum_batching_window_in_seconds = optional(number, 1)
+    maximum_concurrency                = optional(number, 10)
+    max_receive_count                  = optional(number, 5)
+    catalog_refresh_seconds            = optional(number, 300)
+    timeout                            = optional(number, 60)
+    memory_size                        = optional(number, 512)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (
+      var.router.batch_size >= 1 && var.router.batch_size <= 10000 && floor(var.router.batch_size) == var.router.batch_size &&
+      var.router.maximum_batching_window_in_seconds >= 0 && var.router.maximum_batching_window_in_seconds <= 300 &&
+      (var.router.batch_size <= 10 || var.router.maximum_batching_window_in_seconds >= 1)
+    )
+    error_message = "router: batch_size must be 1-10000 and maximum_batching_window_in_seconds 0-300; a batch_size above 10 needs a window of at least 1 second (SQS event source rule)."
+  }
+
+  validation {
+    condition     = var.router.maximum_concurrency >= 2 && var.router.maximum_concurrency <= 1000 && floor(var.router.maximum_concurrency) == var.router.maximum_concurrency
+    error_message = "router.maximum_concurrency must be a whole number between 2 and 1000 (SQS event source limits)."
+  }
+
+  validation {
+    condition     = var.router.max_receive_count >= 1 && var.router.max_receive_count <= 1000 && floor(var.router.max_receive_count) == var.router.max_receive_count
+    error_message = "router.max_receive_count must be a whole number between 1 and 1000."
+  }
+
+  validation {
+    condition     = var.router.catalog_refresh_seconds >= 1 && var.router.catalog_refresh_seconds <= 86400 && floor(var.router.catalog_refresh_seconds) == var.router.catalog_refresh_seconds
+    error_message = "router.catalog_refresh_seconds must be a whole number of seconds between 1 and 86400."
+  }
+
+  validation {
+    # 6 x 900 + 300 would exceed the 12-hour visibility limit; 900 s is also Lambda's maximum.
+    condition = (
+      var.router.timeout >= 1 && var.router.timeout <= 900 && floor(var.router.timeout) == var.router.timeout &&
+      var.router.memory_size >= 128 && var.router.memory_size <= 10240 && floor(var.router.memory_size) == var.router.memory_size
+    )
+    error_message = "router: timeout must be 1-900 seconds and memory_size 128-10240 MB (whole numbers)."
+  }
+}
+
+variable "email_worker" {
+  description = <<-EOT
+    Email worker function and its email-queue event source mapping (same fields as `router`, without the
+    catalog). maximum_concurrency also bounds the SES send rate: keep it below your SES sending quota.
+  EOT
+  # 100 per batch with a 1 s window, like the router: subscriptions and suppressions are read 100 keys per
+  # BatchGetItem and the delivery log written 25 rows per BatchWriteItem for the whole batch.
+  type = object({
+    batch_size                         = optional(number, 100)
+    maximum_batching_window_in_seconds = optional(number, 1)
+    maximum_concurrency                = optional(number, 5)
+    max_receive_count                  = optional(number, 5)
+    timeout                            = optional(number, 60)
+    memory_size                        = optional(number, 256)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (
+      var.email_worker.batch_size >= 1 && var.email_worker.batch_size <= 10000 && floor(var.email_worker.batch_size) == var.email_worker.batch_size &&
+      var.email_worker.maximum_batching_window_in_seconds >= 0 && var.email_worker.maximum_batching_window_in_seconds <= 300 &&
+      (var.email_worker.batch_size <= 10 || var.email_worker.maximum_batching_window_in_seconds >= 1)
+    )
+    error_message = "email_worker: batch_size must be 1-10000 and maximum_batching_window_in_seconds 0-300; a batch_size above 10 needs a window of at least 1 second (SQS event source rule)."
+  }
+
+  validation {
+    condition     = var.email_worker.maximum_concurrency >= 2 && var.email_worker.maximum_concurrency <= 1000 && floor(var.email_worker.maximum_concurrency) == var.email_worker.maximum_concurrency
+    error_message = "email_worker.maximum_concurrency must be a whole number between 2 and 1000 (SQS event source limits)."
+  }
+
+  validation {
+    condition     = var.email_worker.max_receive_count >= 1 && var.email_worker.max_receive_count <= 1000 && floor(var.email_worker.max_receive_count) == var.email_worker.max_receive_count
+    error_message = "email_worker.max_receive_count must be a whole number between 1 and 1000."
+  }
+
+  validation {
+    condition = (
+      var.email_worker.timeout >= 1 && var.email_worker.timeout <= 900 && floor(var.email_worker.timeout) == var.email_worker.timeout &&
+      var.email_worker.memory_size >= 128 && var.email_worker.memory_size <= 10240 && floor(var.email_worker.memory_size) == var.email_worker.memory_size
+    )
+    error_message = "email_worker: timeout must be 1-900 seconds and memory_size 128-10240 MB (whole numbers)."
+  }
+}
+
+variable "delivery_log_ttl_days" {
+  description = "Days a delivery-log row is kept (DynamoDB TTL on expires_at; DELIVERY_LOG_TTL_DAYS)."
+  type        = number
+  default     = 90
+  nullable    = false
+
+  validation {
+    condition     = var.delivery_log_ttl_days >= 1 && var.delivery_log_ttl_days <= 3650 && floor(var.delivery_log_ttl_days) == var.delivery_log_ttl_days
+    error_message = "delivery_log_ttl_days must be a whole number between 1 and 3650."
+  }
+}
+
+variable "idempotency_ttl_seconds" {
+  description = "How long a processed notification id (router) or delivery (workers) is remembered: a duplicate arriving later is processed again. Default 1 day, beyond EventBridge's 24-hour retry window."
+  type        = number
+  default     = 86400
+  nullable    = false
+
+  validation {
+    condition     = var.idempotency_ttl_seconds >= 300 && var.idempotency_ttl_seconds <= 2592000 && floor(var.idempotency_ttl_seconds) == var.idempotency_ttl_seconds
+    error_message = "idempotency_ttl_seconds must be a whole number between 300 (5 minutes) and 2592000 (30 days)."
+  }
+}
+
+variable "table_deletion_protection" {
+  description = "Deletion protection of every table. Keep true in production; set false for throwaway environments (destroy fails otherwise)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "alarm_topic_arn" {
+  description = "Existing SNS topic for the alarms. null (default): the module creates a CMK-encrypted ops topic (<name>-ops). An existing topic's policy (and key policy, if encrypted) must let cloudwatch.amazonaws.com publish."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", coalesce(var.alarm_topic_arn, "x")))
+    error_message = "alarm_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "alarm_subscriptions" {
+  description = "Subscriptions of the module-created ops topic, keyed by endpoint (an email address by default)."
+  type = map(object({
+    protocol = optional(string, "email")
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for s in values(var.alarm_subscriptions) : contains(["email", "email-json", "https"], s.protocol)])
+    error_message = "alarm_subscriptions[*].protocol must be email, email-json or https."
+  }
+
+  validation {
+    condition = alltrue([
+      for endpoint, s in var.alarm_subscriptions : s.protocol == "https" ? startswith(endpoint, "https://") : can(regex("^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$", endpoint))
+    ])
+    error_message = "alarm_subscriptions keys must be email addresses (email protocols) or https:// URLs (https)."
+  }
+}
+
+variable "ingest_age_alarm_threshold_seconds" {
+  description = "Alarm when the oldest message of the ingest queue is older than this (the router is falling behind or failing)."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.ingest_age_alarm_threshold_seconds >= 60 && var.ingest_age_alarm_threshold_seconds <= 1209600
+    error_message = "ingest_age_alarm_threshold_seconds must be between 60 and 1209600 (the queue's 14-day retention)."
+  }
+}
+
+variable "kms_key_deletion_window_in_days" {
+  description = "Waiting period before a scheduled deletion of the service CMK completes (7-30 days)."
+  type        = number
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30 && floor(var.kms_key_deletion_window_in_days) == var.kms_key_deletion_window_in_days
+    error_message = "kms_key_deletion_window_in_days must be a whole number between 7 and 30."
+  }
+}
+
+variable "kms_key_aliases" {
+  description = "Aliases of the service CMK, without \"alias/\". null (default): [name]."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.kms_key_aliases == null || alltrue([for a in coalesce(var.kms_key_aliases, []) : can(regex("^[A-Za-z0-9/_-]{1,250}$", a)) && !startswith(a, "alias/") && !startswith(lower(a), "aws/")])
+    error_message = "kms_key_aliases must be 1-250 characters of letters, digits, '/', '_' or '-', without the \"alias/\" prefix (the module adds it) and not starting with \"aws/\"."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the functions' log groups (a value CloudWatch Logs accepts; 0 = never expire)."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_level" {
+  description = "Log level of the handlers (POWERTOOLS_LOG_LEVEL)."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the three functions."
+  type        = string
+  default     = "python3.12"
+  nullable    = false
+
+  validation {
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.11, python3.12 or python3.13."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the three functions: arm64 (default, cheaper) or x86_64."
+  type        = string
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_package" {
+  description = "Deployment package of the handlers. null (default): the committed dist/lambda.zip. Otherwise a local `filename`, or `s3_bucket` + `s3_key` (see the lambda-function module)."
+  type = object({
+    filename          = optional(string)
+    s3_bucket         = optional(string)
+    s3_key            = optional(string)
+    s3_object_version = optional(string)
+    source_code_hash  = optional(string)
+  })
+  default = null
+
+  validation {
+    condition = var.lambda_package == null ? true : (
+      (var.lambda_package.filename != null) != (var.lambda_package.s3_bucket != null || var.lambda_package.s3_key != null)
+      && (var.lambda_package.s3_bucket == null) == (var.lambda_package.s3_key == null)
+    )
+    error_message = "lambda_package needs exactly one source: filename, or s3_bucket together with s3_key."
+  }
+}
+
+variable "lambda_code_signing_config_arn" {
+  description = "Lambda code signing configuration for the three functions (null = no code signing; see the lambda-function module)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", coalesce(var.lambda_code_signing_config_arn, "x")))
+    error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN."
+  }
+}
+
+# --- Part 2: WebSocket, mobile push and the registration API (docs/notification-service.md, section 7). Each is
+# off (null) by default: nothing of a channel is created until its input is set.
+
+variable "websocket" {
+  description = <<-EOT
+    The WebSocket channel (null = off): an API Gateway WebSocket API, its connections table, the websocket queue
+    and DLQ, and the worker that posts to the user's open connections.
+      stage_name             - stage of the API (the wss:// URL ends with it)
+      authorizer             - null (default): $connect needs IAM (SigV4) authorisation, the user id is the
+                               caller's Cognito identity id or IAM ARN. Otherwise a Lambda REQUEST authorizer:
+                               function_arn (optionally with a version or alias), identity_sources (where the
+                               credentials are: route.request.header.<name> / route.request.querystring.<name>),
+                               create_permission (default true: the module lets this API invoke the function;
+                               false when the function is in another account and its owner grants it). The user
+                               id is the authorizer's principalId; a client can never choose it.
+      throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
+      max_concurrent_posts   - PostToConnection calls one worker invocation makes at once (MAX_CONCURRENT_POSTS)
+      worker                 - websocket worker and its event source mapping (same fields as email_worker)
+    Access logging of a WebSocket stage needs the account's API Gateway CloudWatch Logs role
+    (aws_api_gateway_account, once per account and region).
+  EOT
+  type = object({
+    stage_name = optional(string, "live")
+    authorizer = optional(object({
+      function_arn      = string
+      identity_sources  = optional(list(string), ["route.request.header.Authorization"])
+      create_permission = optional(bool, true)
+    }))
+    throttling_burst_limit = optional(number, 500)
+    throttling_rate_limit  = optional(number, 1000)
+    max_concurrent_posts   = optional(number, 16)
+    worker = optional(object({
+      batch_size                         = optional(number, 10)
+      maximum_batching_window_in_seconds = optional(number, 0)
+      maximum_concurrency                = optional(number, 5)
+      max_receive_count                  = optional(number, 5)
+      timeout                            = optional(number, 60)
+      memory_size                        = optional(number, 256)
+    }), {})
+  })
+  default = null
+
+  validation {
+    condition     = var.websocket == null || can(regex("^[A-Za-z0-9_-]{1,128}$", var.websocket.stage_name))
+    error_message = "websocket.stage_name must be 1-128 characters of letters, digits, '_' or '-'."
+  }
+
+  validation {
+    condition = var.websocket == null ? true : try(var.websocket.authorizer == null, false) || try(
+      can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$", var.websocket.authorizer.function_arn)) &&
+      length(var.websocket.authorizer.identity_sources) > 0 &&
+      alltrue([for s in var.websocket.authorizer.identity_sources : can(regex("^(route\\.request\\.(header|querystring)\\.[A-Za-z0-9_.-]+|stageVariables\\.[A-Za-z0-9_]+|context\\.[A-Za-z0-9_.]+)$", s))]),
+      false
+    )
+    error_message = "websocket.authorizer: function_arn must be a Lambda function ARN (optionally with a version or alias) and identity_sources a non-empty list such as [\"route.request.header.Authorization\"] or [\"route.request.querystring.token\"]."
+  }
+
+  validation {
+    condition = var.websocket == null ? true : try(
+      var.websocket.throttling_burst_limit >= 0 && var.websocket.throttling_burst_limit <= 5000 && floor(var.websocket.throttling_burst_limit) == var.websocket.throttling_burst_limit &&
+      var.websocket.throttling_rate_limit > 0 && var.websocket.throttling_rate_limit <= 10000,
+      false
+    )
+    error_message = "websocket: throttling_burst_limit must be a whole number 0-5000 and throttling_rate_limit above 0 and at most 10000 requests per second (API Gateway's default account quota)."
+  }
+
+  validation {
+    condition     = var.websocket == null ? true : try(var.websocket.max_concurrent_posts >= 1 && var.websocket.max_concurrent_posts <= 128 && floor(var.websocket.max_concurrent_posts) == var.websocket.max_concurrent_posts, false)
+    error_message = "websocket.max_concurrent_posts must be a whole number between 1 and 128."
+  }
+
+  validation {
+    condition = var.websocket == null ? true : try(
+      var.websocket.worker.batch_size >= 1 && var.websocket.worker.batch_size <= 10000 && floor(var.websocket.worker.batch_size) == var.websocket.worker.batch_size &&
+      var.websocket.worker.maximum_batching_window_in_seconds >= 0 && var.websocket.worker.maximum_batching_window_in_seconds <= 300 &&
+      (var.websocket.worker.batch_size <= 10 || var.websocket.worker.maximum_batching_window_in_seconds >= 1) &&
+      var.websocket.worker.maximum_concurrency >= 2 && var.websocket.worker.maximum_concurrency <= 1000 && floor(var.websocket.worker.maximum_concurrency) == var.websocket.worker.maximum_concurrency &&
+      var.websocket.worker.max_receive_count >= 1 && var.websocket.worker.max_receive_count <= 1000 && floor(var.websocket.worker.max_receive_count) == var.websocket.worker.max_receive_count &&
+      var.websocket.worker.timeout >= 1 && var.websocket.worker.timeout <= 900 && floor(var.websocket.worker.timeout) == var.websocket.worker.timeout &&
+      var.websocket.worker.memory_size >= 128 && var.websocket.worker.memory_size <= 10240 && floor(var.websocket.worker.memory_size) == var.websocket.worker.memory_size,
+      false
+    )
+    error_message = "websocket.worker: batch_size 1-10000 (above 10 needs a window of at least 1 s), maximum_batching_window_in_seconds 0-300, maximum_concurrency 2-1000, max_receive_count 1-1000, timeout 1-900 s, memory_size 128-10240 MB (whole numbers)."
+  }
+}
+
+variable "push" {
+  description = <<-EOT
+    The mobile push channel (null = off): SNS platform applications, the device tokens table, the push queue and
+    DLQ, and the worker that publishes to the user's devices.
+      platforms - keyed by platform: apns (production), apns_sandbox, fcm. Each takes exactly one of:
+                    credentials_secret_arn         - Secrets Manager secret with the platform credentials (format:
+                                                     design document, section 7); the module's provisioner function
+                                                     creates, updates and deletes the platform application
+                                                     "<name>-<platform>" from it, so the credentials never pass
+                                                     through Terraform variables or state
+                    credentials_secret_kms_key_arn - the secret's customer-managed key, if it has one
+                    platform_application_arn       - an existing SNS platform application of that platform
+      worker    - push worker and its event source mapping (same fields as email_worker)
+  EOT
+  type = object({
+    platforms = map(object({
+      credentials_secret_arn         = optional(string)
+      credentials_secret_kms_key_arn = optional(string)
+      platform_application_arn       = optional(string)
+    }))
+    worker = optional(object({
+      batch_size                         = optional(number, 10)
+      maximum_batching_window_in_seconds = optional(number, 0)
+      maximum_concurrency                = optional(number, 5)
+      max_receive_count                  = optional(number, 5)
+      timeout                            = optional(number, 60)
+      memory_size                        = optional(number, 256)
+    }), {})
+  })
+  default = null
+
+  validation {
+    condition     = var.push == null ? true : try(length(var.push.platforms) > 0 && alltrue([for p in keys(var.push.platforms) : contains(["apns", "apns_sandbox", "fcm"], p)]), false)
+    error_message = "push.platforms must configure at least one of apns, apns_sandbox, fcm (and no other key)."
+  }
+
+  validation {
+    condition = var.push == null ? true : try(alltrue([
+      for p in values(var.push.platforms) : (p.credentials_secret_arn == null) != (p.platform_application_arn == null) &&
+      (p.credentials_secret_kms_key_arn == null || p.credentials_secret_arn != null)
+    ]), false)
+    error_message = "push.platforms[*]: set exactly one of credentials_secret_arn (the module creates the platform application) or platform_application_arn (an existing one); credentials_secret_kms_key_arn only with credentials_secret_arn."
+  }
+
+  validation {
+    condition = var.push == null ? true : try(alltrue([
+      for p in values(var.push.platforms) : (p.credentials_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", p.credentials_secret_arn))) &&
+      (p.credentials_secret_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", p.credentials_secret_kms_key_arn)))
+    ]), false)
+    error_message = "push.platforms[*]: credentials_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>) and credentials_secret_kms_key_arn a KMS key ARN."
+  }
+
+  validation {
+    # SNS names the FCM platform GCM.
+    condition = var.push == null ? true : try(alltrue([
+      for k, p in var.push.platforms : p.platform_application_arn == null || can(regex(
+        "^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/${lookup({ apns = "APNS", apns_sandbox = "APNS_SANDBOX", fcm = "GCM" }, k, "-")}/[A-Za-z0-9_.-]{1,256}$",
+        p.platform_application_arn
+      ))
+    ]), false)
+    error_message = "push.platforms[*].platform_application_arn must be an SNS platform application ARN of that platform: arn:aws:sns:<region>:<account>:app/APNS/<name> (apns), app/APNS_SANDBOX/<name> (apns_sandbox), app/GCM/<name> (fcm)."
+  }
+
+  validation {
+    condition = var.push == null ? true : try(
+      var.push.worker.batch_size >= 1 && var.push.worker.batch_size <= 10000 && floor(var.push.worker.batch_size) == var.push.worker.batch_size &&
+      var.push.worker.maximum_batching_window_in_seconds >= 0 && var.push.worker.maximum_batching_window_in_seconds <= 300 &&
+      (var.push.worker.batch_size <= 10 || var.push.worker.maximum_batching_window_in_seconds >= 1) &&
+      var.push.worker.maximum_concurrency >= 2 && var.push.worker.maximum_concurrency <= 1000 && floor(var.push.worker.maximum_concurrency) == var.push.worker.maximum_concurrency &&
+      var.push.worker.max_receive_count >= 1 && var.push.worker.max_receive_count <= 1000 && floor(var.push.worker.max_receive_count) == var.push.worker.max_receive_count &&
+      var.push.worker.timeout >= 1 && var.push.worker.timeout <= 900 && floor(var.push.worker.timeout) == var.push.worker.timeout &&
+      var.push.worker.memory_size >= 128 && var.push.worker.memory_size <= 10240 && floor(var.push.worker.memory_size) == var.push.worker.memory_size,
+      false
+    )
+    error_message = "push.worker: batch_size 1-10000 (above 10 needs a window of at least 1 s), maximum_batching_window_in_seconds 0-300, maximum_concurrency 2-1000, max_receive_count 1-1000, timeout 1-900 s, memory_size 128-10240 MB (whole numbers)."
+  }
+}
+
+variable "registration_api" {
+  description = <<-EOT
+    The registration API (null = off): an HTTP API with a JWT authorizer through which signed-in users register
+    devices, manage email subscriptions and preferences and read their deliveries (routes: design document,
+    section 7). The user id is the token's `sub` claim.
+      jwt_issuer             - https URL of the issuer (Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>)
+      jwt_audience           - accepted `aud` values (Cognito: the app client ids)
+      authorization_scopes   - scopes every route requires (empty: any valid token of the audience)
+      stage_name             - "$default" (default: no stage prefix in the URL) or a name
+      cors_allowed_origins   - browser origins allowed to call the API (default none: no CORS headers)
+      throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
+      timeout / memory_size  - of the function
+  EOT
+  type = object({
+    jwt_issuer             = string
+    jwt_audience           = list(string)
+    authorization_scopes   = optional(list(string), [])
+    stage_name             = optional(string, "$default")
+    cors_allowed_origins   = optional(list(string), [])
+    throttling_burst_limit = optional(number, 100)
+    throttling_rate_limit  = optional(number, 50)
+    timeout                = optional(number, 10)
+    memory_size            = optional(number, 256)
+  })
+  default = null
+
+  validation {
+    condition     = var.registration_api == null ? true : try(can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s?#]*)?$", var.registration_api.jwt_issuer)), false)
+    error_message = "registration_api.jwt_issuer must be the issuer's https:// URL (e.g. https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123), without query or fragment."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      length(var.registration_api.jwt_audience) > 0 && alltrue([for a in var.registration_api.jwt_audience : length(trimspace(a)) > 0]),
+      false
+    )
+    error_message = "registration_api.jwt_audience must list at least one non-empty audience (Cognito: the app client id); a token for another audience is refused."
+  }
+
+  validation {
+    condition     = var.registration_api == null ? true : try(alltrue([for s in var.registration_api.authorization_scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,256}$", s))]), false)
+    error_message = "registration_api.authorization_scopes must be OAuth scope names without spaces or quotes (e.g. notifications/self)."
+  }
+
+  validation {
+    condition     = var.registration_api == null ? true : try(var.registration_api.stage_name == "$default" || can(regex("^[A-Za-z0-9_-]{1,128}$", var.registration_api.stage_name)), false)
+    error_message = "registration_api.stage_name must be \"$default\" or 1-128 characters of letters, digits, '_' or '-'."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(alltrue([
+      for o in var.registration_api.cors_allowed_origins : can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?$", o)) || can(regex("^http://localhost(:[0-9]{1,5})?$", o))
+    ]), false)
+    error_message = "registration_api.cors_allowed_origins must be origins like https://app.example.com (http only for localhost); \"*\" is not allowed: the API carries bearer tokens."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.throttling_burst_limit >= 0 && var.registration_api.throttling_burst_limit <= 5000 && floor(var.registration_api.throttling_burst_limit) == var.registration_api.throttling_burst_limit &&
+      var.registration_api.throttling_rate_limit > 0 && var.registration_api.throttling_rate_limit <= 10000,
+      false
+    )
+    error_message = "registration_api: throttling_burst_limit must be a whole number 0-5000 and throttling_rate_limit above 0 and at most 10000 requests per second."
+  }
+
+  validation {
+    # API Gateway waits at most 30 s for an HTTP API integration.
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.timeout >= 1 && var.registration_api.timeout <= 29 && floor(var.registration_api.timeout) == var.registration_api.timeout &&
+      var.registration_api.memory_size >= 128 && var.registration_api.memory_size <= 10240 && floor(var.registration_api.memory_size) == var.registration_api.memory_size,
+      false
+    )
+    error_message = "registration_api: timeout must be 1-29 seconds (API Gateway's integration limit is 30 s) and memory_size 128-10240 MB (whole numbers)."
+  }
+}

@@ -1,0 +1,289 @@
+# The WebSocket channel (docs/notification-service.md, section 7): an API Gateway WebSocket API whose $connect,
+# $disconnect and $default routes keep the connections table up to date, and a worker that posts each channel
+# message to every open connection of its user. Off until var.websocket is set.
+
+locals {
+  websocket_stage_name = try(var.websocket.stage_name, "live")
+  websocket_authorizer = try(var.websocket.authorizer, null)
+
+  # A Lambda authorizer given with a qualifier (version or alias) is invoked and permitted with that qualifier.
+  websocket_authorizer_function = local.websocket_authorizer == null ? null : regex(
+    "^(?P<arn>arn:[^:]+:lambda:[^:]+:[0-9]{12}:function:[^:]+)(?::(?P<qualifier>.+))?$", local.websocket_authorizer.function_arn
+  )
+
+  # API Gateway closes every WebSocket connection after 2 hours: a connection item outlives it only by its TTL lag.
+  websocket_connection_ttl_seconds = 7200
+
+  websocket_visibility_timeout = local.websocket_enabled ? 6 * var.websocket.worker.timeout + var.websocket.worker.maximum_batching_window_in_seconds : 30
+
+  websocket_api_id        = try(aws_apigatewayv2_api.websocket[0].id, null)
+  websocket_execution_arn = try(aws_apigatewayv2_api.websocket[0].execution_arn, null)
+  # The management (@connections) API of the stage: the API's endpoint with https instead of wss.
+  websocket_management_endpoint = try("${replace(aws_apigatewayv2_api.websocket[0].api_endpoint, "wss://", "https://")}/${local.websocket_stage_name}", null)
+
+  websocket_connections_environment = {
+    CONNECTIONS_TABLE       = module.connections_table.table_name
+    CONNECTION_TTL_SECONDS  = tostring(local.websocket_connection_ttl_seconds)
+    POWERTOOLS_SERVICE_NAME = "${var.name}-websocket-connections"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  }
+
+  websocket_worker_environment = {
+    CONNECTIONS_TABLE             = module.connections_table.table_name
+    CONNECTIONS_USER_INDEX        = "by_user"
+    WEBSOCKET_MANAGEMENT_ENDPOINT = local.websocket_management_endpoint
+    MAX_CONCURRENT_POSTS          = tostring(try(var.websocket.max_concurrent_posts, 16))
+    DELIVERY_LOG_TABLE            = module.delivery_log_table.table_name
+    DELIVERY_LOG_TTL_DAYS         = tostring(var.delivery_log_ttl_days)
+    IDEMPOTENCY_TABLE             = module.idempotency_table.table_name
+    IDEMPOTENCY_TTL_SECONDS       = tostring(var.idempotency_ttl_seconds)
+    POWERTOOLS_SERVICE_NAME       = "${var.name}-websocket-worker"
+    POWERTOOLS_LOG_LEVEL          = var.log_level
+  }
+
+  # One JSON line per connect, disconnect and message: who (connection), what (route, event), the outcome and
+  # why a connection was refused (authorizer error) or failed (integration error). No user id, no body.
+  websocket_access_log_format = jsonencode({
+    requestId        = "$context.requestId"
+    connectionId     = "$context.connectionId"
+    eventType        = "$context.eventType"
+    routeKey         = "$context.routeKey"
+    status           = "$context.status"
+    requestTime      = "$context.requestTime"
+    sourceIp         = "$context.identity.sourceIp"
+    errorMessage     = "$context.error.message"
+    authorizerError  = "$context.authorizer.error"
+    integrationError = "$context.integration.error"
+  })
+}
+
+resource "aws_apigatewayv2_api" "websocket" {
+  count = local.websocket_enabled ? 1 : 0
+
+  name                       = "${var.name}-websocket"
+  description                = "Real-time notifications of ${var.name}: connect, then receive {notification_id, type, body} frames"
+  protocol_type              = "WEBSOCKET"
+  route_selection_expression = "$request.body.action"
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_integration" "websocket" {
+  count = local.websocket_enabled ? 1 : 0
+
+  api_id             = aws_apigatewayv2_api.websocket[0].id
+  description        = "$connect, $disconnect and $default -> the connections function (Lambda proxy)"
+  integration_type   = "AWS_PROXY"
+  integration_method = "POST"
+  integration_uri    = module.websocket_connections.invoke_arn
+}
+
+resource "aws_apigatewayv2_authorizer" "websocket" {
+  count = local.websocket_enabled && local.websocket_authorizer != null ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.websocket[0].id
+  name             = "${var.name}-websocket-connect"
+  authorizer_type  = "REQUEST"
+  authorizer_uri   = "${local.arn_prefix}:apigateway:${local.region}:lambda:path/2015-03-31/functions/${local.websocket_authorizer.function_arn}/invocations"
+  identity_sources = local.websocket_authorizer.identity_sources
+}
+
+# API Gateway may invoke the caller's authorizer for this API's authorizer only.
+resource "aws_lambda_permission" "websocket_authorizer" {
+  count = local.websocket_enabled && try(local.websocket_authorizer.create_permission, false) ? 1 : 0
+
+  statement_id   = "${var.name}-websocket-authorizer"
+  action         = "lambda:InvokeFunction"
+  function_name  = local.websocket_authorizer_function.arn
+  qualifier      = local.websocket_authorizer_function.qualifier
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_apigatewayv2_api.websocket[0].execution_arn}/authorizers/${aws_apigatewayv2_authorizer.websocket[0].id}"
+  source_account = local.account_id
+}
+
+# Only $connect can be authorised on a WebSocket API: $disconnect and $default run on a connection that $connect
+# admitted, and API Gateway refuses an authorizer on them.
+resource "aws_apigatewayv2_route" "websocket" {
+  # checkov:skip=CKV_AWS_309: only $connect can carry authorisation on a WebSocket API (IAM or the Lambda authorizer, never NONE); $disconnect and $default run on a connection $connect admitted, and API Gateway rejects an authorization type on them.
+  for_each = local.websocket_enabled ? toset(["$connect", "$disconnect", "$default"]) : toset([])
+
+  api_id             = aws_apigatewayv2_api.websocket[0].id
+  route_key          = each.key
+  target             = "integrations/${aws_apigatewayv2_integration.websocket[0].id}"
+  authorization_type = each.key != "$connect" ? "NONE" : (local.websocket_authorizer == null ? "AWS_IAM" : "CUSTOM")
+  authorizer_id      = each.key == "$connect" && local.websocket_authorizer != null ? aws_apigatewayv2_authorizer.websocket[0].id : null
+}
+
+# WebSocket stages cannot auto-deploy: a new deployment whenever a route, the integration or the authorizer changes.
+resource "aws_apigatewayv2_deployment" "websocket" {
+  count = local.websocket_enabled ? 1 : 0
+
+  api_id      = aws_apigatewayv2_api.websocket[0].id
+  description = "Routes $connect, $disconnect, $default of ${var.name}-websocket"
+
+  triggers = {
+    redeployment = sha1(jsonencode([
+      [for r in aws_apigatewayv2_route.websocket : [r.route_key, r.authorization_type, r.authorizer_id, r.target]],
+      aws_apigatewayv2_integration.websocket[0].integration_uri,
+      try(aws_apigatewayv2_authorizer.websocket[0].identity_sources, null),
+      try(aws_apigatewayv2_authorizer.websocket[0].authorizer_uri, null),
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+
+  depends_on = [aws_apigatewayv2_route.websocket]
+}
+
+resource "aws_cloudwatch_log_group" "websocket_access" {
+  count = local.websocket_enabled ? 1 : 0
+
+  name              = local.access_log_group_names.websocket
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = local.key_arn
+
+  tags = var.tags
+
+  # CloudWatch Logs checks the key policy (logs grant for this log group) when the group is created.
+  depends_on = [module.kms_key]
+}
+
+resource "aws_apigatewayv2_stage" "websocket" {
+  # checkov:skip=CKV2_AWS_51: a stage client certificate authenticates API Gateway to an HTTP backend; the only integration is a Lambda proxy (invoked with IAM), so it would never be presented. Clients are authenticated at $connect (IAM or the Lambda authorizer) over TLS.
+  count = local.websocket_enabled ? 1 : 0
+
+  api_id        = aws_apigatewayv2_api.websocket[0].id
+  name          = local.websocket_stage_name
+  description   = "Stage of ${var.name}-websocket"
+  deployment_id = aws_apigatewayv2_deployment.websocket[0].id
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.websocket_access[0].arn
+    format          = local.websocket_access_log_format
+  }
+
+  # Execution logs (logging_level) stay off: API Gateway would write them to a log group it creates itself,
+  # without the service CMK. Access logs and metrics cover operations.
+  default_route_settings {
+    throttling_burst_limit   = var.websocket.throttling_burst_limit
+    throttling_rate_limit    = var.websocket.throttling_rate_limit
+    detailed_metrics_enabled = true
+    data_trace_enabled       = false
+  }
+
+  tags = var.tags
+}
+
+module "websocket_queue" {
+  source = "./modules/sqs-queue"
+
+  create                     = local.websocket_enabled
+  name                       = "${var.name}-websocket"
+  kms_key_arn                = local.key_arn
+  visibility_timeout_seconds = local.websocket_visibility_timeout
+
+  redrive_policy = !local.websocket_enabled ? null : {
+    dead_letter_target_arn = module.websocket_dlq.queue_arn
+    max_receive_count      = var.websocket.worker.max_receive_count
+  }
+
+  # Only the router's role sends here (identity policy): no service principal is admitted.
+
+  tags = var.tags
+}
+
+module "websocket_dlq" {
+  source = "./modules/sqs-queue"
+
+  create      = local.websocket_enabled
+  name        = "${var.name}-websocket-dlq"
+  kms_key_arn = local.key_arn
+
+  tags = var.tags
+}
+
+module "websocket_connections" {
+  source = "./modules/lambda-function"
+
+  create       = local.websocket_enabled
+  name         = "${var.name}-websocket-connections"
+  description  = "Records ${var.name} WebSocket connections of authorised users ($connect, $disconnect, $default)"
+  handler      = "notification_handlers.service.websocket_connections.handler"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+  timeout      = 10
+  memory_size  = 256
+  package      = var.lambda_package
+  kms_key_arn  = local.key_arn
+  tracing_mode = "Active"
+
+  code_signing_config_arn = var.lambda_code_signing_config_arn
+  log_retention_in_days   = var.log_retention_in_days
+
+  environment_variables = local.websocket_enabled ? local.websocket_connections_environment : {}
+
+  # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the websocket DLQ.
+  create_dead_letter_queue = false
+  dead_letter_target_arn   = module.websocket_dlq.queue_arn
+
+  policy_statements = local.websocket_enabled ? local.websocket_connections_policy_statements : []
+
+  tags = var.tags
+}
+
+# Only this API's stage may invoke the connections function (its three routes).
+resource "aws_lambda_permission" "websocket_connections" {
+  count = local.websocket_enabled ? 1 : 0
+
+  statement_id   = "AllowWebSocketApi"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.websocket_connections.function_name
+  principal      = "apigateway.amazonaws.com"
+  source_arn     = "${aws_apigatewayv2_api.websocket[0].execution_arn}/${local.websocket_stage_name}/*"
+  source_account = local.account_id
+}
+
+module "websocket_worker" {
+  source = "./modules/lambda-function"
+
+  create       = local.websocket_enabled
+  name         = "${var.name}-websocket-worker"
+  description  = "Posts ${var.name} notifications to every open WebSocket connection of the recipient"
+  handler      = "notification_handlers.service.websocket_worker.handler"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+  timeout      = try(var.websocket.worker.timeout, 60)
+  memory_size  = try(var.websocket.worker.memory_size, 256)
+  package      = var.lambda_package
+  kms_key_arn  = local.key_arn
+  tracing_mode = "Active"
+
+  code_signing_config_arn = var.lambda_code_signing_config_arn
+  log_retention_in_days   = var.log_retention_in_days
+
+  environment_variables = local.websocket_enabled ? local.websocket_worker_environment : {}
+
+  # Invoked only by its SQS event source mapping; a stray asynchronous invoke is dead-lettered to the websocket DLQ.
+  create_dead_letter_queue = false
+  dead_letter_target_arn   = module.websocket_dlq.queue_arn
+
+  policy_statements = local.websocket_enabled ? local.websocket_worker_policy_statements : []
+
+  tags = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "websocket_worker" {
+  count = local.websocket_enabled ? 1 : 0
+
+  event_source_arn                   = module.websocket_queue.queue_arn
+  function_name                      = module.websocket_worker.function_arn
+  batch_size                         = var.websocket.worker.batch_size
+  maximum_batching_window_in_seconds = var.websocket.worker.maximum_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.websocket.worker.maximum_concurrency
+  }
+}
