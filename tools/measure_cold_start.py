@@ -39,10 +39,10 @@ _IMPORTTIME_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (.*)$")
 
 
 def handler_modules(zip_dir: Path) -> list[str]:
-    """Modules of the handler package that define a top-level ``handler`` function."""
+    """Modules of the handler package (and its subpackages) that define a top-level ``handler`` function."""
     return sorted(
-        f"{HANDLER_PACKAGE}.{source.stem}"
-        for source in (zip_dir / HANDLER_PACKAGE).glob("*.py")
+        ".".join(source.relative_to(zip_dir).with_suffix("").parts)
+        for source in (zip_dir / HANDLER_PACKAGE).rglob("*.py")
         if re.search(r"^def handler\(", source.read_text(encoding="utf-8"), re.MULTILINE)
     )
 

@@ -12,7 +12,8 @@ import pytest
 
 from tools.bench import api_calls, runner, terraform
 from tools.bench.report import NOT_YET, render_json, render_markdown, write
-from tools.bench.workloads import PLANNED_SERVICE_STEPS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
+from tools.bench.service_workloads import EMAIL_WORKER, ROUTER_WORKLOADS
+from tools.bench.workloads import PLANNED_SERVICE_STEPS, QUICK_WORKLOADS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
 
 SECTIONS = (
     "## Headline",
@@ -45,12 +46,29 @@ def test_report_has_every_section_in_order(quick_report: runner.Report) -> None:
 def test_api_calls_are_counted_per_step_with_their_bound(quick_report: runner.Report) -> None:
     [section] = [s for s in quick_report.sections if s.key == "api_calls"]
     for workload in (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER):
-        assert section.data[f"{workload.handler_module}/2/delivery"] == {"calls": 2, "lower_bound": 2}
+        assert section.data[f"{workload.key}/2/delivery"] == {"calls": 2, "lower_bound": 2}
     service_rows = [row for row in section.rows if row[0].startswith("notification service")]
     assert [row[2] for row in service_rows] == [step for _, step in PLANNED_SERVICE_STEPS]
     assert all(NOT_YET in row for row in service_rows)
     assert any("no batch form for distinct messages" in note for note in section.notes)
     assert any("PublishBatch" in note for note in section.notes)
+
+
+def test_service_steps_are_counted_against_their_batch_bounds(quick_report: runner.Report) -> None:
+    """Two notifications in one SQS batch: every router and email-worker step at its bound, none unclaimed."""
+    [section] = [s for s in quick_report.sections if s.key == "api_calls"]
+    one_recipient, ten_recipients, _ = ROUTER_WORKLOADS
+    assert section.data[f"{one_recipient.key}/2/lookups (profiles, preferences)"] == {
+        "calls": 2,
+        "lower_bound": 2,
+    }
+    assert section.data[f"{one_recipient.key}/2/fan-out to channel queues"] == {"calls": 1, "lower_bound": 1}
+    assert section.data[f"{one_recipient.key}/2/idempotency"] == {"calls": 4, "lower_bound": 4}
+    assert section.data[f"{ten_recipients.key}/2/fan-out to channel queues"] == {"calls": 2, "lower_bound": 2}
+    assert section.data[f"{EMAIL_WORKER.key}/2/deliveries"] == {"calls": 2, "lower_bound": 2}
+    assert section.data[f"{EMAIL_WORKER.key}/2/delivery log"] == {"calls": 1, "lower_bound": 1}
+    assert not [key for key in section.data if key.endswith("(unclaimed)")]
+    assert "every step within 1.00x" in section.headline
 
 
 def test_counter_sees_every_call_and_nothing_else() -> None:
@@ -65,17 +83,25 @@ def test_counter_sees_every_call_and_nothing_else() -> None:
 def test_cold_start_and_package_rows(quick_report: runner.Report) -> None:
     sections = {s.key: s for s in quick_report.sections}
     modules = [row[0] for row in sections["cold_start"].rows]
-    assert modules == ["notification_handlers.root_activity", "notification_handlers.s3_object_notifier"]
+    assert {
+        "notification_handlers.root_activity",
+        "notification_handlers.s3_object_notifier",
+        "notification_handlers.service.router",
+        "notification_handlers.service.email_worker",
+    } <= set(modules)
     assert all(row[4] == "25 ms" for row in sections["cold_start"].rows)
     components = [row[0] for row in sections["package_size"].rows]
     assert {"aws_lambda_powertools", "typing_extensions", "handlers' own code"} <= set(components)
     assert components[-1] == "total (entries)"
     invocation_inputs = [(row[0], row[1], row[2]) for row in sections["invocation"].rows]
-    assert invocation_inputs == [
+    assert invocation_inputs[:4] == [
         ("root-activity monitor", "1 event", "1"),
         ("root-activity monitor", "2 events", "2"),
         ("S3 object notifier", "1 record", "1"),
         ("S3 object notifier", "2 records", "2"),
+    ]
+    assert [row[0] for row in sections["invocation"].rows[4:]] == [
+        workload.label for workload in QUICK_WORKLOADS[2:] for _ in (1, 2)
     ]
 
 

@@ -91,13 +91,15 @@ def _kib(size: float) -> str:
     return f"{size / 1024:,.0f} KiB"
 
 
-def measure(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> Section:
+def measure(
+    sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS, workloads: tuple[Workload, ...] = WORKLOADS
+) -> Section:
     rows: list[tuple[str, ...]] = []
     data: dict[str, Any] = {}
-    for workload in WORKLOADS:
-        for n in sizes:
+    for workload in workloads:
+        for n in workload.sizes(sizes):
             figures = measure_one(workload, n, repeats)
-            data[f"{workload.handler_module}/{n}"] = figures
+            data[f"{workload.key}/{n}"] = figures
             rows.append(
                 (
                     workload.label,
@@ -141,15 +143,15 @@ def measure(sizes: tuple[int, ...] = SIZES, repeats: int = REPEATS) -> Section:
             " moves toward 1: the API round trips dominate.",
         ),
         data=data,
-        headline=_headline(sizes, data),
+        headline=_headline(sizes, data, workloads),
     )
 
 
-def _headline(sizes: tuple[int, ...], data: dict[str, Any]) -> str:
-    n = max(sizes)
+def _headline(sizes: tuple[int, ...], data: dict[str, Any], workloads: tuple[Workload, ...]) -> str:
     parts = []
-    for workload in WORKLOADS:
-        figures = data[f"{workload.handler_module}/{n}"]
+    for workload in workloads:
+        n = max(workload.sizes(sizes))
+        figures = data[f"{workload.key}/{n}"]
         own = (figures["handler_s"] - figures["replay_s"]) / n
         parts.append(
             f"{workload.label} {ratio(figures['handler_s'], figures['replay_s'])} the time of its API calls"

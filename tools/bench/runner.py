@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tools.bench import api_calls, cold_start, environment, fanout, invocation, package_size, terraform
 from tools.bench.report import Report, Section, render_text, write
+from tools.bench.workloads import QUICK_WORKLOADS, WORKLOADS
 
 DOCS = environment.REPO_ROOT / "docs"
 QUICK_SIZES = (1, 2)
@@ -26,12 +27,15 @@ def run(*, quick: bool, with_terraform: bool, previous_json: Path) -> Report:
         print(f"measuring: {title}", file=sys.stderr, flush=True)
 
     progress("API calls per notification")
-    sections.append(api_calls.measure(QUICK_SIZES if quick else api_calls.SIZES))
+    workloads = QUICK_WORKLOADS if quick else WORKLOADS
+    sections.append(api_calls.measure(QUICK_SIZES if quick else api_calls.SIZES, workloads))
     progress("cold start")
     sections.append(cold_start.measure(runs=1 if quick else cold_start.RUNS))
     progress("per-invocation work")
     sections.append(
-        invocation.measure(QUICK_SIZES, repeats=1) if quick else invocation.measure(invocation.SIZES)
+        invocation.measure(QUICK_SIZES, repeats=1, workloads=workloads)
+        if quick
+        else invocation.measure(invocation.SIZES, workloads=workloads)
     )
     sections.append(fanout.measure())
     progress("package size")

@@ -65,6 +65,21 @@ class Workload:
     handler: Invoke
     reset: Callable[[], None]  # forget per-environment state between measured runs
     delivered: Callable[[list[Any]], int]  # notifications the handler's results say it delivered
+    # The most notifications one measured run may carry (a notification to 1,000 recipients fans out into
+    # 1,000 messages: 1,000 of them would be a million); None = no cap.
+    max_notifications: int | None = None
+    # Part of the smoke run (`--quick`, run by make test)? Off for workloads that take minutes in moto.
+    quick: bool = True
+
+    @property
+    def key(self) -> str:
+        """Names the workload in docs/benchmarks.json (a handler can have several workloads)."""
+        return f"{self.handler_module}[{self.label}]"
+
+    def sizes(self, sizes: tuple[int, ...]) -> tuple[int, ...]:
+        """The run sizes of ``sizes`` this workload can carry."""
+        cap = self.max_notifications
+        return tuple(n for n in sizes if cap is None or n <= cap)
 
     def run(self, n: int) -> list[Any]:
         """Invoke the handler with events carrying ``n`` notifications; fail unless all were delivered."""
@@ -184,17 +199,15 @@ S3_OBJECT_NOTIFIER = Workload(
     delivered=lambda results: sum(len(result["message_ids"]) for result in results),
 )
 
-WORKLOADS: tuple[Workload, ...] = (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER)
+from tools.bench.service_workloads import SERVICE_WORKLOADS  # noqa: E402  (they build on Step/Workload)
 
-# The notification service's steps (issues 4/5): reported as placeholders until its router and workers
-# exist, then each becomes a Step of their Workload with its own bound.
+WORKLOADS: tuple[Workload, ...] = (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER, *SERVICE_WORKLOADS)
+QUICK_WORKLOADS: tuple[Workload, ...] = tuple(workload for workload in WORKLOADS if workload.quick)
+
+# Steps of the notification service still to come (issue 5: the WebSocket and push workers).
 PLANNED_SERVICE_STEPS: tuple[tuple[str, str], ...] = (
-    ("router", "ingest"),
-    ("router", "lookups (subscriptions, preferences)"),
-    ("router", "fan-out to channel queues"),
-    ("channel workers", "deliveries"),
-    ("channel workers", "delivery log"),
-    ("channel workers", "idempotency"),
+    ("WebSocket worker", "connection lookups, PostToConnection, stale deletes"),
+    ("push worker", "device lookups, SNS Publish"),
 )
 
 

@@ -1,0 +1,439 @@
+"""The notification service's router and email worker as benchmark workloads (issue 4's handlers).
+
+Both run as Lambda's SQS event source mapping runs them: batches of ``BATCH_SIZE`` records, the module's
+default batch size. Their lower bounds are computed per batch, because a batch is the most one
+invocation can combine: a BatchGetItem cannot span two invocations.
+
+* Router: ``n`` notifications (EventBridge events as SQS delivers them), each to ``recipients`` distinct
+  users with a profile and no preferences, one channel (email). Idempotency, lookups and fan-out are
+  counted separately; the catalog is read once per warm environment.
+* Email worker: ``n`` email channel messages, one per user, each user with one verified address.
+
+The service's INFO lines (one or two per notification) are switched off while measuring: they would flood
+the report, and what they cost in Lambda is CloudWatch Logs ingestion, not API calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from notification_handlers.service import catalog, idempotency, router
+from notification_handlers.service import email_worker as email_worker_module
+from notification_handlers.service.log import logger
+from tools.bench.environment import ACCOUNT_ID, REGION
+from tools.bench.workloads import Step, Workload
+
+# The root module's default batch size for both event source mappings (variables.tf: router, email_worker).
+BATCH_SIZE = 100
+LOOKUP_KEYS_PER_CALL = 100  # BatchGetItem
+MESSAGES_PER_CALL = 10  # SendMessageBatch
+LOG_ROWS_PER_CALL = 25  # BatchWriteItem
+SENDER = "notifications@example.com"
+TABLES = {
+    "CATALOG_TABLE": ("bench-catalog", "catalog_id", "notification_type"),
+    "USERS_TABLE": ("bench-users", "user_id", None),
+    "PREFERENCES_TABLE": ("bench-preferences", "user_id", None),
+    "DELIVERY_LOG_TABLE": ("bench-delivery-log", "notification_id", "delivery_key"),
+    "IDEMPOTENCY_TABLE": ("bench-idempotency", "id", None),
+    "EMAIL_SUBSCRIPTIONS_TABLE": ("bench-email-subscriptions", "user_id", None),
+    "EMAIL_SUPPRESSIONS_TABLE": ("bench-email-suppressions", "address", None),
+}
+ORDER_SHIPPED = {
+    "critical": False,
+    "channels": ["email"],
+    "fallback_locale": "en",
+    "templates": {
+        "en": {
+            "email": {
+                "subject": "Order {{order_id}} shipped",
+                "text": "Hi {{ user.display_name }}, order {{ order_id }} is on its way.",
+                "html": "<p>Hi {{ user.display_name }}, order <b>{{ order_id }}</b> is on its way.</p>",
+            }
+        }
+    },
+}
+# Users are numbered across every run of a workload so each notification reaches distinct users.
+MAX_USERS = 10_000
+
+
+def _batches(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"Records": records[i : i + BATCH_SIZE]} for i in range(0, len(records), BATCH_SIZE)]
+
+
+def _sqs_record(body: str, index: int, queue: str) -> dict[str, Any]:
+    """One record exactly as Lambda's SQS event source mapping delivers it."""
+    return {
+        "messageId": str(uuid.UUID(int=index)),
+        "receiptHandle": f"bench-{index}",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1795514400000",
+            "SenderId": "AIDAEXAMPLEBENCH",
+            "ApproximateFirstReceiveTimestamp": "1795514400001",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "0" * 32,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue}",
+        "awsRegion": REGION,
+    }
+
+
+def _user(index: int) -> str:
+    return f"user-{index % MAX_USERS:05d}"
+
+
+def _create_tables(names: tuple[str, ...]) -> dict[str, str]:
+    logger.setLevel("WARNING")
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    env = {}
+    for variable in names:
+        table, hash_key, range_key = TABLES[variable]
+        keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+        dynamodb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
+        )
+        env[variable] = table
+    return env
+
+
+def _put_items(table: str, items: list[dict[str, Any]]) -> None:
+    resource = boto3.resource("dynamodb", region_name=REGION).Table(table)
+    with resource.batch_writer() as writer:
+        for item in items:
+            writer.put_item(Item=item)
+
+
+def _clear_table(variable: str) -> None:
+    """Delete every item (the raw client is not counted: only the handlers' clients are)."""
+    table, hash_key, range_key = TABLES[variable]
+    resource = boto3.resource("dynamodb", region_name=REGION).Table(table)
+    keys = [hash_key] + ([range_key] if range_key else [])
+    with resource.batch_writer() as writer:
+        for page in (
+            boto3.client("dynamodb", region_name=REGION).get_paginator("scan").paginate(TableName=table)
+        ):
+            for item in page["Items"]:
+                writer.delete_item(Key={key: item[key]["S"] for key in keys})
+
+
+def _empty_queue(queue_url: str) -> None:
+    """Recreate the queue (same name, same URL): PurgeQueue is allowed once a minute, and moto's sends slow
+    down with every message a queue holds."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    name = queue_url.rsplit("/", 1)[1]
+    sqs.delete_queue(QueueUrl=queue_url)
+    sqs.create_queue(QueueName=name)
+
+
+def _no_failures(results: list[Any]) -> int:
+    """Records the handler processed: every record of every batch, unless it reported failures."""
+    failures = sum(len(result["batchItemFailures"]) for result in results)
+    return -1 if failures else sum(result["_records"] for result in results)
+
+
+def _counting(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], Any]:
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        result = dict(handler(event, context))
+        result["_records"] = len(event["Records"])
+        return result
+
+    return invoke
+
+
+def _per_batch(
+    counts: Callable[[int], list[int]], per_call: int, calls_per_batch: int = 1
+) -> Callable[[int], int]:
+    """Lower bound: ``calls_per_batch`` x ceil(items / per_call) for the items of each batch."""
+    return lambda n: sum(calls_per_batch * math.ceil(items / per_call) for items in counts(n))
+
+
+# --- router ---------------------------------------------------------------------------------------------
+
+
+class _RouterWorkload:
+    """State shared by the router workloads of each recipient count."""
+
+    def __init__(self) -> None:
+        self.queue_url = ""
+        self.dlq_url = ""
+        self.seeded = 0  # users 0..seeded-1 have a profile
+
+    def seed_users(self, count: int) -> None:
+        """Profiles for the first ``count`` users, written with a raw (uncounted) client when needed."""
+        count = min(count, MAX_USERS)
+        if count > self.seeded:
+            _put_items(
+                TABLES["USERS_TABLE"][0],
+                [
+                    {"user_id": _user(i), "display_name": f"User {i}", "locale": "en"}
+                    for i in range(self.seeded, count)
+                ],
+            )
+            self.seeded = count
+
+    def setup(self) -> dict[str, str]:
+        catalog._CACHE.clear()  # the cache outlives the previous workload's moto instance
+        env = _create_tables(
+            ("CATALOG_TABLE", "USERS_TABLE", "PREFERENCES_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE")
+        )
+        sqs = boto3.client("sqs", region_name=REGION)
+        self.queue_url = sqs.create_queue(QueueName="bench-email")["QueueUrl"]
+        self.dlq_url = sqs.create_queue(QueueName="bench-ingest-dlq")["QueueUrl"]
+        _put_items(
+            env["CATALOG_TABLE"],
+            [
+                {
+                    "catalog_id": "notification-types",
+                    "notification_type": "order_shipped",
+                    "definition": json.dumps(ORDER_SHIPPED),
+                }
+            ],
+        )
+        self.seeded = 0
+        env.update(
+            {
+                "CHANNEL_QUEUE_URLS": json.dumps({"email": self.queue_url}),
+                "REJECTED_EVENTS_QUEUE_URL": self.dlq_url,
+                "AWS_LAMBDA_FUNCTION_NAME": "bench-router",
+            }
+        )
+        return env
+
+    def reset(self) -> None:
+        """A fresh idempotency table, so a repeated run routes again; the warm catalog is kept."""
+        idempotency.deduplicator_from_env.cache_clear()
+        if self.queue_url:
+            _clear_table("IDEMPOTENCY_TABLE")
+            _empty_queue(self.queue_url)
+
+    def events(self, recipients: int) -> Callable[[int], list[dict[str, Any]]]:
+        def build(n: int) -> list[dict[str, Any]]:
+            self.seed_users(n * recipients)
+            records = []
+            for index in range(n):
+                event = {
+                    "version": "0",
+                    "id": str(uuid.UUID(int=index + 1)),
+                    "detail-type": "order_shipped",
+                    "source": "com.example.shop",
+                    "account": ACCOUNT_ID,
+                    "time": "2026-11-24T10:00:00Z",
+                    "region": REGION,
+                    "resources": [],
+                    "detail": {
+                        "recipients": [_user(index * recipients + r) for r in range(recipients)],
+                        "data": {"order_id": f"A-{index:06d}"},
+                    },
+                }
+                records.append(_sqs_record(json.dumps(event), index, "bench-ingest"))
+            return _batches(records)
+
+        return build
+
+
+def _router_workload(
+    state: _RouterWorkload, recipients: int, cap: int | None, *, quick: bool = True
+) -> Workload:
+    def users_per_batch(n: int) -> list[int]:
+        return [min(BATCH_SIZE, n - start) * recipients for start in range(0, n, BATCH_SIZE)]
+
+    plural = "s" if recipients != 1 else ""
+    return Workload(
+        handler_module="notification_handlers.service.router",
+        label=f"router, {recipients:,} recipient{plural} each",
+        unit="notification",
+        services=("dynamodb", "sqs"),
+        steps=(
+            Step(
+                name="catalog",
+                operations=frozenset({"dynamodb.Query"}),
+                lower_bound=lambda n: 1,
+                bound_text="1 Query per warm environment",
+                why="Read once per execution environment, then cached for CATALOG_REFRESH_SECONDS.",
+            ),
+            Step(
+                name="lookups (profiles, preferences)",
+                operations=frozenset({"dynamodb.BatchGetItem"}),
+                lower_bound=_per_batch(users_per_batch, LOOKUP_KEYS_PER_CALL, calls_per_batch=2),
+                bound_text="2 x ceil(users per batch / 100)",
+                why=(
+                    "Two tables (users, preferences), 100 keys per BatchGetItem, for the distinct recipients"
+                    f" of one batch of up to {BATCH_SIZE} events."
+                ),
+            ),
+            Step(
+                name="fan-out to channel queues",
+                operations=frozenset({"sqs.SendMessageBatch", "sqs.SendMessage"}),
+                lower_bound=_per_batch(users_per_batch, MESSAGES_PER_CALL),
+                bound_text="ceil(messages per batch / 10)",
+                why="SendMessageBatch takes 10 messages; all messages of a batch's events are sent together.",
+            ),
+            Step(
+                name="idempotency",
+                operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
+                lower_bound=lambda n: 2 * n,
+                bound_text="2 per notification (claim, complete)",
+                why=(
+                    "Cannot batch: a claim is a conditional PutItem and BatchWriteItem takes no conditions;"
+                    " TransactWriteItems would fail every claim of the batch when one is a duplicate."
+                ),
+            ),
+        ),
+        setup=state.setup,
+        events=state.events(recipients),
+        handler=_counting(router.handler),
+        reset=state.reset,
+        delivered=_no_failures,
+        max_notifications=cap,
+        quick=quick,
+    )
+
+
+_ROUTER_STATE = _RouterWorkload()
+# moto's SQS scans every message of a queue on each send (quadratic), so a run carries at most 1,000 channel
+# messages: per-notification figures do not depend on the run size once a batch is full.
+ROUTER_WORKLOADS = (
+    _router_workload(_ROUTER_STATE, 1, None),
+    _router_workload(_ROUTER_STATE, 10, 100),
+    # ~80 s per measured invocation in moto (tracemalloc included): not part of the smoke run.
+    _router_workload(_ROUTER_STATE, 1000, 1, quick=False),
+)
+
+
+# --- email worker ---------------------------------------------------------------------------------------
+
+
+class _EmailWorkload:
+    def __init__(self) -> None:
+        self.seeded = 0  # users 0..seeded-1 have a verified address
+
+    def seed_subscriptions(self, count: int) -> None:
+        if count > self.seeded:
+            _put_items(
+                TABLES["EMAIL_SUBSCRIPTIONS_TABLE"][0],
+                [
+                    {
+                        "user_id": _user(i),
+                        "addresses": {
+                            f"{_user(i)}@example.com": {
+                                "status": "verified",
+                                "unsubscribe_token": f"token-{i:05d}",
+                            }
+                        },
+                    }
+                    for i in range(self.seeded, count)
+                ],
+            )
+            self.seeded = count
+
+    def setup(self) -> dict[str, str]:
+        env = _create_tables(
+            (
+                "EMAIL_SUBSCRIPTIONS_TABLE",
+                "EMAIL_SUPPRESSIONS_TABLE",
+                "DELIVERY_LOG_TABLE",
+                "IDEMPOTENCY_TABLE",
+            )
+        )
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
+        self.seeded = 0
+        env.update(
+            {
+                "SENDER_ADDRESS": SENDER,
+                "UNSUBSCRIBE_URL_TEMPLATE": "https://prefs.example.com/unsubscribe?token={token}",
+                "AWS_LAMBDA_FUNCTION_NAME": "bench-email-worker",
+            }
+        )
+        return env
+
+    def reset(self) -> None:
+        idempotency.deduplicator_from_env.cache_clear()
+        try:
+            _clear_table("IDEMPOTENCY_TABLE")
+        except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
+            pass  # before setup
+
+    def events(self, n: int) -> list[dict[str, Any]]:
+        self.seed_subscriptions(n)
+        records = []
+        for index in range(n):
+            message = {
+                "version": 1,
+                "notification_id": f"n-{index:06d}",
+                "notification_type": "order_shipped",
+                "critical": False,
+                "user_id": _user(index),
+                "channel": "email",
+                "locale": "en",
+                "content": {
+                    "subject": f"Order A-{index:06d} shipped",
+                    "text": "Hi, your order is on its way.",
+                    "html": "<p>Hi, your order is on its way.</p>",
+                },
+                "created_at": "2026-11-24T10:00:00Z",
+            }
+            records.append(_sqs_record(json.dumps(message), index, "bench-email"))
+        return _batches(records)
+
+
+def _messages_per_batch(n: int) -> list[int]:
+    return [min(BATCH_SIZE, n - start) for start in range(0, n, BATCH_SIZE)]
+
+
+_EMAIL_STATE = _EmailWorkload()
+EMAIL_WORKER = Workload(
+    handler_module="notification_handlers.service.email_worker",
+    label="email worker",
+    unit="email message",
+    services=("dynamodb", "sesv2"),
+    steps=(
+        Step(
+            name="lookups (subscriptions, suppressions)",
+            operations=frozenset({"dynamodb.BatchGetItem"}),
+            lower_bound=_per_batch(_messages_per_batch, LOOKUP_KEYS_PER_CALL, calls_per_batch=2),
+            bound_text="2 x ceil(users per batch / 100)",
+            why="Subscriptions of the batch's users, then suppressions of their addresses: 100 keys a call.",
+        ),
+        Step(
+            name="deliveries",
+            operations=frozenset({"sesv2.SendEmail"}),
+            lower_bound=lambda n: n,
+            bound_text="1 SendEmail per address",
+            why="SES v2 has no batch form for distinct messages (see the S3 notifier's note).",
+        ),
+        Step(
+            name="delivery log",
+            operations=frozenset({"dynamodb.BatchWriteItem"}),
+            lower_bound=_per_batch(_messages_per_batch, LOG_ROWS_PER_CALL),
+            bound_text="ceil(rows per batch / 25)",
+            why="BatchWriteItem takes 25 rows; one row per delivery, written once per batch.",
+        ),
+        Step(
+            name="idempotency",
+            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
+            lower_bound=lambda n: 2 * n,
+            bound_text="2 per delivery (claim, complete)",
+            why="Conditional writes cannot be batched (see the router's idempotency step).",
+        ),
+    ),
+    setup=_EMAIL_STATE.setup,
+    events=_EMAIL_STATE.events,
+    handler=_counting(email_worker_module.handler),
+    reset=_EMAIL_STATE.reset,
+    delivered=_no_failures,
+)
+
+SERVICE_WORKLOADS: tuple[Workload, ...] = (*ROUTER_WORKLOADS, EMAIL_WORKER)
