@@ -6,6 +6,8 @@ emulator — handler, environment, retry attempts, dead-letter target — import
 ``lambda_src/`` and calls it with exactly the payload EventBridge delivered, with the environment pointed at
 the emulator. Failed invocations are retried as Lambda retries asynchronous ones, then sent to the
 function's dead-letter queue with the attributes Lambda adds (RequestID, ErrorCode, ErrorMessage).
+``invoke_sync`` makes one synchronous invocation with the same deployed handler and environment, for
+``tests.support.event_source_poller`` (Lambda's SQS event source mappings invoke synchronously).
 """
 
 from __future__ import annotations
@@ -83,15 +85,31 @@ class InProcessLambdaService:
             return DEFAULT_ASYNC_RETRY_ATTEMPTS
         return int(config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRY_ATTEMPTS))
 
-    def invoke_async(self, function_arn: str, payload: Any) -> InvocationResult:
-        configuration = self._lambda.get_function_configuration(FunctionName=function_arn)
-        name = configuration["FunctionName"]
-        handler = _load_handler(configuration["Handler"])
+    def _deployed(self, function: str) -> tuple[dict[str, Any], Any, dict[str, str]]:
+        """The deployed configuration, the handler it names and the environment it runs with."""
+        configuration = self._lambda.get_function_configuration(FunctionName=function)
         variables = {
             **configuration.get("Environment", {}).get("Variables", {}),
             **self.emulator.environment(),
-            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_NAME": configuration["FunctionName"],
         }
+        return configuration, _load_handler(configuration["Handler"]), variables
+
+    def invoke_sync(self, function: str, payload: Any) -> InvocationResult:
+        """One synchronous invocation (``RequestResponse``, what an event source mapping makes): no retry,
+        no dead letter. The result goes through JSON as Lambda's response does."""
+        configuration, handler, variables = self._deployed(function)
+        try:
+            with _environment(variables):
+                result = handler(json.loads(json.dumps(payload)), FakeLambdaContext(configuration))
+            result = json.loads(json.dumps(result))
+        except Exception as exc:
+            return InvocationResult(configuration["FunctionName"], payload, 1, error=exc)
+        return InvocationResult(configuration["FunctionName"], payload, 1, result=result)
+
+    def invoke_async(self, function_arn: str, payload: Any) -> InvocationResult:
+        configuration, handler, variables = self._deployed(function_arn)
+        name = configuration["FunctionName"]
         attempts = 1 + self._retry_attempts(name)
         error: BaseException | None = None
         for attempt in range(1, attempts + 1):

@@ -22,6 +22,7 @@ WILDCARD_RESOURCE_ALLOWED = {
     "dynamodb:ListStreams": "no resource-level permissions (needed by DynamoDB-stream pipes)",
     "xray:GetSamplingRules": "X-Ray has no resource-level permissions",
     "xray:GetSamplingTargets": "X-Ray has no resource-level permissions",
+    "sns:CreatePlatformApplication": "no resource type (the push platforms provisioner creates applications)",
     # Step Functions execution logging (CloudWatch Logs vended-log delivery): these actions have no
     # resource-level permissions, AWS documents them on "*" for the state machine role.
     **{
@@ -99,7 +100,11 @@ def deployed_statements(emulator: Emulator, created: dict[str, set[str]]) -> lis
             found += _statements(f"queue {queue}", attributes["Policy"])
     lambda_ = emulator.client("lambda")
     for function in created.get("lambda functions", set()):
-        found += _statements(f"function {function}", lambda_.get_policy(FunctionName=function)["Policy"])
+        try:
+            policy = lambda_.get_policy(FunctionName=function)["Policy"]
+        except lambda_.exceptions.ResourceNotFoundException:
+            continue  # no resource policy: only its event source mapping invokes it (SQS)
+        found += _statements(f"function {function}", policy)
     s3 = emulator.client("s3")
     for bucket in created.get("s3 buckets", set()):
         try:

@@ -4,8 +4,9 @@ python-terraform 0.10.1 with Terraform 1.11: ``plan()`` returns 2 for "changes p
 code), ``destroy()`` needs ``force=IsNotFlagged, auto_approve=IsFlagged`` (``-force`` no longer exists),
 and ``output("name")`` raises TypeError, so outputs are read whole and indexed.
 
-An example is never edited: it is copied into a temporary directory beside symlinks of ``modules/`` and
-``dist/`` (so its relative module sources and package path resolve), and a ``emulator_override.tf`` — a
+An example is never edited: it is copied into a temporary directory beside symlinks of ``modules/``,
+``dist/`` and ``lambda_src/`` and a copy of the root module's ``*.tf`` (so its relative module sources,
+including the root module's ``../..``, and package path resolve), and a ``emulator_override.tf`` — a
 native Terraform override file — points its aws provider at the emulator.
 """
 
@@ -70,8 +71,12 @@ class ExampleWorkspace:
         source_root: Path = REPO_ROOT,
     ) -> ExampleWorkspace:
         root = Path(tempfile.mkdtemp(prefix=f"tf-{example}-"))
-        for shared in ("modules", "dist"):
+        for shared in ("modules", "dist", "lambda_src"):
             (root / shared).symlink_to(source_root / shared, target_is_directory=True)
+        # The notification service is the repository's root module: its example's source is "../..". Copied,
+        # like the example: a run sees one version of the module from init to destroy.
+        for root_file in source_root.glob("*.tf"):
+            shutil.copy2(root_file, root / root_file.name)
         directory = root / "examples" / example
         shutil.copytree(
             source_root / "examples" / example,

@@ -38,7 +38,10 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def lambda_service(emulator: Emulator) -> InProcessLambdaService:
     reset_clients()  # clients cached by earlier in-process tests must not outlive their mocks
-    return InProcessLambdaService(emulator)
+    service = InProcessLambdaService(emulator)
+    # Synchronous invokes (Terraform's aws_lambda_invocation) run the deployed handler in this process too.
+    emulator.install_invoker(service.invoke_sync)
+    return service
 
 
 def load_event(name: str) -> dict[str, Any]:
