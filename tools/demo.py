@@ -17,6 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "lambda_src")]
 
 from tests.support.emulator import Emulator  # noqa: E402
+from tests.support.lambda_service import InProcessLambdaService  # noqa: E402
 from tests.support.terraform import ExampleWorkspace, use_terraform_env  # noqa: E402
 from tools.demos import PATTERNS  # noqa: E402
 
@@ -33,7 +34,10 @@ def done(started: float) -> None:
 def run_pattern(emulator: Emulator, name: str) -> None:
     pattern = importlib.import_module(f"tools.demos.{name}")
     print(f"\n##### {pattern.TITLE}", flush=True)
-    workspace = ExampleWorkspace.create(pattern.EXAMPLE, emulator.provider_override(), pattern.VARIABLES)
+    # A pattern may prepare what must exist before apply (e.g. secrets) and add the variables naming it.
+    prepare = getattr(pattern, "prepare", None)
+    variables = {**pattern.VARIABLES, **(prepare(emulator) if prepare else {})}
+    workspace = ExampleWorkspace.create(pattern.EXAMPLE, emulator.provider_override(), variables)
     succeeded = False
     try:
         started = step(f"terraform init examples/{pattern.EXAMPLE} (offline: provider from the local mirror)")
@@ -63,6 +67,8 @@ def main() -> int:
         return 2
     started = step("Starting the local AWS emulator (moto) on 127.0.0.1")
     emulator = Emulator().start()
+    # Terraform's synchronous invokes (aws_lambda_invocation) run the deployed handlers in this process.
+    emulator.install_invoker(InProcessLambdaService(emulator).invoke_sync)
     print(f"    listening on {emulator.endpoint_url}")
     done(started)
     try:

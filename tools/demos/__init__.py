@@ -5,4 +5,10 @@ example's Terraform variables for the demo) and ``show(emulator, outputs)``, whi
 example and prints what a person would see. ``tools/demo.py`` applies and destroys around it.
 """
 
-PATTERNS = ("root_activity_monitor", "event_workflow", "dynamodb_stream_alerts", "s3_object_notifier")
+PATTERNS = (
+    "root_activity_monitor",
+    "event_workflow",
+    "dynamodb_stream_alerts",
+    "s3_object_notifier",
+    "notification_service",
+)

@@ -1,0 +1,847 @@
+"""examples/notification-service applied to the emulator, proven end to end, then destroyed.
+
+The flow under test is the deployed one. Events are put on the deployed bus; the bus's rule delivers them to
+the ingest queue (moto's EventBridge -> SQS). ``tests.support.event_source_poller`` plays Lambda's SQS
+event source mappings as deployed (queue, batch size, ``ReportBatchItemFailures``) and runs the deployed
+router, then the deployed email worker, in this process with their deployed environment; they talk to the
+emulator's DynamoDB, SQS and SES v2, whose sent messages (headers included, see ``tests.support.emulator``)
+we read back. SES bounce events published to the deployed SES events topic reach the deployed feedback
+function through the in-process Lambda service. One deployment serves every test of this file.
+
+Part 2 (WebSocket, push, registration API) runs on the same deployment, every channel on. The push platform
+applications are created during apply by the deployed provisioner, which Terraform invokes synchronously
+(the emulator runs it in this process) from fake credentials the fixture stores in Secrets Manager first.
+The connections and registration functions are invoked with API Gateway's event shapes (IAM-authorised
+``$connect``; HTTP API payload 2.0 with JWT claims); the WebSocket worker posts through the management API
+of the deployed stage, where ``Emulator.connections`` says which browser tabs are live and keeps what each
+received; SNS endpoints record what each device received (``endpoint_deliveries``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from moto.core.exceptions import JsonRESTError
+from moto.ses.models import ses_backends
+from moto.sesv2.models import SESV2Backend
+
+from notification_handlers.aws_clients import reset_clients
+from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
+from tests.support.event_source_poller import BatchResult, EventSourcePoller
+from tests.support.inventory import created_since, inventory
+from tests.support.lambda_service import InProcessLambdaService
+from tests.support.policies import deployed_statements, least_privilege_violations
+from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
+    test_rendered_policies_are_least_privilege,
+    test_replan_after_apply_is_clean,
+)
+from tests.terraform.conftest import DeployedExample, load_event
+
+pytestmark = pytest.mark.terraform
+
+EXAMPLE = "notification-service"
+NAME = "notif-e2e"
+SENDER = "notifications@example.com"
+UNSUBSCRIBE = "https://example.com/unsubscribe?token={token}"
+
+VARIABLES = {"name": NAME, "sender_address": SENDER, "unsubscribe_url_template": UNSUBSCRIBE}
+MAX_RECEIVE_COUNT = 5  # the module's default for every queue: a failing record is dead-lettered on receive 6
+# Fake platform credentials, stored in Secrets Manager before apply (their ARNs are the example's variables).
+PUSH_SECRETS = {
+    "apns": {
+        "signing_key": "fake-apns-signing-key",
+        "key_id": "ABC123DEFG",
+        "team_id": "TEAM123456",
+        "bundle_id": "com.example.shop",
+    },
+    "fcm": {
+        "service_account_json": json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "example-shop",
+                "private_key": "fake-fcm-key",  # pragma: allowlist secret (a made-up value for the emulator)
+                "client_email": "push@example-shop.iam.gserviceaccount.com",
+            }
+        )
+    },
+}
+TRACKING = "https://track.example.com/A-1001?carrier=dhl&lang=de"
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    display_name: str
+    locale: str
+    address: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: list[str]
+    subject: str
+    text: str
+    html: str | None
+    headers: dict[str, str]
+    configuration_set: str | None
+    tags: dict[str, str]
+
+
+class Outbox:
+    """What SES v2 accepted, read from the emulator's backend (the server runs in this process)."""
+
+    def __init__(self, region: str) -> None:
+        self._messages = ses_backends[ACCOUNT_ID][region].sent_messages
+        self._seen = len(self._messages)
+
+    def new(self) -> list[Mail]:
+        fresh = self._messages[self._seen :]
+        self._seen = len(self._messages)
+        return [
+            Mail(
+                to=m.destinations["ToAddresses"],
+                subject=m.subject,
+                text=m.text,
+                html=m.html,
+                headers={h["Name"]: h["Value"] for h in m.headers},
+                configuration_set=m.configuration_set_name,
+                tags={t["Name"]: t["Value"] for t in m.email_tags},
+            )
+            for m in fresh
+        ]
+
+
+@dataclass
+class Service:
+    """The deployed service and the tools to drive it."""
+
+    emulator: Emulator
+    deployed: DeployedExample
+    lambda_service: InProcessLambdaService
+    poller: EventSourcePoller
+    realtime: dict[str, list[BatchResult]] = field(default_factory=dict)  # the last deliver()'s
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.deployed.outputs
+
+    def table(self, role: str) -> str:
+        return str(self.outputs["table_names"][role])
+
+    def function(self, role: str) -> str:
+        return str(self.outputs["function_names"][role])
+
+    def put(self, detail_type: str, detail: dict[str, Any], source: str = "com.example.shop") -> None:
+        self.emulator.put_event(
+            {"source": source, "detail-type": detail_type, "detail": detail},
+            bus=self.outputs["event_bus_name"],
+        )
+
+    def deliver(self) -> tuple[list[BatchResult], list[BatchResult]]:
+        """Run the router over the ingest queue, then each channel's worker over its queue, until all drain;
+        the router's batches and the email worker's."""
+        routed = self.poller.drain(self.function("router"))
+        sent = self.poller.drain(self.function("email_worker"))
+        self.realtime = {
+            role: self.poller.drain(self.function(role)) for role in ("websocket_worker", "push_worker")
+        }
+        return routed, sent
+
+    def seed_user(self, name: str, locale: str = "en", opt_outs: dict[str, list[str]] | None = None) -> User:
+        suffix = uuid.uuid4().hex[:8]
+        user = User(f"u-{name}-{suffix}", name.title(), locale, f"{name}.{suffix}@example.org", f"t-{suffix}")
+        dynamodb = self.emulator.client("dynamodb")
+        dynamodb.put_item(
+            TableName=self.table("users"),
+            Item={
+                "user_id": {"S": user.user_id},
+                "display_name": {"S": user.display_name},
+                "email": {"S": user.address},
+                "locale": {"S": locale},
+                "time_zone": {"S": "Europe/Berlin"},
+            },
+        )
+        dynamodb.put_item(
+            TableName=self.table("email_subscriptions"),
+            Item={
+                "user_id": {"S": user.user_id},
+                "addresses": {
+                    "M": {
+                        user.address: {
+                            "M": {
+                                "status": {"S": "verified"},
+                                "unsubscribe_token": {"S": user.token},
+                                "verified_at": {"S": "2026-11-01T00:00:00Z"},
+                            }
+                        }
+                    }
+                },
+            },
+        )
+        if opt_outs is not None:
+            dynamodb.put_item(
+                TableName=self.table("preferences"),
+                Item={
+                    "user_id": {"S": user.user_id},
+                    "muted": {"BOOL": False},
+                    "opt_outs": {"M": {t: {"L": [{"S": c} for c in cs]} for t, cs in opt_outs.items()}},
+                    "updated_at": {"S": "2026-11-01T00:00:00Z"},
+                },
+            )
+        return user
+
+    def delivery_log(self, notification_id: str, channel: str | None = None) -> dict[str, dict[str, Any]]:
+        """The delivery log of one notification (or of one of its channels), by delivery key
+        (``<user>#<channel>#<target>``)."""
+        items = self.emulator.client("dynamodb").query(
+            TableName=self.table("delivery_log"),
+            KeyConditionExpression="notification_id = :n",
+            ExpressionAttributeValues={":n": {"S": notification_id}},
+        )["Items"]
+        return {
+            item["delivery_key"]["S"]: {k: next(iter(v.values())) for k, v in item.items()}
+            for item in items
+            if channel is None or item["channel"]["S"] == channel
+        }
+
+    def receive_all(self, queue_url: str) -> list[dict[str, Any]]:
+        sqs = self.emulator.client("sqs")
+        messages: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], AttributeNames=["All"]
+        ).get("Messages", []):
+            messages += batch
+            for message in batch:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+
+@pytest.fixture(scope="module")
+def push_secret_arns(emulator: Emulator) -> dict[str, str]:
+    """The platforms' fake credentials in Secrets Manager, as an operator stores them before apply."""
+    secretsmanager = emulator.client("secretsmanager")
+    return {
+        platform: secretsmanager.create_secret(
+            Name=f"{NAME}/push/{platform}-{uuid.uuid4().hex[:6]}", SecretString=json.dumps(secret)
+        )["ARN"]
+        for platform, secret in PUSH_SECRETS.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    emulator: Emulator, lambda_service: InProcessLambdaService, push_secret_arns: dict[str, str]
+) -> Iterator[DeployedExample]:
+    # lambda_service first: it runs the push platforms provisioner Terraform invokes during apply and destroy.
+    reset_clients()
+    variables = {
+        **VARIABLES,
+        "apns_credentials_secret_arn": push_secret_arns["apns"],
+        "fcm_credentials_secret_arn": push_secret_arns["fcm"],
+    }
+    example = DeployedExample(emulator, EXAMPLE, variables)
+    yield example
+    example.close()
+
+
+@pytest.fixture(scope="module")
+def service(emulator: Emulator, deployed: DeployedExample, lambda_service: InProcessLambdaService) -> Service:
+    reset_clients()  # the handlers' cached clients must point at this emulator
+    return Service(emulator, deployed, lambda_service, EventSourcePoller(lambda_service))
+
+
+@pytest.fixture
+def outbox(emulator: Emulator, service: Service) -> Outbox:
+    service.deliver()  # nothing stale from another test
+    service.lambda_service.run_pending()
+    return Outbox(emulator.region)
+
+
+def _order(user_ids: list[str], key: str | None = None, order_id: str = "A-1001") -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "recipients": user_ids,
+        "data": {"order_id": order_id, "carrier": "DHL & Co <Express>", "tracking_url": TRACKING},
+    }
+    if key:
+        detail["idempotencyKey"] = key
+    return detail
+
+
+def _key() -> str:
+    return f"n-{uuid.uuid4().hex[:12]}"
+
+
+# --- what was deployed -------------------------------------------------------------------------------
+
+
+def test_event_source_mappings_report_batch_item_failures(service: Service) -> None:
+    sqs = service.emulator.client("sqs")
+    queues = {
+        "router": "ingest",
+        "email_worker": "email",
+        "websocket_worker": "websocket",
+        "push_worker": "push",
+    }
+    for role, queue in queues.items():
+        mapping = service.poller.mapping(service.function(role))
+        url = service.outputs[f"{queue}_queue_url"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        assert mapping["EventSourceArn"] == queue_arn
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["UUID"] == service.outputs["event_source_mapping_uuids"][role]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        dlq_url = service.outputs[f"{queue}_dlq_url"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+        assert redrive == {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
+        assert attributes["Attributes"]["KmsMasterKeyId"] == service.outputs["kms_key_arn"]
+
+
+def test_catalog_holds_the_declared_types(service: Service) -> None:
+    items = service.emulator.client("dynamodb").query(
+        TableName=service.table("catalog"),
+        KeyConditionExpression="catalog_id = :c",
+        ExpressionAttributeValues={":c": {"S": "notification-types"}},
+    )["Items"]
+    definitions = {i["notification_type"]["S"]: json.loads(i["definition"]["S"]) for i in items}
+    assert set(definitions) == {"order_shipped", "security_alert"}
+    assert definitions["security_alert"]["critical"] is True
+    assert definitions["order_shipped"]["critical"] is False
+    de = definitions["order_shipped"]["templates"]["de"]["email"]
+    assert de["subject"] == "Ihre Bestellung {{ order_id }} wurde versandt"
+
+
+def test_every_deployed_policy_is_least_privilege(emulator: Emulator, deployed: DeployedExample) -> None:
+    created = created_since(deployed.before, inventory(emulator))
+    statements = deployed_statements(emulator, created)
+
+    assert {s.policy.split()[0] for s in statements} >= {"role", "key", "queue", "topic", "function"}
+    assert least_privilege_violations(statements) == []
+    with_policy = {s.policy for s in statements if s.policy.startswith(("queue", "topic"))}
+    tls_only = {s.policy for s in statements if s.denies_insecure_transport}
+    assert with_policy and with_policy <= tls_only, "every queue and topic must deny non-TLS access"
+    ses = [s for s in statements if any(a.startswith("ses:") for a in s.actions)]
+    assert len(ses) == 2  # the email worker and the registration API (verification codes)
+    assert all(s.actions == ("ses:SendEmail",) for s in ses)
+
+
+# --- the flow ----------------------------------------------------------------------------------------
+
+
+def test_email_is_rendered_in_the_recipients_locale(service: Service, outbox: Outbox) -> None:
+    ana = service.seed_user("ana", locale="de-AT")
+    key = _key()
+    service.put("order_shipped", _order([ana.user_id], key))
+
+    routed, sent = service.deliver()
+
+    assert routed and all(b.invocation.succeeded and b.returned == [] for b in routed)
+    assert sent and all(b.invocation.succeeded and b.returned == [] for b in sent)
+    [mail] = outbox.new()
+    assert mail.to == [ana.address]
+    assert mail.subject == "Ihre Bestellung A-1001 wurde versandt"  # de-AT -> de
+    assert mail.text == (
+        "Hallo Ana,\n\nIhre Bestellung A-1001 ist mit DHL & Co <Express> unterwegs.\n"
+        f"Sendungsverfolgung: {TRACKING}"
+    )
+    assert mail.html == (
+        "<p>Hallo Ana,</p>"
+        "<p>Ihre Bestellung <b>A-1001</b> ist mit DHL &amp; Co &lt;Express&gt; unterwegs.</p>"
+        '<p><a href="https://track.example.com/A-1001?carrier=dhl&amp;lang=de">Sendungsverfolgung</a></p>'
+    )
+    assert mail.headers == {
+        "List-Unsubscribe": f"<https://example.com/unsubscribe?token={ana.token}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert mail.configuration_set == service.outputs["ses_configuration_set_name"]
+    assert mail.tags == {"notification_id": key, "notification_type": "order_shipped", "user_id": ana.user_id}
+    log = service.delivery_log(key, "email")
+    assert list(log) == [f"{ana.user_id}#email#{ana.address}"]
+    assert log[f"{ana.user_id}#email#{ana.address}"]["status"] == "sent"
+
+
+def test_opted_out_user_gets_nothing_but_critical_still_arrives(service: Service, outbox: Outbox) -> None:
+    bob = service.seed_user("bob", opt_outs={"order_shipped": ["email"], "security_alert": ["email"]})
+    order_key, alert_key = _key(), _key()
+    service.put("order_shipped", _order([bob.user_id], order_key))
+    alert = {"event": "New sign-in", "occurred_at": "2026-11-24T10:00:00Z", "location": "Berlin"}
+    service.put("security_alert", {"recipients": [bob.user_id], "data": alert, "idempotencyKey": alert_key})
+
+    service.deliver()
+
+    [mail] = outbox.new()  # the critical one only
+    assert mail.to == [bob.address]
+    assert mail.subject == "Security alert: New sign-in"
+    assert mail.text == (
+        "Hi Bob,\n\nNew sign-in at 2026-11-24T10:00:00Z from Berlin.\n"
+        "If this was not you, reset your password now."
+    )
+    assert "List-Unsubscribe" not in mail.headers and mail.headers == {}
+    order_log = service.delivery_log(order_key, "email")
+    assert {k: (v["status"], v.get("reason")) for k, v in order_log.items()} == {
+        f"{bob.user_id}#email#-": ("suppressed_preference", "opted_out")
+    }
+    assert service.delivery_log(alert_key)[f"{bob.user_id}#email#{bob.address}"]["status"] == "sent"
+
+
+def test_duplicate_event_is_sent_once(service: Service, outbox: Outbox) -> None:
+    cleo = service.seed_user("cleo")
+    key = _key()
+    service.put("order_shipped", _order([cleo.user_id], key))
+    service.put("order_shipped", _order([cleo.user_id], key))
+
+    service.deliver()
+    service.put("order_shipped", _order([cleo.user_id], key))  # a late redelivery of the same notification
+    service.deliver()
+
+    [mail] = outbox.new()
+    assert mail.to == [cleo.address] and mail.tags["notification_id"] == key
+    assert [v["status"] for v in service.delivery_log(key, "email").values()] == ["sent"]
+
+
+def test_malformed_event_is_dead_lettered_with_its_reason_while_neighbours_are_delivered(
+    service: Service, outbox: Outbox
+) -> None:
+    dan, eve = service.seed_user("dan"), service.seed_user("eve")
+    first, last = _key(), _key()
+    service.put("order_shipped", _order([dan.user_id], first, order_id="A-1"))
+    service.put("order_shipped", {"data": {"order_id": "A-2"}, "idempotencyKey": _key()})  # no recipients
+    service.put("order_shipped", _order([eve.user_id], last, order_id="A-3"))
+
+    routed, _ = service.deliver()
+
+    [batch] = routed  # one batch of three: the bad one is reported processed, not retried
+    assert len(batch.message_ids) == 3 and batch.returned == []
+    assert sorted((m.to[0], m.subject) for m in outbox.new()) == sorted(
+        [(dan.address, "Your order A-1 has shipped"), (eve.address, "Your order A-3 has shipped")]
+    )
+    [rejected] = service.receive_all(service.outputs["ingest_dlq_url"])
+    event = json.loads(rejected["Body"])
+    assert event["detail"] == {
+        "data": {"order_id": "A-2"},
+        "idempotencyKey": event["detail"]["idempotencyKey"],
+    }
+    reason = rejected["MessageAttributes"]["reason"]["StringValue"]
+    assert "recipients" in reason
+    assert rejected["MessageAttributes"]["error_type"]["StringValue"]
+
+
+def test_bounced_address_is_suppressed_and_never_sent_again(service: Service, outbox: Outbox) -> None:
+    fay = service.seed_user("fay")
+    bounce = load_event("notification_service_ses_bounce_permanent")["Records"][0]["Sns"]["Message"]
+    notice = json.loads(bounce)
+    notice["bounce"]["bouncedRecipients"][0]["emailAddress"] = fay.address.upper()
+    notice["mail"]["destination"] = [fay.address.upper()]
+    service.emulator.client("sns").publish(
+        TopicArn=service.outputs["ses_events_topic_arn"], Message=json.dumps(notice)
+    )
+
+    [feedback] = service.lambda_service.run_pending()
+
+    assert feedback.function_name == service.function("email_feedback")
+    assert feedback.succeeded, feedback.error
+    item = service.emulator.client("dynamodb").get_item(
+        TableName=service.table("email_suppressions"), Key={"address": {"S": fay.address.lower()}}
+    )["Item"]
+    assert item["reason"]["S"] == "bounce"
+
+    key = _key()
+    service.put("order_shipped", _order([fay.user_id], key))
+    service.deliver()
+
+    assert outbox.new() == []
+    assert {k: v["status"] for k, v in service.delivery_log(key, "email").items()} == {
+        f"{fay.user_id}#email#{fay.address.lower()}": "suppressed_bounce"
+    }
+
+
+class TooManyRequests(JsonRESTError):
+    code = 429
+
+    def __init__(self) -> None:
+        super().__init__("TooManyRequestsException", "Maximum sending rate exceeded.")
+
+
+def test_failing_ses_send_is_retried_then_dead_lettered(
+    service: Service, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gus, hal = service.seed_user("gus"), service.seed_user("hal")
+    original = SESV2Backend.send_email
+    attempts: list[str] = []
+
+    def send_email(
+        self: Any, source: str, destinations: dict[str, list[str]], *args: Any, **kwargs: Any
+    ) -> Any:
+        if gus.address in destinations.get("ToAddresses", []):
+            attempts.append(gus.address)
+            raise TooManyRequests()
+        return original(self, source, destinations, *args, **kwargs)
+
+    monkeypatch.setattr(SESV2Backend, "send_email", send_email)
+    key = _key()
+    service.put("order_shipped", _order([gus.user_id, hal.user_id], key))
+
+    _, sent = service.deliver()
+
+    [mail] = outbox.new()
+    assert mail.to == [hal.address]
+    gus_batches = [
+        b for b in sent if any(json.loads(r["body"])["user_id"] == gus.user_id for r in b.event["Records"])
+    ]
+    assert len(gus_batches) == MAX_RECEIVE_COUNT
+    assert all(len(b.returned) == 1 for b in gus_batches)
+    assert len(attempts) == 3 * MAX_RECEIVE_COUNT  # the SDK's 3 attempts per invocation
+    [dead] = service.receive_all(service.outputs["email_dlq_url"])
+    message = json.loads(dead["Body"])
+    assert (message["notification_id"], message["user_id"], message["locale"]) == (key, gus.user_id, "en")
+    # A transient failure writes no row (the record is retried); only Hal's delivery is logged.
+    assert {k: v["status"] for k, v in service.delivery_log(key, "email").items()} == {
+        f"{hal.user_id}#email#{hal.address}": "sent"
+    }
+
+
+# --- part 2: WebSocket, push and the registration API ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    platform: str
+    token: str
+    endpoint_arn: str
+
+    @property
+    def target(self) -> str:
+        """The delivery log's target: the platform and the first 16 hex of the token's SHA-256."""
+        return f"{self.platform}#{hashlib.sha256(self.token.encode()).hexdigest()[:16]}"
+
+
+def _connection_id() -> str:
+    """A connection id in API Gateway's shape (12 random bytes, URL-safe base64: "L0SNAdG8vHcCJbQ=")."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode()
+
+
+def _websocket_api(service: Service) -> tuple[str, str]:
+    """(API id, stage name) of the deployed WebSocket API, read back from API Gateway."""
+    apigateway = service.emulator.client("apigatewayv2")
+    [api] = [a for a in apigateway.get_apis()["Items"] if a["Name"] == f"{NAME}-websocket"]
+    [stage] = apigateway.get_stages(ApiId=api["ApiId"])["Items"]
+    return api["ApiId"], stage["StageName"]
+
+
+def _connect_event(service: Service, connection_id: str, user_id: str | None) -> dict[str, Any]:
+    """A ``$connect`` to the deployed stage, IAM-authorised as ``user_id`` (a Cognito identity), or not
+    at all. The fixture's query string asks to be ``mallory``: it must be ignored."""
+    event = load_event("notification_service_websocket_connect_iam")
+    api_id, stage = _websocket_api(service)
+    host = f"{api_id}.execute-api.{service.emulator.region}.amazonaws.com"
+    event["headers"]["Host"] = host
+    event["multiValueHeaders"]["Host"] = [host]
+    context = event["requestContext"]
+    context.update(apiId=api_id, stage=stage, domainName=host, connectionId=connection_id)
+    context["connectedAt"] = context["requestTimeEpoch"] = int(time.time() * 1000)
+    if user_id is None:
+        for name in ("cognitoIdentityPoolId", "cognitoIdentityId", "cognitoAuthenticationType", "userArn"):
+            context["identity"][name] = None
+    else:
+        context["identity"]["cognitoIdentityId"] = user_id
+    return event
+
+
+def _route_event(service: Service, route: str, connection_id: str) -> dict[str, Any]:
+    event = load_event(f"notification_service_websocket_{route}")
+    event["requestContext"].update(apiId=_websocket_api(service)[0], connectionId=connection_id)
+    return event
+
+
+def _registration_event(
+    service: Service, route_key: str, path: dict[str, str], sub: str | None, body: Any = None
+) -> dict[str, Any]:
+    """An HTTP API (payload 2.0) request to the deployed registration API, with the JWT claims of ``sub``
+    (API Gateway validated the token), or without an authorizer at all (``sub`` None)."""
+    fixture = (
+        "notification_service_registration_put_device"
+        if sub
+        else "notification_service_registration_no_authorizer"
+    )
+    event = load_event(fixture)
+    method, template = route_key.split(" ", 1)
+    raw_path = template
+    for name, value in path.items():
+        raw_path = raw_path.replace(f"{{{name}}}", value)
+    event.update(routeKey=route_key, rawPath=raw_path, pathParameters=path)
+    context = event["requestContext"]
+    context.update(routeKey=route_key)
+    context["http"].update(method=method, path=raw_path)
+    if sub:
+        context["authorizer"]["jwt"]["claims"]["sub"] = sub
+        context["authorizer"]["jwt"]["claims"]["username"] = sub
+    if body is not None:
+        event["body"] = json.dumps(body)
+    return event
+
+
+class Realtime:
+    """Browser tabs and phones of the deployed service's users, driven through the deployed functions."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.connections = service.emulator.connections
+
+    def invoke(self, role: str, event: dict[str, Any]) -> dict[str, Any]:
+        result = self.service.lambda_service.invoke_sync(self.service.function(role), event)
+        assert result.succeeded, result.error
+        return dict(result.result)
+
+    def open_tab(self, user_id: str) -> str:
+        """A browser tab of ``user_id``: ``$connect`` (IAM) answered 200, so API Gateway keeps it open."""
+        connection_id = _connection_id()
+        answer = self.invoke("websocket_connections", _connect_event(self.service, connection_id, user_id))
+        assert answer == {"statusCode": 200}
+        self.connections.open(connection_id)
+        return connection_id
+
+    def register(self, user_id: str, platform: str, token: str) -> Device:
+        answer = self.invoke(
+            "registration_api",
+            _registration_event(
+                self.service,
+                "PUT /devices/{platform}/{token}",
+                {"platform": platform, "token": token},
+                user_id,
+            ),
+        )
+        assert answer["statusCode"] == 200, answer
+        item = json.loads(answer["body"])
+        assert (item["user_id"], item["platform"], item["token"]) == (user_id, platform, token)
+        return Device(platform, token, item["endpoint_arn"])
+
+    def connection_item(self, connection_id: str) -> dict[str, Any] | None:
+        found = self.service.emulator.client("dynamodb").get_item(
+            TableName=self.service.table("connections"), Key={"connection_id": {"S": connection_id}}
+        )
+        return found.get("Item")
+
+    def device_keys(self, user_id: str) -> set[str]:
+        items = self.service.emulator.client("dynamodb").query(
+            TableName=self.service.table("device_tokens"),
+            KeyConditionExpression="user_id = :u",
+            ExpressionAttributeValues={":u": {"S": user_id}},
+        )["Items"]
+        return {item["device_key"]["S"] for item in items}
+
+
+@pytest.fixture(scope="module")
+def realtime(service: Service) -> Realtime:
+    return Realtime(service)
+
+
+def _apns_token() -> str:
+    return uuid.uuid4().hex + uuid.uuid4().hex  # 64 hex, as APNs issues them
+
+
+def _fcm_token() -> str:
+    return f"{uuid.uuid4().hex[:22]}:APA91b{uuid.uuid4().hex}{uuid.uuid4().hex}"
+
+
+def test_push_platform_applications_were_created_from_the_secrets(service: Service) -> None:
+    applications = service.outputs["push_platform_application_arns"]
+    prefix = f"arn:aws:sns:{service.emulator.region}:{ACCOUNT_ID}:app"
+    assert applications == {"apns": f"{prefix}/APNS/{NAME}-apns", "fcm": f"{prefix}/GCM/{NAME}-fcm"}
+    sns = service.emulator.client("sns")
+    apns = sns.get_platform_application_attributes(PlatformApplicationArn=applications["apns"])["Attributes"]
+    assert (apns["PlatformPrincipal"], apns["ApplePlatformTeamID"]) == ("ABC123DEFG", "TEAM123456")
+    fcm = sns.get_platform_application_attributes(PlatformApplicationArn=applications["fcm"])["Attributes"]
+    assert json.loads(fcm["PlatformCredential"])["project_id"] == "example-shop"
+    # The credentials reached SNS through the provisioner only: Terraform's state holds the secrets' ARNs.
+    state = json.dumps(service.deployed.replan().document.get("prior_state", {}))
+    assert "fake-apns-signing-key" not in state and "fake-fcm-key" not in state
+    worker = service.emulator.client("lambda").get_function_configuration(
+        FunctionName=service.function("websocket_worker")
+    )
+    endpoint = worker["Environment"]["Variables"]["WEBSOCKET_MANAGEMENT_ENDPOINT"]
+    api_id, stage = _websocket_api(service)
+    assert endpoint == f"https://{api_id}.execute-api.{service.emulator.region}.amazonaws.com/{stage}"
+    assert endpoint == service.outputs["websocket_management_endpoint"]
+    assert (
+        service.outputs["websocket_url"]
+        == f"wss://{api_id}.execute-api.{service.emulator.region}.amazonaws.com/{stage}"
+    )
+
+
+def test_connect_stores_only_the_authorised_user_never_the_query_string(
+    service: Service, realtime: Realtime
+) -> None:
+    user = service.seed_user("ida")
+    tab = realtime.open_tab(user.user_id)
+
+    item = realtime.connection_item(tab)
+    assert item is not None and item["user_id"]["S"] == user.user_id  # not the query string's "mallory"
+    assert int(item["expires_at"]["N"]) - int(time.time()) in range(7200 - 60, 7200 + 1)
+
+    anonymous = _connection_id()
+    refused = realtime.invoke("websocket_connections", _connect_event(service, anonymous, None))
+    assert refused["statusCode"] == 403 and json.loads(refused["body"])["error"]["code"] == "forbidden"
+    assert realtime.connection_item(anonymous) is None
+
+    message = realtime.invoke("websocket_connections", _route_event(service, "default", tab))
+    assert message["statusCode"] == 400
+    closed = realtime.invoke("websocket_connections", _route_event(service, "disconnect", tab))
+    assert closed == {"statusCode": 200} and realtime.connection_item(tab) is None
+
+
+def test_unauthenticated_registration_is_rejected_and_stores_nothing(
+    service: Service, realtime: Realtime
+) -> None:
+    token = _fcm_token()
+    event = _registration_event(
+        service, "PUT /devices/{platform}/{token}", {"platform": "fcm", "token": token}, None
+    )
+    assert "authorizer" not in event["requestContext"]
+
+    answer = realtime.invoke("registration_api", event)
+
+    assert answer["statusCode"] == 403
+    assert json.loads(answer["body"])["error"]["code"] == "forbidden"
+    sns = service.emulator.client("sns")
+    endpoints = sns.list_endpoints_by_platform_application(
+        PlatformApplicationArn=service.outputs["push_platform_application_arns"]["fcm"]
+    )["Endpoints"]
+    assert token not in {e["Attributes"]["Token"] for e in endpoints}
+
+
+def test_one_notification_reaches_every_tab_and_device_of_its_user_and_no_one_else(
+    service: Service, realtime: Realtime, outbox: Outbox
+) -> None:
+    ann, ben = service.seed_user("ann"), service.seed_user("ben")
+    ann_tabs = [realtime.open_tab(ann.user_id), realtime.open_tab(ann.user_id)]
+    ben_tab = realtime.open_tab(ben.user_id)
+    apns = realtime.register(ann.user_id, "apns", _apns_token())
+    fcm = realtime.register(ann.user_id, "fcm", _fcm_token())
+    applications = service.outputs["push_platform_application_arns"]
+    assert apns.endpoint_arn.startswith(applications["apns"].replace(":app/", ":endpoint/") + "/")
+    assert fcm.endpoint_arn.startswith(applications["fcm"].replace(":app/", ":endpoint/") + "/")
+    key = _key()
+
+    service.put("order_shipped", _order([ann.user_id], key))
+    service.deliver()
+
+    assert all(b.invocation.succeeded and b.returned == [] for r in service.realtime.values() for b in r)
+    frame = {
+        "notification_id": key,
+        "type": "order_shipped",
+        "body": "Order A-1001 has shipped with DHL & Co <Express>.",
+    }
+    assert [realtime.connections.messages(tab) for tab in ann_tabs] == [[frame], [frame]]
+    assert realtime.connections.messages(ben_tab) == []
+    alert = {"title": "Order A-1001 shipped", "body": "On its way with DHL & Co <Express>."}
+    assert [json.loads(m) for m in endpoint_deliveries(apns.endpoint_arn)] == [
+        {"aps": {"alert": alert, "badge": 1, "sound": "default"}, "notification_id": key}
+    ]
+    assert [json.loads(m) for m in endpoint_deliveries(fcm.endpoint_arn)] == [
+        {
+            "fcmV1Message": {
+                "message": {
+                    "notification": alert,
+                    "data": {"notification_id": key, "notification_type": "order_shipped"},
+                }
+            }
+        }
+    ]
+    [mail] = outbox.new()
+    assert mail.to == [ann.address] and mail.subject == "Your order A-1001 has shipped"
+    expected = {
+        f"{ann.user_id}#email#{ann.address}": "sent",
+        f"{ann.user_id}#websocket#{ann_tabs[0]}": "sent",
+        f"{ann.user_id}#websocket#{ann_tabs[1]}": "sent",
+        f"{ann.user_id}#push#{apns.target}": "sent",
+        f"{ann.user_id}#push#{fcm.target}": "sent",
+    }
+    assert {k: v["status"] for k, v in service.delivery_log(key).items()} == expected
+    # The user reads the same rows through the registration API; another user sees none of them.
+    path = {"notification_id": key}
+    route = "GET /notifications/{notification_id}/deliveries"
+    mine = realtime.invoke("registration_api", _registration_event(service, route, path, ann.user_id))
+    assert mine["statusCode"] == 200
+    rows = json.loads(mine["body"])["deliveries"]
+    assert sorted((r["channel"], r["target"], r["status"]) for r in rows) == sorted(
+        (k.split("#", 2)[1], k.split("#", 2)[2], v) for k, v in expected.items()
+    )
+    theirs = realtime.invoke("registration_api", _registration_event(service, route, path, ben.user_id))
+    assert theirs["statusCode"] == 404
+
+
+def test_stale_connection_and_disabled_endpoint_are_removed(service: Service, realtime: Realtime) -> None:
+    cyd = service.seed_user("cyd")
+    live, stale = realtime.open_tab(cyd.user_id), realtime.open_tab(cyd.user_id)
+    realtime.connections.close(stale)  # the tab crashed: no $disconnect, API Gateway answers 410 for it
+    good = realtime.register(cyd.user_id, "fcm", _fcm_token())
+    dead = realtime.register(cyd.user_id, "apns", _apns_token())
+    sns = service.emulator.client("sns")
+    sns.set_endpoint_attributes(
+        EndpointArn=dead.endpoint_arn, Attributes={"Enabled": "false"}
+    )  # APNs feedback
+    key = _key()
+
+    service.put("order_shipped", _order([cyd.user_id], key))
+    service.deliver()
+
+    assert len(realtime.connections.messages(live)) == 1
+    assert realtime.connection_item(stale) is None and realtime.connection_item(live) is not None
+    assert realtime.device_keys(cyd.user_id) == {f"fcm#{good.token}"}
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_endpoint_attributes(EndpointArn=dead.endpoint_arn)
+    assert len(endpoint_deliveries(good.endpoint_arn)) == 1
+    log = service.delivery_log(key)
+    assert {k: (v["status"], v.get("reason")) for k, v in log.items() if "#email#" not in k} == {
+        f"{cyd.user_id}#websocket#{live}": ("sent", None),
+        f"{cyd.user_id}#websocket#{stale}": ("failed", "connection_gone"),
+        f"{cyd.user_id}#push#{good.target}": ("sent", None),
+        f"{cyd.user_id}#push#{dead.target}": ("failed", "endpoint_disabled"),
+    }
+
+
+def test_a_user_without_tabs_or_devices_is_logged_not_failed(service: Service) -> None:
+    dee = service.seed_user("dee")
+    key = _key()
+
+    service.put("order_shipped", _order([dee.user_id], key))
+    service.deliver()
+
+    assert {k: v["status"] for k, v in service.delivery_log(key).items() if "#email#" not in k} == {
+        f"{dee.user_id}#websocket#-": "no_connection",
+        f"{dee.user_id}#push#-": "no_device",
+    }
+
+
+def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
+    left = deployed.destroy_and_list_leftovers()
+    assert left == {}, f"destroy left behind: {left}"
+    mappings = emulator.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert [m for m in mappings if NAME in m["FunctionArn"]] == []
+    alarms = emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)["MetricAlarms"]
+    assert alarms == []
+    assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
+    archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
+    assert archives == []
+    # Part 2: the APIs, and the platform applications the provisioner deleted when Terraform invoked it.
+    apis = emulator.client("apigatewayv2").get_apis()["Items"]
+    assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []
+    applications = emulator.client("sns").list_platform_applications()["PlatformApplications"]
+    assert [
+        a["PlatformApplicationArn"] for a in applications if f"/{NAME}-" in a["PlatformApplicationArn"]
+    ] == []
+    pools = emulator.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert [p["Name"] for p in pools if p["Name"].startswith(NAME)] == []

@@ -1,0 +1,273 @@
+"""Notification service: producers' events on the service bus become personalised emails, WebSocket frames
+and mobile pushes, with a report.
+
+Three users (one reading German, one who opted out of shipping emails, one whose address bounced) receive a
+shipping notification and a critical security alert; a malformed event goes to the ingest DLQ. Anna has two
+browser tabs open and an iPhone and an Android phone registered; Ben has one tab; one of Anna's tabs is
+stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 410. The push platform
+applications are created during apply by the deployed provisioner from fake credentials this demo stores
+in Secrets Manager first (``prepare``). Every deployed function runs in this process: the router and the
+workers fed by the SQS poller that plays Lambda's event source mappings
+(``tests.support.event_source_poller``), the WebSocket and registration functions with API Gateway's event
+shapes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from moto.ses.models import ses_backends
+
+from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
+from tests.support.event_source_poller import EventSourcePoller
+from tests.support.lambda_service import InProcessLambdaService
+
+EXAMPLE = "notification-service"
+TITLE = (
+    "Notification service: EventBridge bus -> SQS -> router (preferences, locale, de-dup) -> SQS -> "
+    "email (SES v2), WebSocket (API Gateway) and push (SNS: APNs, FCM) workers; bounces -> suppressions"
+)
+EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
+# Fake platform credentials: the provisioner hands them to SNS; they never pass through Terraform.
+PUSH_SECRETS = {
+    "apns": {
+        "signing_key": "fake-apns-key",
+        "key_id": "ABC123DEFG",
+        "team_id": "TEAM123456",
+        "bundle_id": "com.ex",
+    },
+    "fcm": {
+        "service_account_json": json.dumps(
+            {
+                "project_id": "demo-shop",
+                "private_key": "fake-fcm-key",  # pragma: allowlist secret (a made-up value for the emulator)
+                "client_email": "push@demo-shop.example",
+            }
+        )
+    },
+}
+# Device tokens as the platforms issue them (APNs: 64 hex; FCM: "<instance id>:<registration>").
+IPHONE = "a1" * 32
+ANDROID = "demo-android-1:APA91b" + "0" * 40
+SENDER = "notifications@example.com"
+# The example declares the types (order_shipped: en + de, opt-out-able; security_alert: critical).
+VARIABLES: dict[str, Any] = {
+    "name": "notif-demo",
+    "sender_address": SENDER,
+    "unsubscribe_url_template": "https://example.com/unsubscribe?token={token}",
+}
+ORDER = {"order_id": "A-1001", "carrier": "DHL", "tracking_url": "https://track.example.com/A-1001"}
+ALERT = {"event": "New sign-in", "occurred_at": "2026-11-24T10:00:00Z", "location": "Berlin"}
+USERS = (
+    # user id, name, locale, address, opted out of order_shipped emails
+    ("u-anna", "Anna", "de-AT", "anna@example.org", False),
+    ("u-ben", "Ben", "en-GB", "ben@example.org", True),
+    ("u-cara", "Cara", "en", "cara@example.org", False),
+)
+BOUNCE = {
+    "eventType": "Bounce",
+    "bounce": {
+        "bounceType": "Permanent",
+        "bounceSubType": "General",
+        "bouncedRecipients": [{"emailAddress": "cara@example.org", "status": "5.1.1", "action": "failed"}],
+        "timestamp": "2026-11-24T10:01:02.669Z",
+        "feedbackId": "0100019-demo-000000",
+    },
+    "mail": {
+        "timestamp": "2026-11-24T10:00:02.012Z",
+        "source": SENDER,
+        "messageId": "demo-message-0001",
+        "destination": ["cara@example.org"],
+        "tags": {"notification_type": ["order_shipped"]},
+    },
+}
+
+
+def _seed(emulator: Emulator, tables: dict[str, str]) -> None:
+    dynamodb = emulator.client("dynamodb")
+    for user_id, name, locale, address, opted_out in USERS:
+        dynamodb.put_item(
+            TableName=tables["users"],
+            Item={
+                "user_id": {"S": user_id},
+                "display_name": {"S": name},
+                "locale": {"S": locale},
+                "email": {"S": address},
+            },
+        )
+        dynamodb.put_item(
+            TableName=tables["email_subscriptions"],
+            Item={
+                "user_id": {"S": user_id},
+                "addresses": {
+                    "M": {
+                        address: {
+                            "M": {"status": {"S": "verified"}, "unsubscribe_token": {"S": f"tok-{user_id}"}}
+                        }
+                    }
+                },
+            },
+        )
+        if opted_out:
+            dynamodb.put_item(
+                TableName=tables["preferences"],
+                Item={
+                    "user_id": {"S": user_id},
+                    "opt_outs": {"M": {"order_shipped": {"L": [{"S": "email"}]}}},
+                },
+            )
+        note = "  (opted out of order_shipped)" if opted_out else ""
+        print(f"    user {user_id:7} {name:5} locale {locale:6} {address}{note}")
+
+
+def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any]) -> None:
+    emulator.put_event({"source": "com.example.shop", "detail-type": detail_type, "detail": detail}, bus=bus)
+    print(f"==> PutEvents {detail_type} {json.dumps(detail)[:110]}")
+
+
+def _deliver(poller: EventSourcePoller, functions: dict[str, str]) -> None:
+    for role in ("router", "email_worker", "websocket_worker", "push_worker"):
+        for batch in poller.drain(functions[role]):
+            status = "ok" if batch.invocation.succeeded else f"FAILED: {batch.invocation.error}"
+            print(
+                f"    SQS -> {functions[role]}: {len(batch.message_ids)} message(s), {status}, "
+                f"{len(batch.returned)} returned to the queue"
+            )
+
+
+def prepare(emulator: Emulator) -> dict[str, Any]:
+    """Before apply: the platforms' credentials in Secrets Manager; the example takes only their ARNs."""
+    secretsmanager = emulator.client("secretsmanager")
+    arns = {
+        platform: secretsmanager.create_secret(
+            Name=f"notif-demo/push/{platform}-{uuid.uuid4().hex[:6]}", SecretString=json.dumps(secret)
+        )["ARN"]
+        for platform, secret in PUSH_SECRETS.items()
+    }
+    print(f"==> Stored fake APNs and FCM credentials in Secrets Manager: {', '.join(arns.values())}")
+    return {"apns_credentials_secret_arn": arns["apns"], "fcm_credentials_secret_arn": arns["fcm"]}
+
+
+def _event(name: str) -> dict[str, Any]:
+    return dict(json.loads((EVENTS / f"notification_service_{name}.json").read_text()))
+
+
+def _invoke(service: InProcessLambdaService, function: str, event: dict[str, Any]) -> dict[str, Any]:
+    result = service.invoke_sync(function, event)
+    if not result.succeeded:
+        raise RuntimeError(f"{function} failed: {result.error}")
+    return dict(result.result)
+
+
+def _open_tab(emulator: Emulator, service: InProcessLambdaService, function: str, user_id: str) -> str:
+    """A browser tab: an IAM-authorised ``$connect`` (the user is the caller's Cognito identity)."""
+    connection_id = base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode()
+    event = _event("websocket_connect_iam")
+    event["requestContext"].update(connectionId=connection_id, connectedAt=int(time.time() * 1000))
+    event["requestContext"]["identity"]["cognitoIdentityId"] = user_id
+    answer = _invoke(service, function, event)
+    if answer.get("statusCode") == 200:
+        emulator.connections.open(connection_id)  # API Gateway keeps the connection: $connect said 200
+    print(f"    $connect {connection_id} as {user_id}: {answer.get('statusCode')}")
+    return connection_id
+
+
+def _register(service: InProcessLambdaService, function: str, user_id: str, platform: str, token: str) -> str:
+    """``PUT /devices/{platform}/{token}`` with the JWT claims of ``user_id``; the device's endpoint ARN."""
+    event = _event("registration_put_device")
+    path = f"/devices/{platform}/{token}"
+    event.update(rawPath=path, pathParameters={"platform": platform, "token": token})
+    event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user_id
+    answer = _invoke(service, function, event)
+    endpoint = str(json.loads(answer["body"]).get("endpoint_arn", "-"))
+    print(f"    PUT /devices/{platform}/{token[:12]}... as {user_id}: {answer['statusCode']} -> {endpoint}")
+    return endpoint
+
+
+def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
+    tables, functions = outputs["table_names"], outputs["function_names"]
+    bus = outputs["event_bus_name"]
+    print(f"    bus {bus} (CMK {outputs['kms_key_arn']})")
+    print(f"    SES configuration set {outputs['ses_configuration_set_name']}, sender {SENDER}")
+    service = InProcessLambdaService(emulator)
+    poller = EventSourcePoller(service)
+    outbox = ses_backends[ACCOUNT_ID][emulator.region].sent_messages
+    seen = len(outbox)
+    _seed(emulator, tables)
+
+    print("==> SES reports a permanent bounce for cara@example.org (published to the SES events topic)")
+    emulator.client("sns").publish(TopicArn=outputs["ses_events_topic_arn"], Message=json.dumps(BOUNCE))
+    for result in service.run_pending():
+        print(f"    SNS -> {result.function_name}: {'ok' if result.succeeded else result.error}")
+
+    print(f"==> Browsers connect to {outputs['websocket_url']}; phones register through the registration API")
+    print(
+        f"    push platform applications (created during apply): {outputs['push_platform_application_arns']}"
+    )
+    tabs = {
+        "u-anna": [
+            _open_tab(emulator, service, functions["websocket_connections"], "u-anna") for _ in range(3)
+        ],
+        "u-ben": [_open_tab(emulator, service, functions["websocket_connections"], "u-ben")],
+    }
+    emulator.connections.close(tabs["u-anna"][2])  # closed without a $disconnect: API Gateway answers 410
+    print(f"    tab {tabs['u-anna'][2]} of u-anna went away without a $disconnect")
+    devices = {
+        ("u-anna", "apns"): _register(service, functions["registration_api"], "u-anna", "apns", IPHONE),
+        ("u-anna", "fcm"): _register(service, functions["registration_api"], "u-anna", "fcm", ANDROID),
+    }
+
+    order = {"recipients": [u[0] for u in USERS], "data": ORDER, "idempotencyKey": "order-A-1001"}
+    _put(emulator, bus, "order_shipped", order)
+    _put(emulator, bus, "order_shipped", order)  # the producer retried: the same notification id
+    _put(
+        emulator, bus, "security_alert", {"recipients": ["u-ben"], "data": ALERT, "idempotencyKey": "alert-7"}
+    )
+    _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
+    _deliver(poller, functions)
+
+    print("\n    Delivery report")
+    dynamodb = emulator.client("dynamodb")
+    for notification_id in ("order-A-1001", "alert-7"):
+        items = dynamodb.query(
+            TableName=tables["delivery_log"],
+            KeyConditionExpression="notification_id = :n",
+            ExpressionAttributeValues={":n": {"S": notification_id}},
+        )["Items"]
+        print(f"    {notification_id}")
+        for item in sorted(items, key=lambda i: i["delivery_key"]["S"]):
+            reason = item.get("reason", {}).get("S", "")
+            user, channel, target = item["user_id"]["S"], item["channel"]["S"], item["target"]["S"]
+            print(f"      {user:7} {channel:9} {target:22} {item['status']['S']:22} {reason}")
+    print("\n    Emails SES accepted")
+    for message in outbox[seen:]:
+        headers = {h["Name"]: h["Value"] for h in getattr(message, "headers", [])}
+        print(f"      To {', '.join(message.destinations['ToAddresses'])}: {message.subject}")
+        for line in (getattr(message, "text", None) or message.body).splitlines():
+            print(f"        | {line}")
+        print(f"        List-Unsubscribe: {headers.get('List-Unsubscribe', '(none: critical)')}")
+    print("\n    WebSocket frames API Gateway delivered")
+    for user_id, connection_ids in tabs.items():
+        for connection_id in connection_ids:
+            received = emulator.connections.messages(connection_id)
+            live = "live" if emulator.connections.is_live(connection_id) else "gone"
+            frames = json.dumps(received) if received else "(nothing)"
+            print(f"      {user_id:7} tab {connection_id} ({live}): {frames}")
+    print("\n    Pushes SNS handed to APNs / FCM")
+    for (user_id, platform), endpoint in devices.items():
+        for payload in endpoint_deliveries(endpoint):
+            print(f"      {user_id:7} {platform:5} {payload}")
+    sqs = emulator.client("sqs")
+    rejected = sqs.receive_message(
+        QueueUrl=outputs["ingest_dlq_url"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    print("\n    Rejected events (ingest DLQ)")
+    for message in rejected:
+        attributes = message["MessageAttributes"]
+        print(f"      {attributes['error_type']['StringValue']}: {attributes['reason']['StringValue']}")
