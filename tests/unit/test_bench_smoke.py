@@ -71,6 +71,17 @@ def test_service_steps_are_counted_against_their_batch_bounds(quick_report: runn
     assert "every step within 1.00x" in section.headline
 
 
+def test_fanout_posts_once_per_connection_and_deletes_only_the_stale(quick_report: runner.Report) -> None:
+    [section] = [s for s in quick_report.sections if s.key == "fanout"]
+    figures = section.data
+    assert figures["connections"] == 100 and figures["stale"] == 5
+    assert figures["scans"] == 0
+    assert figures["calls"]["apigatewaymanagementapi.PostToConnection"] == 100
+    assert figures["posts_per_connection"] == [1]
+    assert figures["delete_calls"] == figures["delete_lower_bound"] == 1
+    assert (figures["stale_left"], figures["live_removed"]) == (0, 0)
+
+
 def test_counter_sees_every_call_and_nothing_else() -> None:
     counter = api_calls.count_calls(S3_OBJECT_NOTIFIER, 3)
     assert counter.calls == ["sesv2.SendEmail"] * 3

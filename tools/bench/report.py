@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NOT_YET = "not yet: needs the notification service (issues 4/5)"
+NOT_YET = "not yet: no workload for this worker yet (tools/bench/service_workloads.py)"
 
 
 @dataclass(frozen=True)

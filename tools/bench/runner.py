@@ -17,6 +17,7 @@ from tools.bench.workloads import QUICK_WORKLOADS, WORKLOADS
 
 DOCS = environment.REPO_ROOT / "docs"
 QUICK_SIZES = (1, 2)
+QUICK_CONNECTIONS = 100
 
 
 def run(*, quick: bool, with_terraform: bool, previous_json: Path) -> Report:
@@ -37,7 +38,8 @@ def run(*, quick: bool, with_terraform: bool, previous_json: Path) -> Report:
         if quick
         else invocation.measure(invocation.SIZES, workloads=workloads)
     )
-    sections.append(fanout.measure())
+    progress("WebSocket fan-out")
+    sections.append(fanout.measure(QUICK_CONNECTIONS if quick else fanout.CONNECTIONS))
     progress("package size")
     sections.append(package_size.measure())
     if with_terraform:
