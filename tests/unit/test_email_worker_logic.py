@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError
-from notification_handlers.service import email_worker
+from notification_handlers.service import channel_worker, email_worker
 from notification_handlers.service.email_address import is_plausible, mask, normalise
 from notification_handlers.service.email_worker import (
     EmailContent,
@@ -286,5 +286,5 @@ def test_claims_are_bounded_by_the_invocation_remaining_time() -> None:
         def get_remaining_time_in_millis(self) -> int:
             return 12_345
 
-    assert email_worker._remaining_ms(Context()) == 12_345
-    assert email_worker._remaining_ms(object()) is None, "no context method: the de-duplicator's default"
+    assert channel_worker.remaining_ms(Context()) == 12_345
+    assert channel_worker.remaining_ms(object()) is None, "no context method: the de-duplicator's default"

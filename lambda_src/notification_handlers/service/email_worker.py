@@ -72,13 +72,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
 from notification_handlers.service import delivery_log, dynamodb_batch
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
+from notification_handlers.service.channel_worker import (
+    AWS_ERRORS,
+    WorkerBatch,
+    bound_message,
+    finish_batch,
+    remaining_ms,
+)
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.email_address import is_plausible, mask, normalise
 from notification_handlers.service.idempotency import Claim, Deduplicator, deduplicator_from_env
@@ -104,7 +110,6 @@ PERMANENT_SES_ERRORS: Final = frozenset(
         "SendingPausedException",
     }
 )
-AWS_ERRORS: Final = (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError)
 
 MAX_TAG_LENGTH: Final = 255  # SES: tag names and values under 256 characters
 MAX_HEADER_VALUE_LENGTH: Final = 995  # SES v2 MessageHeaderValue
@@ -332,19 +337,12 @@ def build_request(
 
 
 @dataclass
-class Batch:
+class Batch(WorkerBatch[EmailContent]):
     """The parsed records of one invocation and the rows collected while processing them."""
 
     settings: Settings
-    messages: dict[str, tuple[ChannelMessage, EmailContent]] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)  # messageId -> why the body was rejected
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)
-    rows: list[Delivery] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def count(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
 
 
 def _parse_batch(event: object, batch: Batch) -> None:
@@ -490,21 +488,7 @@ def _complete(dedup: Deduplicator, key: str, where: Mapping[str, str]) -> None:
 
 def _record_handler(batch: Batch, context: object) -> Any:
     def handle(record: SQSRecord) -> None:
-        problem = batch.problems.get(record.message_id)
-        if problem is not None:
-            logger.error(
-                "Rejected a malformed channel message; it goes to the DLQ after max_receive_count",
-                extra={"decision": "rejected", "problem": problem, "sqs_message_id": record.message_id},
-            )
-            batch.count("malformed")
-            raise MalformedEventError(problem)
-        message, content = batch.messages[record.message_id]
-        logger.append_keys(
-            notification_id=message.notification_id,
-            notification_type=message.notification_type,
-            user_id=message.user_id,
-        )
-        try:
+        with bound_message(batch, record) as (message, content):
             recipients = verified_recipients(batch.subscriptions.get(message.user_id))
             decided = plan(message, recipients, batch.suppressed)
             for row in decided.rows:
@@ -520,21 +504,12 @@ def _record_handler(batch: Batch, context: object) -> Any:
             retry = [
                 why
                 for recipient in decided.sends
-                if (why := _deliver(message, content, recipient, batch, _remaining_ms(context))) is not None
+                if (why := _deliver(message, content, recipient, batch, remaining_ms(context))) is not None
             ]
             if retry:
                 raise TransientDeliveryError(f"{len(retry)} address(es) to retry: {'; '.join(retry)}")
-        finally:
-            logger.remove_keys(["notification_id", "notification_type", "user_id"])
 
     return handle
-
-
-def _remaining_ms(context: object) -> int | None:
-    """The invocation's remaining time (bounds how long a claim left by a crash blocks a retry)."""
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    value = getter() if callable(getter) else None
-    return value if isinstance(value, int) and value > 0 else None
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -564,29 +539,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         raise
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    response = process_partial_response(
-        event=event,
-        record_handler=_record_handler(batch, context),
-        processor=processor,
-        context=context,
-    )
-    try:
-        delivery_log.record(batch.rows)
-    except AWS_ERRORS as error:
-        logger.error(
-            "Writing the delivery log failed; the batch is redelivered and sends nothing twice",
-            extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)},
-        )
-        raise
-    failures = response.get("batchItemFailures", [])
-    logger.info(
-        "Processed email batch",
-        extra={
-            "records": len(event["Records"]),
-            "failed_records": len(failures),
-            "rows": len(batch.rows),
-            **batch.counts,
-        },
-    )
-    return dict(response)
+    return finish_batch(event, context, batch, _record_handler(batch, context), CHANNEL)

@@ -36,13 +36,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
 from notification_handlers.service import delivery_log, dynamodb_batch, env
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
+from notification_handlers.service.channel_worker import (
+    AWS_ERRORS,
+    WorkerBatch,
+    bound_message,
+    finish_batch,
+    remaining_ms,
+)
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, deduplicator_from_env
 from notification_handlers.service.log import logger
@@ -74,7 +80,6 @@ PERMANENT_ERRORS: Final = frozenset(
     }
 )
 _DEAD_ENDPOINT_WORDS: Final = ("token", "targetarn", "endpoint")
-AWS_ERRORS: Final = (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError)
 
 
 class DeliveryRetryError(RuntimeError):
@@ -193,16 +198,9 @@ def is_dead_endpoint(error: Exception) -> bool:
 
 
 @dataclass
-class Batch:
+class Batch(WorkerBatch[PushContent]):
     table: str
-    messages: dict[str, tuple[ChannelMessage, PushContent]] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
     devices: dict[str, list[Device]] = field(default_factory=dict)
-    rows: list[Delivery] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def count(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
 
 
 def _parse_batch(event: object, batch: Batch) -> None:
@@ -402,21 +400,7 @@ def _settle(key: str, error: Exception | None) -> None:
 
 def _record_handler(batch: Batch, context: object) -> Any:
     def handle(record: SQSRecord) -> None:
-        problem = batch.problems.get(record.message_id)
-        if problem is not None:
-            logger.error(
-                "Rejected a malformed channel message; it goes to the DLQ after max_receive_count",
-                extra={"decision": "rejected", "problem": problem, "sqs_message_id": record.message_id},
-            )
-            batch.count("malformed")
-            raise MalformedEventError(problem)
-        message, content = batch.messages[record.message_id]
-        logger.append_keys(
-            notification_id=message.notification_id,
-            notification_type=message.notification_type,
-            user_id=message.user_id,
-        )
-        try:
+        with bound_message(batch, record) as (message, content):
             devices = batch.devices.get(message.user_id, [])
             if not devices:
                 batch.rows.append(
@@ -431,22 +415,14 @@ def _record_handler(batch: Batch, context: object) -> Any:
                 batch.count(delivery_log.NO_DEVICE)
                 logger.info("The user has no registered device", extra={"decision": delivery_log.NO_DEVICE})
                 return
-            remaining = _remaining_ms(context)
+            remaining = remaining_ms(context)
             retry = [
                 why for d in devices if (why := _deliver(message, content, d, batch, remaining)) is not None
             ]
             if retry:
                 raise DeliveryRetryError(f"{len(retry)} device(s) to retry: {'; '.join(sorted(set(retry)))}")
-        finally:
-            logger.remove_keys(["notification_id", "notification_type", "user_id"])
 
     return handle
-
-
-def _remaining_ms(context: object) -> int | None:
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    value = getter() if callable(getter) else None
-    return value if isinstance(value, int) and value > 0 else None
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -468,26 +444,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={"decision": "retry", "error_code": aws_clients.error_code(error)},
         )
         raise
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    response = process_partial_response(
-        event=event, record_handler=_record_handler(batch, context), processor=processor, context=context
-    )
-    try:
-        delivery_log.record(batch.rows)
-    except AWS_ERRORS as error:
-        logger.error(
-            "Writing the delivery log failed; the batch is redelivered and sends nothing twice",
-            extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)},
-        )
-        raise
-    failures = response.get("batchItemFailures", [])
-    logger.info(
-        "Processed push batch",
-        extra={
-            "records": len(event["Records"]),
-            "failed_records": len(failures),
-            "rows": len(batch.rows),
-            **batch.counts,
-        },
-    )
-    return dict(response)
+    return finish_batch(event, context, batch, _record_handler(batch, context), CHANNEL)

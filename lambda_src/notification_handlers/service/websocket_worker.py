@@ -45,13 +45,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
 from notification_handlers.service import delivery_log, dynamodb_batch
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
+from notification_handlers.service.channel_worker import (
+    AWS_ERRORS,
+    WorkerBatch,
+    bound_message,
+    finish_batch,
+    remaining_ms,
+)
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, Deduplicator, deduplicator_from_env
 from notification_handlers.service.log import logger
@@ -69,7 +75,6 @@ GONE: Final = "GoneException"
 PERMANENT_POST_ERRORS: Final = frozenset({"PayloadTooLargeException"})
 REASON_TOO_LARGE: Final = "payload_too_large"
 REASON_GONE: Final = "connection_gone"
-AWS_ERRORS: Final = (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError)
 
 
 class DeliveryRetryError(RuntimeError):
@@ -219,17 +224,10 @@ def fan_out(connection_ids: Sequence[str], payload: bytes, post: Post, max_worke
 
 
 @dataclass
-class Batch:
+class Batch(WorkerBatch[bytes]):  # messages: the rendered payload of each message
     settings: Settings
-    messages: dict[str, tuple[ChannelMessage, bytes]] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
     connections: dict[str, list[str]] = field(default_factory=dict)  # user id -> connection ids
     gone: set[str] = field(default_factory=set)
-    rows: list[Delivery] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def count(self, what: str, by: int = 1) -> None:
-        self.counts[what] = self.counts.get(what, 0) + by
 
 
 def _parse_batch(event: object, batch: Batch) -> None:
@@ -396,32 +394,10 @@ def _deliver(
 
 def _record_handler(batch: Batch, post: Post, context: object) -> Any:
     def handle(record: SQSRecord) -> None:
-        problem = batch.problems.get(record.message_id)
-        if problem is not None:
-            logger.error(
-                "Rejected a malformed channel message; it goes to the DLQ after max_receive_count",
-                extra={"decision": "rejected", "problem": problem, "sqs_message_id": record.message_id},
-            )
-            batch.count("malformed")
-            raise MalformedEventError(problem)
-        message, payload = batch.messages[record.message_id]
-        logger.append_keys(
-            notification_id=message.notification_id,
-            notification_type=message.notification_type,
-            user_id=message.user_id,
-        )
-        try:
-            _deliver(message, payload, batch, post, _remaining_ms(context))
-        finally:
-            logger.remove_keys(["notification_id", "notification_type", "user_id"])
+        with bound_message(batch, record) as (message, payload):
+            _deliver(message, payload, batch, post, remaining_ms(context))
 
     return handle
-
-
-def _remaining_ms(context: object) -> int | None:
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    value = getter() if callable(getter) else None
-    return value if isinstance(value, int) and value > 0 else None
 
 
 def delete_stale(settings: Settings, connection_ids: Sequence[str]) -> int:
@@ -449,32 +425,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         raise
     post = _post_function(settings)
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    response = process_partial_response(
-        event=event,
-        record_handler=_record_handler(batch, post, context),
-        processor=processor,
-        context=context,
+
+    def delete_gone() -> dict[str, int]:
+        return {"stale_deleted": len(batch.gone), "delete_calls": delete_stale(settings, sorted(batch.gone))}
+
+    return finish_batch(
+        event,
+        context,
+        batch,
+        _record_handler(batch, post, context),
+        CHANNEL,
+        before_write=delete_gone,
+        write_failed=(
+            "Deleting stale connections or writing the delivery log failed; the batch is redelivered"
+        ),
     )
-    try:
-        delete_calls = delete_stale(settings, sorted(batch.gone))
-        delivery_log.record(batch.rows)
-    except AWS_ERRORS as error:
-        logger.error(
-            "Deleting stale connections or writing the delivery log failed; the batch is redelivered",
-            extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)},
-        )
-        raise
-    failures = response.get("batchItemFailures", [])
-    logger.info(
-        "Processed websocket batch",
-        extra={
-            "records": len(event["Records"]),
-            "failed_records": len(failures),
-            "rows": len(batch.rows),
-            "stale_deleted": len(batch.gone),
-            "delete_calls": delete_calls,
-            **batch.counts,
-        },
-    )
-    return dict(response)

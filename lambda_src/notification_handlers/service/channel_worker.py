@@ -1,0 +1,148 @@
+"""The skeleton the three channel workers (email, websocket, push) share around their own delivery logic.
+
+Each worker parses its SQS batch up front into a ``WorkerBatch`` subclass (parsed messages by SQS message
+id, or why a body was rejected), then hands Powertools' ``BatchProcessor`` a record handler that opens
+with ``bound_message`` and does its channel's work inside it; ``finish_batch`` runs that handler over the
+batch, writes all the batch's delivery rows with ONE ``delivery_log.record`` call and logs the summary.
+
+Failure semantics kept here (see docs/notification-service.md and each worker's docstring):
+
+* A record whose body was rejected is logged (reason only, never the body), counted as ``malformed`` and
+  raised as ``MalformedEventError``: the record is reported in ``batchItemFailures`` and reaches the
+  queue's DLQ after ``max_receive_count``.
+* The delivery-log write failing (after its retries) is logged at ERROR with the row count and re-raised:
+  the whole batch is redelivered, and the completed claims make the redelivery deliver nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from botocore.exceptions import BotoCoreError, ClientError
+
+from notification_handlers import aws_clients
+from notification_handlers.event_fields import MalformedEventError
+from notification_handlers.service import delivery_log, dynamodb_batch
+from notification_handlers.service.channel_message import ChannelMessage
+from notification_handlers.service.delivery_log import Delivery
+from notification_handlers.service.log import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+AWS_ERRORS: Final = (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError)
+MESSAGE_KEYS: Final = ("notification_id", "notification_type", "user_id")
+WRITE_FAILED: Final = "Writing the delivery log failed; the batch is redelivered and sends nothing twice"
+
+ContentT = TypeVar("ContentT")
+RecordHandler = Callable[["SQSRecord"], None]
+
+
+@dataclass(kw_only=True)
+class WorkerBatch(Generic[ContentT]):
+    """One invocation's parsed records and what processing them collected.
+
+    ``messages`` maps an SQS message id to its channel message and the worker's own content for it;
+    ``problems`` maps the id of a rejected record to why its body was rejected. Subclasses add their
+    settings and prefetched data (as positional fields: these ones are keyword-only).
+    """
+
+    messages: dict[str, tuple[ChannelMessage, ContentT]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # messageId -> why the body was rejected
+    rows: list[Delivery] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, by: int = 1) -> None:
+        self.counts[what] = self.counts.get(what, 0) + by
+
+
+def remaining_ms(context: object) -> int | None:
+    """The invocation's remaining time (bounds how long a claim left by a crash blocks a retry)."""
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    value = getter() if callable(getter) else None
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def reject_malformed(batch: WorkerBatch[Any], record: SQSRecord) -> None:
+    """Log, count and raise ``MalformedEventError`` when the record's body was rejected while parsing."""
+    problem = batch.problems.get(record.message_id)
+    if problem is not None:
+        logger.error(
+            "Rejected a malformed channel message; it goes to the DLQ after max_receive_count",
+            extra={"decision": "rejected", "problem": problem, "sqs_message_id": record.message_id},
+        )
+        batch.count("malformed")
+        raise MalformedEventError(problem)
+
+
+def bind_message(message: ChannelMessage) -> None:
+    """Put the message's notification id, type and user id on every following log line."""
+    logger.append_keys(
+        notification_id=message.notification_id,
+        notification_type=message.notification_type,
+        user_id=message.user_id,
+    )
+
+
+@contextmanager
+def bound_message(
+    batch: WorkerBatch[ContentT], record: SQSRecord
+) -> Iterator[tuple[ChannelMessage, ContentT]]:
+    """The record's parsed message and content, its keys bound to the logs until the block ends.
+
+    A rejected record raises ``MalformedEventError`` (``reject_malformed``) before the block runs.
+    """
+    reject_malformed(batch, record)
+    message, content = batch.messages[record.message_id]
+    bind_message(message)
+    try:
+        yield message, content
+    finally:
+        logger.remove_keys(list(MESSAGE_KEYS))
+
+
+def finish_batch(
+    event: dict[str, Any],
+    context: LambdaContext,
+    batch: WorkerBatch[Any],
+    record_handler: RecordHandler,
+    channel: str,
+    *,
+    before_write: Callable[[], Mapping[str, int]] | None = None,
+    write_failed: str = WRITE_FAILED,
+) -> dict[str, Any]:
+    """Run ``record_handler`` over the batch (partial batch response), write its rows, log the summary.
+
+    ``before_write`` is a batch-wide step the worker runs first, in the same failure scope as the
+    delivery-log write (then describe both in ``write_failed``); the figures it returns are added to the
+    summary line. An AWS error in either is logged and re-raised, so the whole batch is redelivered.
+    """
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    try:
+        figures = dict(before_write()) if before_write is not None else {}
+        delivery_log.record(batch.rows)
+    except AWS_ERRORS as error:
+        logger.error(
+            write_failed, extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)}
+        )
+        raise
+    failures = response.get("batchItemFailures", [])
+    logger.info(
+        f"Processed {channel} batch",
+        extra={
+            "records": len(event["Records"]),
+            "failed_records": len(failures),
+            "rows": len(batch.rows),
+            **figures,
+            **batch.counts,
+        },
+    )
+    return dict(response)
