@@ -32,7 +32,7 @@ variables {
   push = {
     platforms = {
       apns = {
-        credentials_secret_arn         = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/apns-AbCdEf"
+        credentials_secret_arn         = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/apns-AbCdEf" # pragma: allowlist secret
         credentials_secret_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/77777777-2222-3333-4444-555555555555"
       }
       fcm = {
@@ -435,7 +435,7 @@ run "all_channels_plan" {
         platform               = "apns"
         sns_platform           = "APNS"
         name                   = "notify-apns"
-        credentials_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/apns-AbCdEf"
+        credentials_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/apns-AbCdEf" # pragma: allowlist secret
       } &&
       aws_lambda_invocation.push_platform["apns"].function_name == "notify-push-platforms"
     )
@@ -798,7 +798,7 @@ run "rejects_push_secret_and_existing_application" {
     push = {
       platforms = {
         fcm = {
-          credentials_secret_arn   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fcm-AbCdEf"
+          credentials_secret_arn   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:fcm-AbCdEf" # pragma: allowlist secret
           platform_application_arn = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop"
         }
       }
@@ -812,7 +812,7 @@ run "rejects_push_secret_name_instead_of_arn" {
   command = plan
 
   variables {
-    push = { platforms = { fcm = { credentials_secret_arn = "notify/fcm" } } }
+    push = { platforms = { fcm = { credentials_secret_arn = "notify/fcm" } } } # pragma: allowlist secret
   }
 
   expect_failures = [var.push]

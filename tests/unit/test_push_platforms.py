@@ -20,8 +20,17 @@ from notification_handlers.service.push_platforms import CredentialsError, ensur
 from tests.support.emulator import ACCOUNT_ID
 from tests.support.emulator import DEFAULT_REGION as REGION
 
+# Placeholders, not keys: they prove the provisioner never echoes or logs a credential.
+FAKE_APNS_KEY = (
+    "-----BEGIN PRIVATE KEY-----\nMIGTAgEAsecretkey\n-----END PRIVATE KEY-----"  # pragma: allowlist secret
+)
+FAKE_FCM_KEY = (
+    "-----BEGIN PRIVATE KEY-----\nfcmsecret\n-----END PRIVATE KEY-----\n"  # pragma: allowlist secret
+)
+FAKE_VALUE = "topsecret"  # pragma: allowlist secret
+
 APNS_TOKEN_SECRET = {
-    "signing_key": "-----BEGIN PRIVATE KEY-----\nMIGTAgEAsecretkey\n-----END PRIVATE KEY-----",
+    "signing_key": FAKE_APNS_KEY,
     "key_id": "ABC123DEFG",
     "team_id": "TEAM123456",
     "bundle_id": "com.example.orders",
@@ -29,7 +38,7 @@ APNS_TOKEN_SECRET = {
 SERVICE_ACCOUNT = {
     "type": "service_account",
     "project_id": "orders-app",
-    "private_key": "-----BEGIN PRIVATE KEY-----\nfcmsecret\n-----END PRIVATE KEY-----\n",
+    "private_key": FAKE_FCM_KEY,
     "client_email": "sns@orders-app.iam.gserviceaccount.com",
 }
 APP_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:app/APNS/orders-apns"
@@ -150,10 +159,10 @@ def test_create_twice_keeps_one_application(aws: None, context: FakeLambdaContex
 @pytest.mark.parametrize(
     ("platform", "value", "problem"),
     [
-        ("apns", {"signing_key": "topsecret", "key_id": "K"}, "an APNs secret needs"),
+        ("apns", {"signing_key": FAKE_VALUE, "key_id": "K"}, "an APNs secret needs"),
         ("fcm", {"service_account_json": "{not json topsecret"}, "service_account_json is not JSON"),
-        ("fcm", {"service_account_json": {"private_key": "topsecret"}}, "lacks project_id, client_email"),
-        ("fcm", {"api_key": "topsecret"}, "an FCM secret needs service_account_json"),
+        ("fcm", {"service_account_json": {"private_key": FAKE_VALUE}}, "lacks project_id, client_email"),
+        ("fcm", {"api_key": FAKE_VALUE}, "an FCM secret needs service_account_json"),
     ],
 )
 def test_unusable_secrets_name_fields_never_values(
@@ -162,8 +171,8 @@ def test_unusable_secrets_name_fields_never_values(
     arn = secret("bad", value)
     with capture_logs(logger) as logs, pytest.raises(CredentialsError, match=problem) as raised:
         handler(invocation("create", credentials_secret_arn=arn, platform=platform), context)
-    assert "topsecret" not in str(raised.value)
-    assert "topsecret" not in json.dumps(logs())
+    assert FAKE_VALUE not in str(raised.value)
+    assert FAKE_VALUE not in json.dumps(logs())
     assert applications() == {}
 
 
@@ -172,7 +181,7 @@ def test_unusable_secrets_name_fields_never_values(
     [
         ({"platform": "wns"}, r"input.platform must be one of"),
         ({"name": "bad name!"}, r"input.name must be"),
-        ({"credentials_secret_arn": "topsecret"}, r"input.credentials_secret_arn is not a Secrets Manager"),
+        ({"credentials_secret_arn": FAKE_VALUE}, r"input.credentials_secret_arn is not a Secrets Manager"),
         ({"tf": {"action": "read"}}, r"tf.action must be one of"),
         ({"tf": "create"}, r"tf must be an object"),
     ],

@@ -5,7 +5,7 @@
 Input (the provider adds ``tf``)::
 
     {"name": "orders-apns", "platform": "apns" | "apns_sandbox" | "fcm",
-     "credentials_secret_arn": "arn:aws:secretsmanager:...",
+     "credentials_secret_arn": "arn:aws:secretsmanager:...",  # pragma: allowlist secret
      "tf": {"action": "create" | "update" | "delete", "prev_input": {...} | null}}
 
 The secret's ``SecretString`` is JSON: APNs token auth ``{"signing_key", "key_id", "team_id",
