@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from notification_handlers import aws_clients
+from notification_handlers.service.log import logger
 from tests.support.emulator import ACCOUNT_ID, FAKE_AWS_ENV
 from tests.support.emulator import DEFAULT_REGION as REGION
 from tools.measure_cold_start import handler_modules
@@ -140,3 +141,14 @@ def versions() -> dict[str, str]:
         "Powertools (vendored in the zip)": _vendored_pin("aws-lambda-powertools"),
         "typing_extensions (vendored in the zip)": _vendored_pin("typing_extensions"),
     }
+
+
+@contextmanager
+def quiet_service_logs() -> Iterator[None]:
+    """The service's INFO lines off while measuring, and its level restored after (tests share the logger)."""
+    level = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

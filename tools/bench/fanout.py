@@ -28,8 +28,7 @@ from moto import mock_aws
 
 from notification_handlers import aws_clients
 from notification_handlers.service import idempotency, websocket_worker
-from notification_handlers.service.log import logger
-from tools.bench.environment import ACCOUNT_ID, REGION, FakeLambdaContext, offline_aws
+from tools.bench.environment import ACCOUNT_ID, REGION, FakeLambdaContext, offline_aws, quiet_service_logs
 from tools.bench.report import Section, ms
 
 CONNECTIONS = 10_000
@@ -187,8 +186,7 @@ def run(connections: int = CONNECTIONS, stale_share: float = STALE_SHARE) -> dic
     """One worker invocation (the notification to every connection), then the posts alone, sequentially."""
     ids = _connection_ids(connections)
     stale = set(ids[:: round(1 / stale_share)]) if stale_share else set()
-    with offline_aws({}), mock_aws(), _management_api(stale) as endpoint:
-        logger.setLevel("WARNING")
+    with offline_aws({}), mock_aws(), quiet_service_logs(), _management_api(stale) as endpoint:
         _create_tables()
         _seed_connections(ids)
         os.environ.update(

@@ -25,7 +25,6 @@ import boto3
 
 from notification_handlers.service import catalog, idempotency, router
 from notification_handlers.service import email_worker as email_worker_module
-from notification_handlers.service.log import logger
 from tools.bench.environment import ACCOUNT_ID, REGION
 from tools.bench.workloads import Step, Workload
 
@@ -91,7 +90,6 @@ def _user(index: int) -> str:
 
 
 def _create_tables(names: tuple[str, ...]) -> dict[str, str]:
-    logger.setLevel("WARNING")
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     env = {}
     for variable in names:

@@ -23,7 +23,7 @@ import boto3
 from moto import mock_aws
 
 from notification_handlers import root_activity, s3_object_notifier
-from tools.bench.environment import REGION, REPO_ROOT, FakeLambdaContext, offline_aws
+from tools.bench.environment import REGION, REPO_ROOT, FakeLambdaContext, offline_aws, quiet_service_logs
 
 EVENTS_DIR = REPO_ROOT / "tests" / "fixtures" / "events"
 
@@ -97,7 +97,7 @@ class Workload:
 @contextmanager
 def deployed(workload: Workload) -> Iterator[None]:
     """Offline credentials, moto in-process, the workload's resources and environment; reset after."""
-    with offline_aws({}), mock_aws():
+    with offline_aws({}), mock_aws(), quiet_service_logs():
         os.environ.update(workload.setup())
         workload.reset()
         try:
