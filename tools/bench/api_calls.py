@@ -15,8 +15,8 @@ from typing import Any
 
 from notification_handlers import aws_clients
 from tools.bench.environment import handler_module_names
-from tools.bench.report import NOT_YET, Section
-from tools.bench.workloads import PLANNED_SERVICE_STEPS, WORKLOADS, Step, Workload, deployed
+from tools.bench.report import Section
+from tools.bench.workloads import WORKLOADS, Step, Workload, deployed
 
 SIZES = (1, 10, 1000)
 COMMAND = "make bench  (tools/bench/api_calls.py)"
@@ -42,18 +42,24 @@ class CallCounter:
             client.meta.events.unregister("before-call", unique_id=f"bench-count-{id(self)}")
             client.meta.events.unregister("provide-client-params", unique_id=f"bench-params-{id(self)}")
 
-    def attach_handler_clients(self, services: tuple[str, ...]) -> None:
+    def attach_handler_clients(
+        self, services: tuple[str, ...], endpoint_clients: tuple[tuple[str, str, int], ...] = ()
+    ) -> None:
         """Create (and so cache) the handlers' clients for ``services`` and count their calls."""
         for service in services:
             self.attach(aws_clients.client(service))
+        for service, endpoint, pool in endpoint_clients:
+            self.attach(aws_clients.client_with_endpoint(service, endpoint, max_pool_connections=pool))
 
     def check_nothing_unobserved(self) -> None:
         """Fail if a handler created a client this counter is not attached to (its calls would be missed)."""
-        cached = aws_clients.client.cache_info().currsize
+        cached = (
+            aws_clients.client.cache_info().currsize + aws_clients.client_with_endpoint.cache_info().currsize
+        )
         if cached != len(self._clients):
             raise RuntimeError(
                 f"the handler created {cached} client(s) but {len(self._clients)} are counted: declare every"
-                " service it calls in its Workload.services"
+                " service it calls in its Workload.services (or endpoint_clients)"
             )
 
     def _before_call(self, model: Any, **_: Any) -> None:
@@ -77,7 +83,7 @@ def count_calls(workload: Workload, n: int) -> CallCounter:
     """Run ``workload`` with ``n`` notifications against moto; the counter of every API call it made."""
     with deployed(workload):
         counter = CallCounter()
-        counter.attach_handler_clients(workload.services)
+        counter.attach_handler_clients(workload.services, workload.endpoint_clients)
         workload.run(n)
         counter.check_nothing_unobserved()
     return counter
@@ -117,8 +123,6 @@ def measure(sizes: tuple[int, ...] = SIZES, workloads: tuple[Workload, ...] = WO
             rows.append(
                 (module, "-", "-", "-", "-", "-", "no workload: add one to tools/bench/workloads.py", "-")
             )
-    for component, step_name in PLANNED_SERVICE_STEPS:
-        rows.append((f"notification service {component}", "-", step_name, "-", "-", "-", NOT_YET, "-"))
     notes.append(
         "Counted with botocore `before-call` hooks on the handlers' own clients (`aws_clients.client`),"
         " against moto in-process; a retried call counts once. Ratio 1.00: no call beyond the minimum."

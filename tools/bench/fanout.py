@@ -30,6 +30,7 @@ from notification_handlers import aws_clients
 from notification_handlers.service import idempotency, websocket_worker
 from tools.bench.environment import ACCOUNT_ID, REGION, FakeLambdaContext, offline_aws, quiet_service_logs
 from tools.bench.report import Section, ms
+from tools.bench.service_workloads import CONNECTIONS_TABLE, create_connections_table, create_tables
 
 CONNECTIONS = 10_000
 STALE_SHARE = 0.05
@@ -99,43 +100,8 @@ def _connection_ids(count: int) -> list[str]:
     return [f"conn{index:06d}=" for index in range(count)]
 
 
-def _create_tables() -> None:
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName="bench-connections",
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "connection_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "connected_at", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_user",
-                "KeySchema": [
-                    {"AttributeName": "user_id", "KeyType": "HASH"},
-                    {"AttributeName": "connected_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
-    )
-    for table, keys in {
-        "bench-delivery-log": ("notification_id", "delivery_key"),
-        "bench-idempotency": ("id", None),
-    }.items():
-        schema = [(keys[0], "HASH")] + ([(keys[1], "RANGE")] if keys[1] else [])
-        dynamodb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": name, "KeyType": kind} for name, kind in schema],
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name, _ in schema],
-        )
-
-
 def _seed_connections(ids: list[str]) -> None:
-    table = boto3.resource("dynamodb", region_name=REGION).Table("bench-connections")
+    table = boto3.resource("dynamodb", region_name=REGION).Table(CONNECTIONS_TABLE)
     with table.batch_writer() as writer:
         for index, connection_id in enumerate(ids):
             writer.put_item(
@@ -187,15 +153,15 @@ def run(connections: int = CONNECTIONS, stale_share: float = STALE_SHARE) -> dic
     ids = _connection_ids(connections)
     stale = set(ids[:: round(1 / stale_share)]) if stale_share else set()
     with offline_aws({}), mock_aws(), quiet_service_logs(), _management_api(stale) as endpoint:
-        _create_tables()
+        tables = create_tables(("DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE"))
+        create_connections_table(CONNECTIONS_TABLE)
         _seed_connections(ids)
         os.environ.update(
             {
-                "CONNECTIONS_TABLE": "bench-connections",
+                "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
                 "CONNECTIONS_USER_INDEX": "by_user",
                 "WEBSOCKET_MANAGEMENT_ENDPOINT": STAGE_ENDPOINT,
-                "DELIVERY_LOG_TABLE": "bench-delivery-log",
-                "IDEMPOTENCY_TABLE": "bench-idempotency",
+                **tables,
                 "AWS_LAMBDA_FUNCTION_NAME": "bench-websocket-worker",
             }
         )
@@ -255,7 +221,7 @@ def _scan_connections() -> list[dict[str, Any]]:
     pages = (
         boto3.client("dynamodb", region_name=REGION)
         .get_paginator("scan")
-        .paginate(TableName="bench-connections")
+        .paginate(TableName=CONNECTIONS_TABLE)
     )
     return [item for page in pages for item in page["Items"]]
 

@@ -52,7 +52,7 @@ def _peak_bytes(action: Callable[[], Any], after: Callable[[], None]) -> int:
 def measure_one(workload: Workload, n: int, repeats: int = REPEATS) -> dict[str, float]:
     with deployed(workload):
         counter = CallCounter()
-        counter.attach_handler_clients(workload.services)
+        counter.attach_handler_clients(workload.services, workload.endpoint_clients)
         workload.run(1)  # warm: clients, connection pool, first-call caches
         workload.reset()
         events = workload.events(n)
@@ -63,7 +63,13 @@ def measure_one(workload: Workload, n: int, repeats: int = REPEATS) -> dict[str,
         calls = counter.params[mark:]
 
         session = boto3.session.Session(region_name=REGION)
-        raw = {service: session.client(service, config=aws_clients._CLIENT_CONFIG) for service, _, _ in calls}
+        endpoints = {service: endpoint for service, endpoint, _ in workload.endpoint_clients}
+        raw = {
+            service: session.client(
+                service, config=aws_clients._CLIENT_CONFIG, endpoint_url=endpoints.get(service)
+            )
+            for service, _, _ in calls
+        }
 
         def replay() -> None:
             for service, operation, params in calls:

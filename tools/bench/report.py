@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NOT_YET = "not yet: no workload for this worker yet (tools/bench/service_workloads.py)"
-
 
 @dataclass(frozen=True)
 class Section:

@@ -8,6 +8,9 @@ invocation can combine: a BatchGetItem cannot span two invocations.
   users with a profile and no preferences, one channel (email). Idempotency, lookups and fan-out are
   counted separately; the catalog is read once per warm environment.
 * Email worker: ``n`` email channel messages, one per user, each user with one verified address.
+* WebSocket worker: ``n`` websocket channel messages, one per user, each user with two open connections
+  (two browser tabs); the management API is moto's.
+* Push worker: ``n`` push channel messages, one per user, each user with an APNs and an FCM device.
 
 The service's INFO lines (one or two per notification) are switched off while measuring: they would flood
 the report, and what they cost in Lambda is CloudWatch Logs ingestion, not API calls.
@@ -23,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from notification_handlers.service import catalog, idempotency, router
+from notification_handlers.service import catalog, idempotency, push_worker, router, websocket_worker
 from notification_handlers.service import email_worker as email_worker_module
 from tools.bench.environment import ACCOUNT_ID, REGION
 from tools.bench.workloads import Step, Workload
@@ -42,7 +45,12 @@ TABLES = {
     "IDEMPOTENCY_TABLE": ("bench-idempotency", "id", None),
     "EMAIL_SUBSCRIPTIONS_TABLE": ("bench-email-subscriptions", "user_id", None),
     "EMAIL_SUPPRESSIONS_TABLE": ("bench-email-suppressions", "address", None),
+    "DEVICE_TOKENS_TABLE": ("bench-device-tokens", "user_id", "device_key"),
 }
+CONNECTIONS_TABLE = "bench-connections"
+MANAGEMENT_ENDPOINT = f"https://a1b2c3d4e5.execute-api.{REGION}.amazonaws.com/live"
+MAX_CONCURRENT_POSTS = 16  # the worker's default (websocket.max_concurrent_posts)
+CONNECTIONS_PER_USER = 2
 ORDER_SHIPPED = {
     "critical": False,
     "channels": ["email"],
@@ -89,7 +97,7 @@ def _user(index: int) -> str:
     return f"user-{index % MAX_USERS:05d}"
 
 
-def _create_tables(names: tuple[str, ...]) -> dict[str, str]:
+def create_tables(names: tuple[str, ...]) -> dict[str, str]:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     env = {}
     for variable in names:
@@ -184,7 +192,7 @@ class _RouterWorkload:
 
     def setup(self) -> dict[str, str]:
         catalog._CACHE.clear()  # the cache outlives the previous workload's moto instance
-        env = _create_tables(
+        env = create_tables(
             ("CATALOG_TABLE", "USERS_TABLE", "PREFERENCES_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE")
         )
         sqs = boto3.client("sqs", region_name=REGION)
@@ -338,7 +346,7 @@ class _EmailWorkload:
             self.seeded = count
 
     def setup(self) -> dict[str, str]:
-        env = _create_tables(
+        env = create_tables(
             (
                 "EMAIL_SUBSCRIPTIONS_TABLE",
                 "EMAIL_SUPPRESSIONS_TABLE",
@@ -434,4 +442,253 @@ EMAIL_WORKER = Workload(
     delivered=_no_failures,
 )
 
-SERVICE_WORKLOADS: tuple[Workload, ...] = (*ROUTER_WORKLOADS, EMAIL_WORKER)
+
+def create_connections_table(name: str = CONNECTIONS_TABLE) -> None:
+    """The connections table as the root module builds it: connection_id, GSI by_user (KEYS_ONLY)."""
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "connection_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "connection_id", "AttributeType": "S"},
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "connected_at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_user",
+                "KeySchema": [
+                    {"AttributeName": "user_id", "KeyType": "HASH"},
+                    {"AttributeName": "connected_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+
+
+def _channel_message(index: int, channel: str, content: dict[str, str]) -> str:
+    return json.dumps(
+        {
+            "version": 1,
+            "notification_id": f"n-{index:06d}",
+            "notification_type": "order_shipped",
+            "critical": False,
+            "user_id": _user(index),
+            "channel": channel,
+            "locale": "en",
+            "content": content,
+            "created_at": "2026-11-24T10:00:00Z",
+        }
+    )
+
+
+def _per_user_batches(per_user: int) -> Callable[[int], list[int]]:
+    return lambda n: [min(BATCH_SIZE, n - start) * per_user for start in range(0, n, BATCH_SIZE)]
+
+
+# --- WebSocket worker -----------------------------------------------------------------------------------
+
+
+class _WebSocketWorkload:
+    def __init__(self) -> None:
+        self.seeded = 0
+
+    def setup(self) -> dict[str, str]:
+        env = create_tables(("DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE"))
+        create_connections_table()
+        self.seeded = 0
+        env.update(
+            {
+                "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
+                "CONNECTIONS_USER_INDEX": "by_user",
+                "WEBSOCKET_MANAGEMENT_ENDPOINT": MANAGEMENT_ENDPOINT,
+                "MAX_CONCURRENT_POSTS": str(MAX_CONCURRENT_POSTS),
+                "AWS_LAMBDA_FUNCTION_NAME": "bench-websocket-worker",
+            }
+        )
+        return env
+
+    def reset(self) -> None:
+        idempotency.deduplicator_from_env.cache_clear()
+        try:
+            _clear_table("IDEMPOTENCY_TABLE")
+        except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
+            pass  # before setup
+
+    def events(self, n: int) -> list[dict[str, Any]]:
+        if n > self.seeded:
+            _put_items(
+                CONNECTIONS_TABLE,
+                [
+                    {
+                        "connection_id": f"conn-{i:05d}-{tab}=",
+                        "user_id": _user(i),
+                        "connected_at": f"2026-11-24T10:00:0{tab}.000Z",
+                        "expires_at": 1_795_521_600,
+                    }
+                    for i in range(self.seeded, n)
+                    for tab in range(CONNECTIONS_PER_USER)
+                ],
+            )
+            self.seeded = n
+        records = [
+            _sqs_record(
+                _channel_message(i, "websocket", {"body": f"Order A-{i:06d} shipped."}), i, "bench-ws"
+            )
+            for i in range(n)
+        ]
+        return _batches(records)
+
+
+_WEBSOCKET_STATE = _WebSocketWorkload()
+WEBSOCKET_WORKER = Workload(
+    handler_module="notification_handlers.service.websocket_worker",
+    label="WebSocket worker",
+    unit="websocket message",
+    services=("dynamodb",),
+    steps=(
+        Step(
+            name="connection lookups",
+            operations=frozenset({"dynamodb.Query", "dynamodb.Scan"}),
+            lower_bound=lambda n: n,
+            bound_text="1 Query per user",
+            why=(
+                "A user's connections are one partition of the by_user index: one Query each (keys only);"
+                " DynamoDB has no batch form of Query, and BatchGetItem cannot read an index."
+            ),
+        ),
+        Step(
+            name="deliveries",
+            operations=frozenset({"apigatewaymanagementapi.PostToConnection"}),
+            lower_bound=lambda n: n * CONNECTIONS_PER_USER,
+            bound_text="1 PostToConnection per connection",
+            why="The management API posts to one connection per call; the worker makes them concurrently.",
+        ),
+        Step(
+            name="delivery log",
+            operations=frozenset({"dynamodb.BatchWriteItem"}),
+            lower_bound=_per_batch(_per_user_batches(CONNECTIONS_PER_USER), LOG_ROWS_PER_CALL),
+            bound_text="ceil(rows per batch / 25)",
+            why="One row per connection, 25 per BatchWriteItem, written once per batch.",
+        ),
+        Step(
+            name="idempotency",
+            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
+            lower_bound=lambda n: 2 * n * CONNECTIONS_PER_USER,
+            bound_text="2 per connection (claim, complete)",
+            why="Conditional writes cannot be batched (see the router's idempotency step).",
+        ),
+    ),
+    setup=_WEBSOCKET_STATE.setup,
+    events=_WEBSOCKET_STATE.events,
+    handler=_counting(websocket_worker.handler),
+    reset=_WEBSOCKET_STATE.reset,
+    delivered=_no_failures,
+    endpoint_clients=(("apigatewaymanagementapi", MANAGEMENT_ENDPOINT, MAX_CONCURRENT_POSTS),),
+)
+
+
+# --- push worker ----------------------------------------------------------------------------------------
+
+PUSH_PLATFORMS = (("apns", "APNS"), ("fcm", "GCM"))
+
+
+class _PushWorkload:
+    def __init__(self) -> None:
+        self.seeded = 0
+        self.applications: dict[str, str] = {}
+
+    def setup(self) -> dict[str, str]:
+        env = create_tables(("DEVICE_TOKENS_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE"))
+        sns = boto3.client("sns", region_name=REGION)
+        self.applications = {
+            platform: sns.create_platform_application(
+                Name=f"bench-{platform}",
+                Platform=sns_platform,
+                Attributes={"PlatformCredential": "bench", "PlatformPrincipal": "bench"},
+            )["PlatformApplicationArn"]
+            for platform, sns_platform in PUSH_PLATFORMS
+        }
+        self.seeded = 0
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "bench-push-worker"
+        return env
+
+    def reset(self) -> None:
+        idempotency.deduplicator_from_env.cache_clear()
+        try:
+            _clear_table("IDEMPOTENCY_TABLE")
+        except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
+            pass  # before setup
+
+    def events(self, n: int) -> list[dict[str, Any]]:
+        if n > self.seeded:
+            sns = boto3.client("sns", region_name=REGION)
+            items = []
+            for i in range(self.seeded, n):
+                for platform, _ in PUSH_PLATFORMS:
+                    token = f"{i:064x}" if platform == "apns" else f"fcm-token-{i:06d}:APA91b"
+                    endpoint = sns.create_platform_endpoint(
+                        PlatformApplicationArn=self.applications[platform], Token=token
+                    )["EndpointArn"]
+                    items.append(
+                        {
+                            "user_id": _user(i),
+                            "device_key": f"{platform}#{token}",
+                            "platform": platform,
+                            "token": token,
+                            "endpoint_arn": endpoint,
+                            "updated_at": "2026-11-24T09:00:00Z",
+                        }
+                    )
+            _put_items(TABLES["DEVICE_TOKENS_TABLE"][0], items)
+            self.seeded = n
+        content = {"title": "Order shipped", "body": "On its way."}
+        records = [_sqs_record(_channel_message(i, "push", content), i, "bench-push") for i in range(n)]
+        return _batches(records)
+
+
+_PUSH_STATE = _PushWorkload()
+PUSH_WORKER = Workload(
+    handler_module="notification_handlers.service.push_worker",
+    label="push worker",
+    unit="push message",
+    services=("dynamodb", "sns"),
+    steps=(
+        Step(
+            name="device lookups",
+            operations=frozenset({"dynamodb.Query", "dynamodb.Scan"}),
+            lower_bound=lambda n: n,
+            bound_text="1 Query per user",
+            why="A user's devices are one partition of device_tokens: one Query each (no batch Query).",
+        ),
+        Step(
+            name="deliveries",
+            operations=frozenset({"sns.Publish", "sns.PublishBatch"}),
+            lower_bound=lambda n: n * len(PUSH_PLATFORMS),
+            bound_text="1 Publish per device",
+            why="SNS PublishBatch takes topic ARNs only; a platform endpoint is published to one call each.",
+        ),
+        Step(
+            name="delivery log",
+            operations=frozenset({"dynamodb.BatchWriteItem"}),
+            lower_bound=_per_batch(_per_user_batches(len(PUSH_PLATFORMS)), LOG_ROWS_PER_CALL),
+            bound_text="ceil(rows per batch / 25)",
+            why="One row per device, 25 per BatchWriteItem, written once per batch.",
+        ),
+        Step(
+            name="idempotency",
+            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
+            lower_bound=lambda n: 2 * n * len(PUSH_PLATFORMS),
+            bound_text="2 per device (claim, complete)",
+            why="Conditional writes cannot be batched (see the router's idempotency step).",
+        ),
+    ),
+    setup=_PUSH_STATE.setup,
+    events=_PUSH_STATE.events,
+    handler=_counting(push_worker.handler),
+    reset=_PUSH_STATE.reset,
+    delivered=_no_failures,
+)
+
+SERVICE_WORKLOADS: tuple[Workload, ...] = (*ROUTER_WORKLOADS, EMAIL_WORKER, WEBSOCKET_WORKER, PUSH_WORKER)

@@ -2,9 +2,8 @@
 the minimum AWS API calls each step needs.
 
 A workload is declared once and shared by the API-call count (``api_calls``) and the per-invocation
-cost (``invocation``). The notification service's router and workers plug in here later: one
-``Workload`` each, with ``Step``s for ingest, lookups, fan-out, deliveries, the delivery log and
-idempotency (see ``PLANNED_SERVICE_STEPS``).
+cost (``invocation``). The notification service's router and channel workers are in
+``service_workloads``; ``api_calls`` lists any handler module without a workload.
 """
 
 from __future__ import annotations
@@ -70,6 +69,9 @@ class Workload:
     max_notifications: int | None = None
     # Part of the smoke run (`--quick`, run by make test)? Off for workloads that take minutes in moto.
     quick: bool = True
+    # Clients the handler builds for an explicit endpoint (aws_clients.client_with_endpoint): (service,
+    # endpoint URL, pool size), exactly as the handler asks for them, so their calls are counted too.
+    endpoint_clients: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def key(self) -> str:
@@ -203,12 +205,6 @@ from tools.bench.service_workloads import SERVICE_WORKLOADS  # noqa: E402  (they
 
 WORKLOADS: tuple[Workload, ...] = (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER, *SERVICE_WORKLOADS)
 QUICK_WORKLOADS: tuple[Workload, ...] = tuple(workload for workload in WORKLOADS if workload.quick)
-
-# Steps of the notification service still to come (issue 5: the WebSocket and push workers).
-PLANNED_SERVICE_STEPS: tuple[tuple[str, str], ...] = (
-    ("WebSocket worker", "connection lookups, PostToConnection, stale deletes"),
-    ("push worker", "device lookups, SNS Publish"),
-)
 
 
 def source_path(module: str) -> Path:
