@@ -28,9 +28,14 @@ from moto import mock_aws
 
 from notification_handlers import aws_clients
 from notification_handlers.service import idempotency, websocket_worker
-from tools.bench.environment import ACCOUNT_ID, REGION, FakeLambdaContext, offline_aws, quiet_service_logs
+from tools.bench.environment import REGION, FakeLambdaContext, offline_aws, quiet_service_logs
 from tools.bench.report import Section, ms
-from tools.bench.service_workloads import CONNECTIONS_TABLE, create_connections_table, create_tables
+from tools.bench.service_workloads import (
+    CONNECTIONS_TABLE,
+    create_connections_table,
+    create_tables,
+    sqs_record,
+)
 
 CONNECTIONS = 10_000
 STALE_SHARE = 0.05
@@ -126,26 +131,7 @@ def _event() -> dict[str, Any]:
         "content": {"body": "Order A-000001 has shipped."},
         "created_at": "2026-11-24T10:00:00Z",
     }
-    return {
-        "Records": [
-            {
-                "messageId": "00000000-0000-4000-8000-000000000001",
-                "receiptHandle": "bench",
-                "body": json.dumps(message),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1795514400000",
-                    "SenderId": "AIDAEXAMPLEBENCH",
-                    "ApproximateFirstReceiveTimestamp": "1795514400001",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "0" * 32,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:bench-websocket",
-                "awsRegion": REGION,
-            }
-        ]
-    }
+    return {"Records": [sqs_record(json.dumps(message), 1, "bench-websocket")]}
 
 
 def run(connections: int = CONNECTIONS, stale_share: float = STALE_SHARE) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _batches(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"Records": records[i : i + BATCH_SIZE]} for i in range(0, len(records), BATCH_SIZE)]
 
 
-def _sqs_record(body: str, index: int, queue: str) -> dict[str, Any]:
+def sqs_record(body: str, index: int, queue: str) -> dict[str, Any]:
     """One record exactly as Lambda's SQS event source mapping delivers it."""
     return {
         "messageId": str(uuid.UUID(int=index)),
@@ -140,6 +140,15 @@ def _empty_queue(queue_url: str) -> None:
     name = queue_url.rsplit("/", 1)[1]
     sqs.delete_queue(QueueUrl=queue_url)
     sqs.create_queue(QueueName=name)
+
+
+def _forget_claims() -> None:
+    """Empty the idempotency table (and the cached deduplicator) so a repeated run delivers again."""
+    idempotency.deduplicator_from_env.cache_clear()
+    try:
+        _clear_table("IDEMPOTENCY_TABLE")
+    except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
+        pass  # before setup
 
 
 def _no_failures(results: list[Any]) -> int:
@@ -244,7 +253,7 @@ class _RouterWorkload:
                         "data": {"order_id": f"A-{index:06d}"},
                     },
                 }
-                records.append(_sqs_record(json.dumps(event), index, "bench-ingest"))
+                records.append(sqs_record(json.dumps(event), index, "bench-ingest"))
             return _batches(records)
 
         return build
@@ -366,11 +375,7 @@ class _EmailWorkload:
         return env
 
     def reset(self) -> None:
-        idempotency.deduplicator_from_env.cache_clear()
-        try:
-            _clear_table("IDEMPOTENCY_TABLE")
-        except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
-            pass  # before setup
+        _forget_claims()
 
     def events(self, n: int) -> list[dict[str, Any]]:
         self.seed_subscriptions(n)
@@ -391,7 +396,7 @@ class _EmailWorkload:
                 },
                 "created_at": "2026-11-24T10:00:00Z",
             }
-            records.append(_sqs_record(json.dumps(message), index, "bench-email"))
+            records.append(sqs_record(json.dumps(message), index, "bench-email"))
         return _batches(records)
 
 
@@ -510,11 +515,7 @@ class _WebSocketWorkload:
         return env
 
     def reset(self) -> None:
-        idempotency.deduplicator_from_env.cache_clear()
-        try:
-            _clear_table("IDEMPOTENCY_TABLE")
-        except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
-            pass  # before setup
+        _forget_claims()
 
     def events(self, n: int) -> list[dict[str, Any]]:
         if n > self.seeded:
@@ -533,9 +534,7 @@ class _WebSocketWorkload:
             )
             self.seeded = n
         records = [
-            _sqs_record(
-                _channel_message(i, "websocket", {"body": f"Order A-{i:06d} shipped."}), i, "bench-ws"
-            )
+            sqs_record(_channel_message(i, "websocket", {"body": f"Order A-{i:06d} shipped."}), i, "bench-ws")
             for i in range(n)
         ]
         return _batches(records)
@@ -615,11 +614,7 @@ class _PushWorkload:
         return env
 
     def reset(self) -> None:
-        idempotency.deduplicator_from_env.cache_clear()
-        try:
-            _clear_table("IDEMPOTENCY_TABLE")
-        except boto3.client("dynamodb", region_name=REGION).exceptions.ResourceNotFoundException:
-            pass  # before setup
+        _forget_claims()
 
     def events(self, n: int) -> list[dict[str, Any]]:
         if n > self.seeded:
@@ -644,7 +639,7 @@ class _PushWorkload:
             _put_items(TABLES["DEVICE_TOKENS_TABLE"][0], items)
             self.seeded = n
         content = {"title": "Order shipped", "body": "On its way."}
-        records = [_sqs_record(_channel_message(i, "push", content), i, "bench-push") for i in range(n)]
+        records = [sqs_record(_channel_message(i, "push", content), i, "bench-push") for i in range(n)]
         return _batches(records)
 
 
