@@ -7,7 +7,6 @@ account and no network are needed. ``make demo PATTERN=root_activity_monitor`` r
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
@@ -17,9 +16,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "lambda_src")]
 
 from tests.support.emulator import Emulator  # noqa: E402
-from tests.support.lambda_service import InProcessLambdaService  # noqa: E402
 from tests.support.terraform import ExampleWorkspace, use_terraform_env  # noqa: E402
-from tools.demos import PATTERNS  # noqa: E402
+from tools.demos import PATTERNS, deployment_variables, load, start_emulator  # noqa: E402
 
 
 def step(message: str) -> float:
@@ -32,11 +30,9 @@ def done(started: float) -> None:
 
 
 def run_pattern(emulator: Emulator, name: str) -> None:
-    pattern = importlib.import_module(f"tools.demos.{name}")
+    pattern = load(name)
     print(f"\n##### {pattern.TITLE}", flush=True)
-    # A pattern may prepare what must exist before apply (e.g. secrets) and add the variables naming it.
-    prepare = getattr(pattern, "prepare", None)
-    variables = {**pattern.VARIABLES, **(prepare(emulator) if prepare else {})}
+    variables = deployment_variables(pattern, emulator)
     workspace = ExampleWorkspace.create(pattern.EXAMPLE, emulator.provider_override(), variables)
     succeeded = False
     try:
@@ -66,9 +62,7 @@ def main() -> int:
         print(f"unknown PATTERN {sorted(unknown)}; choose from {', '.join(PATTERNS)}", file=sys.stderr)
         return 2
     started = step("Starting the local AWS emulator (moto) on 127.0.0.1")
-    emulator = Emulator().start()
-    # Terraform's synchronous invokes (aws_lambda_invocation) run the deployed handlers in this process.
-    emulator.install_invoker(InProcessLambdaService(emulator).invoke_sync)
+    emulator = start_emulator()
     print(f"    listening on {emulator.endpoint_url}")
     done(started)
     try:

@@ -11,7 +11,6 @@ examples applying at once, so they are not comparable and are not read.)
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.report import Section
-from tools.demos import PATTERNS
+from tools.demos import PATTERNS, deployment_variables, load, start_emulator
 
 COMMAND = "make bench TERRAFORM=1  (python -m tools.bench --terraform)"
 STEPS = ("init", "plan", "apply", "destroy")
@@ -36,17 +35,16 @@ def _timed(timings: dict[str, float], step: str, action: Callable[[], Any]) -> A
 
 def run_examples(patterns: tuple[str, ...] = PATTERNS) -> dict[str, Any]:
     """Apply and destroy every pattern's example in turn; the timings and resource counts of each."""
-    from tests.support.emulator import Emulator  # noqa: PLC0415 - only this opt-in measure needs them
-    from tests.support.terraform import ExampleWorkspace, use_terraform_env  # noqa: PLC0415
+    from tests.support.terraform import ExampleWorkspace, use_terraform_env  # noqa: PLC0415 - opt-in measure
 
     use_terraform_env()
-    emulator = Emulator().start()
+    emulator = start_emulator()
     examples: dict[str, Any] = {}
     try:
         for name in patterns:
-            pattern = importlib.import_module(f"tools.demos.{name}")
+            pattern = load(name)
             workspace = ExampleWorkspace.create(
-                pattern.EXAMPLE, emulator.provider_override(), pattern.VARIABLES
+                pattern.EXAMPLE, emulator.provider_override(), deployment_variables(pattern, emulator)
             )
             timings: dict[str, float] = {}
             try:
