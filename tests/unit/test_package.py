@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,11 @@ import pytest
 
 from tools import package_lambda
 from tools.measure_cold_start import RUNTIME_PROVIDED, cumulative_ms, handler_modules, runtime_dir
+
+BYTECODE_PYTHON = package_lambda.find_bytecode_python()
+needs_bytecode_python = pytest.mark.skipif(
+    BYTECODE_PYTHON is None, reason=f"no CPython {package_lambda.BYTECODE_VERSION_TEXT} on this machine"
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_ZIP = REPO_ROOT / "dist" / "lambda.zip"
@@ -61,7 +67,12 @@ def test_zip_entries_are_normalised(fresh_zip: Path) -> None:
 
     assert names == sorted(names)
     assert len(names) == len(set(names))
-    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
+    sources = {n for n in names if n.endswith(".py")}
+    bytecode = {n for n in names if package_lambda.is_bytecode(n)}
+    # Exactly one cpython-312 pyc per source, in the __pycache__ beside it; nothing else compiled.
+    assert bytecode == {
+        re.sub(r"([^/]+)\.py$", r"__pycache__/\1.cpython-312.pyc", source) for source in sources
+    }
     assert not [n for n in names if n.endswith("/")], "no directory entries"
     assert not [n for n in names if n.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json"))]
     for info in infos:
@@ -116,7 +127,59 @@ sys.stderr.write(json.dumps({{
         assert Path(report[module]).is_relative_to(task_dir), f"{module} did not come from the zip: {report}"
     assert Path(report["boto3"]).is_relative_to(runtime)
     assert json.loads(completed.stdout)["message"] == "Ignored event"
-    assert not list(task_dir.rglob("__pycache__")), "-B: the read-only /var/task never gets bytecode"
+    shipped = {n for n in zipfile.ZipFile(fresh_zip).namelist() if package_lambda.is_bytecode(n)}
+    on_disk = {p.relative_to(task_dir).as_posix() for p in task_dir.rglob("__pycache__/*")}
+    assert on_disk == shipped, "-B: the read-only /var/task never gets more bytecode than the zip ships"
+
+
+def test_shipped_bytecode_is_unchecked_hash_based(fresh_zip: Path) -> None:
+    with zipfile.ZipFile(fresh_zip) as archive:
+        headers = {
+            name: archive.read(name)[:16] for name in archive.namelist() if package_lambda.is_bytecode(name)
+        }
+
+    assert headers
+    assert len({header[:4] for header in headers.values()}) == 1, "one magic number: one CPython version"
+    # PEP 552 flags: bit 0 hash-based, bit 1 check_source. 0b01: loaded without reading the source.
+    assert {int.from_bytes(header[4:8], "little") for header in headers.values()} == {0b01}
+
+
+@needs_bytecode_python
+def test_the_runtime_cpython_loads_the_shipped_bytecode(fresh_zip: Path, tmp_path: Path) -> None:
+    assert BYTECODE_PYTHON is not None
+    task_dir = tmp_path / "task"
+    zipfile.ZipFile(fresh_zip).extractall(task_dir)
+    script = f"import sys; sys.path[:0] = [{str(task_dir)!r}]; import notification_handlers.service.contract"
+
+    completed = subprocess.run(
+        [BYTECODE_PYTHON, "-I", "-S", "-B", "-v", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    cache = task_dir / "notification_handlers" / "service" / "__pycache__"
+    # -v prints where each module's code object came from: the shipped pyc, not a compile of the source.
+    assert f"code object from '{cache / 'contract.cpython-312.pyc'}'" in completed.stderr
+    assert (
+        f"code object from '{task_dir / 'fastjsonschema' / '__pycache__' / '__init__.cpython-312.pyc'}'"
+        in (completed.stderr)
+    )
+
+
+def test_every_function_defaults_to_the_runtime_the_bytecode_targets() -> None:
+    defaults: dict[str, str] = {}
+    for variables in [REPO_ROOT / "variables.tf", *sorted((REPO_ROOT / "modules").glob("*/variables.tf"))]:
+        text = variables.read_text(encoding="utf-8")
+        for match in re.finditer(r'variable "(lambda_runtime|runtime)" \{(.*?)\n\}', text, re.DOTALL):
+            default = re.search(r'default\s*=\s*"([^"]+)"', match[2])
+            assert default is not None, f"{variables}: {match[1]} has no default"
+            defaults[f"{variables.relative_to(REPO_ROOT)}:{match[1]}"] = default[1]
+
+    assert len(defaults) >= 4, defaults
+    assert set(defaults.values()) == {package_lambda.BYTECODE_RUNTIME}, defaults
 
 
 def test_check_mode_flags_a_stale_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,6 +199,23 @@ def test_check_mode_passes_on_a_fresh_build(tmp_path: Path, capsys: pytest.Captu
     printed = capsys.readouterr().out
     assert f"sha256 (base64) {package_lambda.base64_sha256(output)}" in printed
     assert "OK:" in printed
+
+
+def test_check_mode_without_the_runtime_cpython_verifies_everything_but_the_bytecode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(package_lambda, "find_bytecode_python", lambda: None)
+    stale = tmp_path / "lambda.zip"
+    with zipfile.ZipFile(COMMITTED_ZIP) as source, zipfile.ZipFile(stale, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, data + b"\n# edited" if info.filename.endswith("/router.py") else data)
+
+    assert package_lambda.main(["--check", "--output", str(COMMITTED_ZIP)]) == 0
+    assert "every entry but the shipped cpython-312 bytecode was verified" in capsys.readouterr().err
+    assert package_lambda.main(["--check", "--output", str(stale)]) == 1
+    with pytest.raises(package_lambda.BuildError, match=r"no CPython 3\.12 found"):
+        package_lambda.build(tmp_path / "never.zip")
 
 
 def test_a_pin_that_differs_from_the_installed_version_fails_clearly() -> None:
