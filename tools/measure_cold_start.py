@@ -4,8 +4,14 @@
 The zip is extracted to a scratch directory and every handler module found in it is
 imported in fresh interpreters set up like the Lambda runtime: the zip directory first
 on sys.path, then the libraries the runtime provides (boto3 and friends, taken from
-this environment), no site-packages (-I -S), and no bytecode writes (-B) so the
-vendored sources are compiled on every import, as they are from the read-only /var/task.
+this environment and compiled for the measuring interpreter, as the runtime's own are),
+no site-packages (-I -S), and no bytecode writes (-B), as from the read-only /var/task.
+
+The interpreter is the CPython of the runtime the zip's bytecode targets (python3.12,
+found as ``tools/package_lambda.py`` finds it), so two variants are measured: the zip
+as shipped (its ``__pycache__`` used) and the same zip with its bytecode removed (every
+source compiled on import: what a function on another runtime gets). Without that
+interpreter, this one measures the sources only and says so.
 
 ``python -X importtime`` reports each module's cumulative import time; the script
 prints, per handler, the median over the runs of the handler's total, of ``import
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as a script
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tools import package_lambda  # noqa: E402
+
 DEFAULT_ZIP = REPO_ROOT / "dist" / "lambda.zip"
 HANDLER_PACKAGE = "notification_handlers"
 BASELINE_MODULE = "boto3"
@@ -47,19 +59,43 @@ def handler_modules(zip_dir: Path) -> list[str]:
     )
 
 
-def runtime_dir(scratch: Path) -> Path:
-    """A directory holding (symlinks to) only the libraries the Lambda runtime provides."""
+def _runtime_sources() -> list[Path]:
     site_packages = Path(sysconfig.get_paths()["purelib"])
-    target = scratch / "runtime"
-    target.mkdir()
-    for name in RUNTIME_PROVIDED:
-        source = site_packages / name
+    sources = [site_packages / name for name in RUNTIME_PROVIDED]
+    for source in sources:
         if not source.exists():
             raise SystemExit(
                 f"{source} is missing: run this with the project's virtualenv (.venv/bin/python)"
             )
-        (target / name).symlink_to(source, target_is_directory=source.is_dir())
+    return sources
+
+
+def runtime_dir(scratch: Path) -> Path:
+    """A directory holding (symlinks to) only the libraries the Lambda runtime provides, for this
+    interpreter (their installed bytecode is this interpreter's)."""
+    target = scratch / "runtime"
+    target.mkdir()
+    for source in _runtime_sources():
+        (target / source.name).symlink_to(source, target_is_directory=source.is_dir())
     return target
+
+
+def compiled_runtime_dir(scratch: Path, python: str) -> Path:
+    """A copy of the runtime's libraries compiled by ``python``, as the Lambda runtime ships its own."""
+    target = scratch / "runtime"
+    target.mkdir()
+    for source in _runtime_sources():
+        if source.is_dir():
+            shutil.copytree(source, target / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(source, target / source.name)
+    subprocess.run([python, "-I", "-S", "-m", "compileall", "-q", str(target)], check=True, timeout=600)
+    return target
+
+
+def strip_bytecode(directory: Path) -> None:
+    for cache in list(directory.rglob("__pycache__")):
+        shutil.rmtree(cache)
 
 
 def cumulative_ms(importtime_stderr: str, module: str) -> float:
@@ -71,10 +107,10 @@ def cumulative_ms(importtime_stderr: str, module: str) -> float:
     raise RuntimeError(f"no top-level import of {module} in the -X importtime output:\n{importtime_stderr}")
 
 
-def import_time_ms(module: str, search_path: Sequence[Path]) -> float:
+def import_time_ms(module: str, search_path: Sequence[Path], python: str = sys.executable) -> float:
     prelude = f"import sys; sys.path[:0] = {[str(p) for p in search_path]!r}; "
     completed = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-X", "importtime", "-c", f"{prelude}import {module}"],
+        [python, "-I", "-S", "-B", "-X", "importtime", "-c", f"{prelude}import {module}"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -96,31 +132,60 @@ class ColdStart:
         return self.handlers_ms[module] - self.boto3_ms
 
 
-def measure(zip_path: Path = DEFAULT_ZIP, runs: int = 7) -> ColdStart:
-    """Import every handler module of ``zip_path`` (and boto3 alone) in ``runs`` fresh interpreters each."""
-    with tempfile.TemporaryDirectory() as scratch_name:
-        scratch = Path(scratch_name)
-        zip_dir = scratch / "task"
-        with zipfile.ZipFile(zip_path) as archive:
-            archive.extractall(zip_dir)
-        search_path = [zip_dir, runtime_dir(scratch)]
-        modules = handler_modules(zip_dir)
-        if not modules:
-            raise SystemExit(f"no handler modules found in {zip_path}")
+@dataclass(frozen=True)
+class Measurement:
+    """The zip as shipped and without its bytecode, imported by ``python`` (``python_version``).
 
-        # One discarded round warms the OS file cache so the runs compare like with like.
-        for module in (BASELINE_MODULE, *modules):
-            import_time_ms(module, search_path)
-        samples: dict[str, list[float]] = {module: [] for module in (BASELINE_MODULE, *modules)}
-        for _ in range(runs):
-            for module, times in samples.items():  # interleaved, so drift affects every module alike
-                times.append(import_time_ms(module, search_path))
+    ``shipped`` is None when ``python`` is not the interpreter the bytecode targets: it would ignore the
+    bytecode, so the shipped zip is ``from_source`` for it.
+    """
 
+    python: str
+    python_version: str
+    from_source: ColdStart
+    shipped: ColdStart | None
+
+
+def _measure_tree(modules: Sequence[str], search_path: Sequence[Path], python: str, runs: int) -> ColdStart:
+    # One discarded round warms the OS file cache so the runs compare like with like.
+    for module in (BASELINE_MODULE, *modules):
+        import_time_ms(module, search_path, python)
+    samples: dict[str, list[float]] = {module: [] for module in (BASELINE_MODULE, *modules)}
+    for _ in range(runs):
+        for module, times in samples.items():  # interleaved, so drift affects every module alike
+            times.append(import_time_ms(module, search_path, python))
     return ColdStart(
         runs=runs,
         boto3_ms=statistics.median(samples[BASELINE_MODULE]),
         handlers_ms={module: statistics.median(samples[module]) for module in modules},
     )
+
+
+def measure(zip_path: Path = DEFAULT_ZIP, runs: int = 7) -> Measurement:
+    """Import every handler module of ``zip_path`` (and boto3 alone) in ``runs`` fresh interpreters each:
+    as shipped and from source with the runtime's CPython if found, else from source with this one."""
+    target_python = package_lambda.find_bytecode_python()
+    python = target_python or sys.executable
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        zip_dir = scratch / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(zip_dir)
+        runtime = compiled_runtime_dir(scratch, target_python) if target_python else runtime_dir(scratch)
+        search_path = [zip_dir, runtime]
+        modules = handler_modules(zip_dir)
+        if not modules:
+            raise SystemExit(f"no handler modules found in {zip_path}")
+        shipped = _measure_tree(modules, search_path, python, runs) if target_python else None
+        strip_bytecode(zip_dir)
+        from_source = _measure_tree(modules, search_path, python, runs)
+    version = subprocess.run(
+        [python, "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return Measurement(python=python, python_version=version, from_source=from_source, shipped=shipped)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,12 +197,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     result = measure(args.zip, args.runs)
-    print(f"python {sys.version.split()[0]}, {args.runs} runs each, medians of -X importtime cumulative:")
-    for module, total in result.handlers_ms.items():
-        print(
-            f"{module}: total {total:.1f} ms, boto3 {result.boto3_ms:.1f} ms,"
-            f" overhead {result.overhead_ms(module):.1f} ms"
-        )
+    print(
+        f"python {result.python_version} ({result.python}), {args.runs} runs each, medians of -X importtime:"
+    )
+    variants = [("as shipped", result.shipped), ("from source", result.from_source)]
+    for label, cold_start in variants:
+        if cold_start is None:
+            print(f"as shipped: not measured ({result.python} is not the bytecode's CPython)")
+            continue
+        for module, total in cold_start.handlers_ms.items():
+            print(
+                f"{label}: {module}: total {total:.1f} ms, boto3 {cold_start.boto3_ms:.1f} ms,"
+                f" overhead {cold_start.overhead_ms(module):.1f} ms"
+            )
     return 0
 
 
