@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto import mock_aws
 
 from notification_handlers.service import catalog, dynamodb_batch, idempotency, router
 from notification_handlers.service.idempotency import Claim, Deduplicator
 from notification_handlers.service.log import logger
+from notification_handlers.service.partial_batch import EntireBatchFailedError
 from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import FakeLambdaContext, capture_logs, load_event
 from tests.unit.service_fakes import (
@@ -204,6 +204,8 @@ def test_fixture_batch_routes_rejects_and_logs(service: Service) -> None:
         "0c2a5b9e-3e1f-4d6c-8a0b-2f9d1c7e4a55",
     }
     assert not any("notification_id" in line for line in lines if line["message"] == "catalog loaded")
+    # Like every handler, the router's lines carry the invocation (function name, cold start).
+    assert {line["function_name"] for line in lines} == {"svc-router"}
     claims = {item["status"] for item in scan("idempotency")}
     assert claims == {"COMPLETED"}
 
@@ -330,7 +332,7 @@ def test_unprocessed_prefetch_keys_are_retried(service: Service) -> None:
 
 def test_an_unreadable_prefetch_fails_every_record_and_releases_claims(service: Service) -> None:
     fail_attempts("dynamodb", "BatchGetItem", [("ProvisionedThroughputExceededException", 400)] * 3)
-    with pytest.raises(BatchProcessingError):  # every record failed: Powertools fails the invocation
+    with pytest.raises(EntireBatchFailedError):  # every record failed: the invocation fails
         router.handler(batch(event("n-1", ["u-2"]), event("n-2", ["u-2"])), FakeLambdaContext())
     assert service.emails() == []
     assert Deduplicator("idempotency", 3600, "svc-router").claim("evt-n-1") is Claim.CLAIMED
@@ -338,7 +340,7 @@ def test_an_unreadable_prefetch_fails_every_record_and_releases_claims(service: 
 
 def test_an_unreadable_catalog_fails_the_batch(service: Service) -> None:
     fail_attempts("dynamodb", "Query", [("AccessDeniedException", 400)])
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(EntireBatchFailedError):
         router.handler(load_event(BATCH), FakeLambdaContext())
     assert service.emails() == [] and service.rejected() == []
 
@@ -404,7 +406,7 @@ def test_a_failing_enrichment_function_fails_the_batch(
 ) -> None:
     monkeypatch.setenv("ENRICHMENT_FUNCTION_ARN", f"arn:aws:lambda:{REGION}:123456789012:function:profiles")
     answer_invoke(lambda _request: (answer, function_error))
-    with pytest.raises(BatchProcessingError):
+    with pytest.raises(EntireBatchFailedError):
         router.handler(batch(event("n-1", ["u-2"])), FakeLambdaContext())
     assert service.emails() == []
     assert Deduplicator("idempotency", 3600, "svc-router").claim("evt-n-1") is Claim.CLAIMED

@@ -1,9 +1,11 @@
 """The skeleton the three channel workers (email, websocket, push) share around their own delivery logic.
 
-Each worker parses its SQS batch up front into a ``WorkerBatch`` subclass (parsed messages by SQS message
-id, or why a body was rejected), then hands Powertools' ``BatchProcessor`` a record handler that opens
-with ``bound_message`` and does its channel's work inside it; ``finish_batch`` runs that handler over the
-batch, writes all the batch's delivery rows with ONE ``delivery_log.record`` call and logs the summary.
+Each worker validates the event (``records_of``) and parses its SQS batch up front into a ``WorkerBatch``
+subclass (parsed messages by SQS message id, or why a body was rejected), then writes a record handler
+(called with the record's SQS message id) that opens with ``bound_message`` and does its channel's work
+inside it; ``finish_batch`` runs that handler over the batch (``partial_batch``: a partial batch
+response), writes all the batch's delivery rows with ONE ``delivery_log.record`` call and logs the
+summary.
 
 Failure semantics kept here (see docs/notification-service.md and each worker's docstring):
 
@@ -19,28 +21,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError
-from notification_handlers.service import delivery_log, dynamodb_batch
+from notification_handlers.service import delivery_log, dynamodb_batch, partial_batch
 from notification_handlers.service.channel_message import ChannelMessage
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.log import logger
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 AWS_ERRORS: Final = (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError)
 MESSAGE_KEYS: Final = ("notification_id", "notification_type", "user_id")
 WRITE_FAILED: Final = "Writing the delivery log failed; the batch is redelivered and sends nothing twice"
 
 ContentT = TypeVar("ContentT")
-RecordHandler = Callable[["SQSRecord"], None]
+RecordHandler = Callable[[str], None]  # called with the record's SQS message id
 
 
 @dataclass(kw_only=True)
@@ -68,16 +65,26 @@ def remaining_ms(context: object) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def reject_malformed(batch: WorkerBatch[Any], record: SQSRecord) -> None:
+def reject_malformed(batch: WorkerBatch[Any], message_id: str) -> None:
     """Log, count and raise ``MalformedEventError`` when the record's body was rejected while parsing."""
-    problem = batch.problems.get(record.message_id)
+    problem = batch.problems.get(message_id)
     if problem is not None:
         logger.error(
             "Rejected a malformed channel message; it goes to the DLQ after max_receive_count",
-            extra={"decision": "rejected", "problem": problem, "sqs_message_id": record.message_id},
+            extra={"decision": "rejected", "problem": problem, "sqs_message_id": message_id},
         )
         batch.count("malformed")
         raise MalformedEventError(problem)
+
+
+def records_of(event: object) -> partial_batch.Records:
+    """The event's SQS records; a malformed event is logged and raised (Lambda retries it, then its
+    on-failure handling applies: an event source mapping never sends one)."""
+    try:
+        return partial_batch.sqs_records(event)
+    except MalformedEventError as error:
+        logger.error("Rejected malformed event", extra={"decision": "rejected", "problem": str(error)})
+        raise
 
 
 def bind_message(message: ChannelMessage) -> None:
@@ -90,15 +97,13 @@ def bind_message(message: ChannelMessage) -> None:
 
 
 @contextmanager
-def bound_message(
-    batch: WorkerBatch[ContentT], record: SQSRecord
-) -> Iterator[tuple[ChannelMessage, ContentT]]:
+def bound_message(batch: WorkerBatch[ContentT], message_id: str) -> Iterator[tuple[ChannelMessage, ContentT]]:
     """The record's parsed message and content, its keys bound to the logs until the block ends.
 
     A rejected record raises ``MalformedEventError`` (``reject_malformed``) before the block runs.
     """
-    reject_malformed(batch, record)
-    message, content = batch.messages[record.message_id]
+    reject_malformed(batch, message_id)
+    message, content = batch.messages[message_id]
     bind_message(message)
     try:
         yield message, content
@@ -107,8 +112,7 @@ def bound_message(
 
 
 def finish_batch(
-    event: dict[str, Any],
-    context: LambdaContext,
+    records: partial_batch.Records,
     batch: WorkerBatch[Any],
     record_handler: RecordHandler,
     channel: str,
@@ -122,9 +126,10 @@ def finish_batch(
     delivery-log write (then describe both in ``write_failed``); the figures it returns are added to the
     summary line. An AWS error in either is logged and re-raised, so the whole batch is redelivered.
     """
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    # Not raised when every record failed: the delivery-log write below must still run, and the
+    # response lists every record then.
+    response = partial_batch.response(
+        records, partial_batch.run_each(records, record_handler), raise_if_all_failed=False
     )
     try:
         figures = dict(before_write()) if before_write is not None else {}
@@ -134,12 +139,11 @@ def finish_batch(
             write_failed, extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)}
         )
         raise
-    failures = response.get("batchItemFailures", [])
     logger.info(
         f"Processed {channel} batch",
         extra={
-            "records": len(event["Records"]),
-            "failed_records": len(failures),
+            "records": len(records),
+            "failed_records": len(response["batchItemFailures"]),
             "rows": len(batch.rows),
             **figures,
             **batch.counts,

@@ -1,7 +1,7 @@
 """Email channel worker: deliver the router's email channel messages through SES v2, once per address.
 
 Trigger: the email queue's event source mapping with ``ReportBatchItemFailures`` (partial batch responses
-via Powertools' ``BatchProcessor``). One invocation handles one batch:
+built by ``partial_batch``). One invocation handles one batch:
 
 1. Parse every record's body as a channel message (docs/notification-service.md, section 4).
 2. Prefetch, for the whole batch, with ONE ``batch_get`` each: the ``email_subscriptions`` items of all
@@ -83,15 +83,16 @@ from notification_handlers.service.channel_worker import (
     WorkerBatch,
     bound_message,
     finish_batch,
+    records_of,
     remaining_ms,
 )
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.email_address import is_plausible, mask, normalise
 from notification_handlers.service.idempotency import Claim, Deduplicator, deduplicator_from_env
 from notification_handlers.service.log import logger
+from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CHANNEL: Final = "email"
@@ -345,12 +346,8 @@ class Batch(WorkerBatch[EmailContent]):
     suppressed: dict[str, str] = field(default_factory=dict)
 
 
-def _parse_batch(event: object, batch: Batch) -> None:
-    if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
-        raise MalformedEventError("Records is missing or not a list: not an SQS event")
-    for index, record in enumerate(event["Records"]):
-        if not isinstance(record, Mapping) or not isinstance(record.get("messageId"), str):
-            raise MalformedEventError(f"Records[{index}].messageId is missing: not an SQS event")
+def _parse_batch(records: Records, batch: Batch) -> None:
+    for record in records:
         try:
             batch.messages[record["messageId"]] = parse_email_message(record.get("body"))
         except MalformedEventError as error:
@@ -487,8 +484,8 @@ def _complete(dedup: Deduplicator, key: str, where: Mapping[str, str]) -> None:
 
 
 def _record_handler(batch: Batch, context: object) -> Any:
-    def handle(record: SQSRecord) -> None:
-        with bound_message(batch, record) as (message, content):
+    def handle(message_id: str) -> None:
+        with bound_message(batch, message_id) as (message, content):
             recipients = verified_recipients(batch.subscriptions.get(message.user_id))
             decided = plan(message, recipients, batch.suppressed)
             for row in decided.rows:
@@ -521,11 +518,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
     batch = Batch(settings)
-    try:
-        _parse_batch(event, batch)
-    except MalformedEventError as error:
-        logger.error("Rejected malformed event", extra={"decision": "rejected", "problem": str(error)})
-        raise
+    records = records_of(event)
+    _parse_batch(records, batch)
     try:
         _prefetch(batch)
     except AWS_ERRORS as error:
@@ -534,9 +528,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={
                 "decision": "retry",
                 "error_code": aws_clients.error_code(error),
-                "records": len(event["Records"]),
+                "records": len(records),
             },
         )
         raise
 
-    return finish_batch(event, context, batch, _record_handler(batch, context), CHANNEL)
+    return finish_batch(records, batch, _record_handler(batch, context), CHANNEL)

@@ -1,8 +1,8 @@
 """Push channel worker: publish the router's push channel messages to every registered device of the
 recipient through SNS mobile push (APNs, APNs sandbox, FCM HTTP v1).
 
-Trigger: the push queue's event source mapping with ``ReportBatchItemFailures`` (Powertools'
-``BatchProcessor``). One invocation handles one batch:
+Trigger: the push queue's event source mapping with ``ReportBatchItemFailures`` (partial batch
+responses, ``partial_batch``). One invocation handles one batch:
 
 1. Parse every body as a channel message with content ``{"title": "...", "body": "..."}``.
 2. Read each recipient's devices with ONE paginated ``Query`` on ``device_tokens`` per user and batch
@@ -47,14 +47,15 @@ from notification_handlers.service.channel_worker import (
     WorkerBatch,
     bound_message,
     finish_batch,
+    records_of,
     remaining_ms,
 )
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, deduplicator_from_env
 from notification_handlers.service.log import logger
+from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CHANNEL: Final = "push"
@@ -203,12 +204,8 @@ class Batch(WorkerBatch[PushContent]):
     devices: dict[str, list[Device]] = field(default_factory=dict)
 
 
-def _parse_batch(event: object, batch: Batch) -> None:
-    if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
-        raise MalformedEventError("Records is missing or not a list: not an SQS event")
-    for index, record in enumerate(event["Records"]):
-        if not isinstance(record, Mapping) or not isinstance(record.get("messageId"), str):
-            raise MalformedEventError(f"Records[{index}].messageId is missing: not an SQS event")
+def _parse_batch(records: Records, batch: Batch) -> None:
+    for record in records:
         try:
             batch.messages[record["messageId"]] = parse_push_message(record.get("body"))
         except MalformedEventError as error:
@@ -399,8 +396,8 @@ def _settle(key: str, error: Exception | None) -> None:
 
 
 def _record_handler(batch: Batch, context: object) -> Any:
-    def handle(record: SQSRecord) -> None:
-        with bound_message(batch, record) as (message, content):
+    def handle(message_id: str) -> None:
+        with bound_message(batch, message_id) as (message, content):
             devices = batch.devices.get(message.user_id, [])
             if not devices:
                 batch.rows.append(
@@ -434,7 +431,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
     batch = Batch(table)
-    _parse_batch(event, batch)
+    records = records_of(event)
+    _parse_batch(records, batch)
     try:
         for user_id in sorted({message.user_id for message, _ in batch.messages.values()}):
             batch.devices[user_id] = query_devices(table, user_id)
@@ -444,4 +442,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={"decision": "retry", "error_code": aws_clients.error_code(error)},
         )
         raise
-    return finish_batch(event, context, batch, _record_handler(batch, context), CHANNEL)
+    return finish_batch(records, batch, _record_handler(batch, context), CHANNEL)

@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
@@ -53,6 +51,7 @@ from notification_handlers.service import (
     enrichment,
     env,
     idempotency,
+    partial_batch,
     preferences,
     templates,
 )
@@ -405,22 +404,8 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
     return outcomes
 
 
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    records = event.get("Records")
-    if not isinstance(records, list):
-        raise MalformedEventError("Records is missing: expected an SQS event")
-    outcomes = route(records, context)
-
-    def record_handler(record: SQSRecord) -> None:
-        failure = outcomes.get(record.message_id)
-        if failure is not None:
-            raise failure
-
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=record_handler,
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
-        )
-    )
+    records = partial_batch.sqs_records(event)
+    # A batch whose every record failed raises (EntireBatchFailedError): the invocation is an error.
+    return dict(partial_batch.response(records, route(records, context), raise_if_all_failed=True))

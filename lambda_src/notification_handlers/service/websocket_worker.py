@@ -1,8 +1,8 @@
 """WebSocket channel worker: post the router's websocket channel messages to every open connection of the
 recipient, through the API Gateway management API (``PostToConnection``).
 
-Trigger: the websocket queue's event source mapping with ``ReportBatchItemFailures`` (Powertools'
-``BatchProcessor``). One invocation handles one batch:
+Trigger: the websocket queue's event source mapping with ``ReportBatchItemFailures`` (partial batch
+responses, ``partial_batch``). One invocation handles one batch:
 
 1. Parse every body as a channel message with content ``{"body": "..."}`` and render what is posted:
    ``{"notification_id", "type", "body"}`` (``render_payload``). A payload over API Gateway's 128 KiB
@@ -56,14 +56,15 @@ from notification_handlers.service.channel_worker import (
     WorkerBatch,
     bound_message,
     finish_batch,
+    records_of,
     remaining_ms,
 )
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, Deduplicator, deduplicator_from_env
 from notification_handlers.service.log import logger
+from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CHANNEL: Final = "websocket"
@@ -230,12 +231,8 @@ class Batch(WorkerBatch[bytes]):  # messages: the rendered payload of each messa
     gone: set[str] = field(default_factory=set)
 
 
-def _parse_batch(event: object, batch: Batch) -> None:
-    if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
-        raise MalformedEventError("Records is missing or not a list: not an SQS event")
-    for index, record in enumerate(event["Records"]):
-        if not isinstance(record, Mapping) or not isinstance(record.get("messageId"), str):
-            raise MalformedEventError(f"Records[{index}].messageId is missing: not an SQS event")
+def _parse_batch(records: Records, batch: Batch) -> None:
+    for record in records:
         try:
             message, body = parse_websocket_message(record.get("body"))
         except MalformedEventError as error:
@@ -393,8 +390,8 @@ def _deliver(
 
 
 def _record_handler(batch: Batch, post: Post, context: object) -> Any:
-    def handle(record: SQSRecord) -> None:
-        with bound_message(batch, record) as (message, payload):
+    def handle(message_id: str) -> None:
+        with bound_message(batch, message_id) as (message, payload):
             _deliver(message, payload, batch, post, remaining_ms(context))
 
     return handle
@@ -415,7 +412,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
     batch = Batch(settings)
-    _parse_batch(event, batch)
+    records = records_of(event)
+    _parse_batch(records, batch)
     try:
         _prefetch(batch)
     except AWS_ERRORS as error:
@@ -430,8 +428,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"stale_deleted": len(batch.gone), "delete_calls": delete_stale(settings, sorted(batch.gone))}
 
     return finish_batch(
-        event,
-        context,
+        records,
         batch,
         _record_handler(batch, post, context),
         CHANNEL,
