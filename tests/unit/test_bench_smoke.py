@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench import api_calls, runner, terraform
+from tools.bench import api_calls, package_size, runner, terraform
 from tools.bench.report import render_json, render_markdown, write
 from tools.bench.service_workloads import EMAIL_WORKER, PUSH_WORKER, ROUTER_WORKLOADS, WEBSOCKET_WORKER
 from tools.bench.workloads import QUICK_WORKLOADS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
@@ -123,6 +123,21 @@ def test_cold_start_and_package_rows(quick_report: runner.Report) -> None:
     assert [row[0] for row in sections["invocation"].rows[4:]] == [
         workload.label for workload in QUICK_WORKLOADS[2:] for _ in (1, 2)
     ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("aws_lambda_powertools/logging/logger.py", "aws_lambda_powertools"),
+        ("aws_lambda_powertools/__pycache__/__init__.cpython-312.pyc", "aws_lambda_powertools"),
+        ("aws_lambda_powertools-3.37.0.dist-info/METADATA", "aws_lambda_powertools"),
+        ("typing_extensions.py", "typing_extensions"),
+        ("__pycache__/typing_extensions.cpython-312.pyc", "typing_extensions"),
+        ("notification_handlers/service/router.py", "handlers' own code"),
+    ],
+)
+def test_each_zip_entry_counts_for_its_library(entry: str, expected: str) -> None:
+    assert package_size.component(entry) == expected
 
 
 def test_terraform_figures_are_carried_over_with_their_date(
