@@ -525,7 +525,7 @@ variable "log_level" {
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the three functions."
+  description = "Python runtime of every function of the service. The packaged handlers ship python3.12 bytecode; on python3.11 or python3.13 every cold start compiles the sources instead (about 35-60 ms more, docs/benchmarks.md)."
   type        = string
   default     = "python3.12"
   nullable    = false
@@ -537,7 +537,7 @@ variable "lambda_runtime" {
 }
 
 variable "lambda_architecture" {
-  description = "Instruction set of the three functions: arm64 (default, cheaper) or x86_64."
+  description = "Instruction set of every function of the service: arm64 (default, cheaper) or x86_64."
   type        = string
   default     = "arm64"
   nullable    = false
@@ -569,7 +569,7 @@ variable "lambda_package" {
 }
 
 variable "lambda_code_signing_config_arn" {
-  description = "Lambda code signing configuration for the three functions (null = no code signing; see the lambda-function module)."
+  description = "Lambda code signing configuration for every function of the service (null = no code signing; see the lambda-function module)."
   type        = string
   default     = null
 

@@ -85,7 +85,7 @@ variable "handler" {
 }
 
 variable "runtime" {
-  description = "Python runtime."
+  description = "Python runtime. The packaged handlers ship python3.12 bytecode; on python3.11 or python3.13 every cold start compiles the sources instead (about 35-60 ms more, docs/benchmarks.md)."
   type        = string
   default     = "python3.12"
   nullable    = false
