@@ -5,12 +5,14 @@ Not a timed test: it checks what was counted and that the report says it, never 
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from tools.bench import api_calls, package_size, runner, terraform
+from tools.bench import api_calls, environment, package_size, runner, terraform
 from tools.bench.report import render_json, render_markdown, write
 from tools.bench.service_workloads import EMAIL_WORKER, PUSH_WORKER, ROUTER_WORKLOADS, WEBSOCKET_WORKER
 from tools.bench.workloads import QUICK_WORKLOADS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
@@ -94,6 +96,16 @@ def test_fanout_posts_once_per_connection_and_deletes_only_the_stale(quick_repor
     assert figures["posts_per_connection"] == [1]
     assert figures["delete_calls"] == figures["delete_lower_bound"] == 1
     assert (figures["stale_left"], figures["live_removed"]) == (0, 0)
+
+
+def test_handler_logs_are_silenced_while_measuring_and_given_back_after() -> None:
+    # Ten handler modules share three Powertools stream handlers (one per service name).
+    modules = [importlib.import_module(name) for name in environment.handler_module_names()]
+    before = [module.logger.registered_handler.stream for module in modules]
+    with environment.offline_aws({}):
+        assert {module.logger.registered_handler.stream.name for module in modules} == {os.devnull}
+    assert [module.logger.registered_handler.stream for module in modules] == before
+    assert None not in before
 
 
 def test_counter_sees_every_call_and_nothing_else() -> None:

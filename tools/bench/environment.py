@@ -43,6 +43,21 @@ def handler_module_names() -> list[str]:
     return handler_modules(LAMBDA_SRC)
 
 
+def _handler_log_streams() -> list[Any]:
+    """The stream handlers of the handler modules' Powertools loggers, each once.
+
+    Loggers of one service name share a handler; redirecting it twice would make the second
+    ``setStream`` return None (the stream was already the sink) and the restore write None back.
+    """
+    found: dict[int, Any] = {}
+    for name in handler_module_names():
+        module_logger = getattr(importlib.import_module(name), "logger", None)
+        stream_handler = getattr(module_logger, "registered_handler", None)
+        if stream_handler is not None and hasattr(stream_handler, "setStream"):
+            found.setdefault(id(stream_handler), stream_handler)
+    return list(found.values())
+
+
 @contextmanager
 def offline_aws(environment: dict[str, str]) -> Iterator[None]:
     """Fake credentials plus ``environment`` (the handler's settings), fresh clients, quiet handler logs.
@@ -56,16 +71,12 @@ def offline_aws(environment: dict[str, str]) -> Iterator[None]:
     aws_clients.reset_clients()
     streams: list[tuple[Any, Any]] = []
     with open(os.devnull, "w", encoding="utf-8") as sink:
-        for name in handler_module_names():
-            stream_handler = getattr(
-                getattr(importlib.import_module(name), "logger", None), "registered_handler", None
-            )
-            if stream_handler is not None and hasattr(stream_handler, "setStream"):
-                streams.append((stream_handler, stream_handler.setStream(sink)))
+        for stream_handler in _handler_log_streams():
+            streams.append((stream_handler, stream_handler.setStream(sink)))
         try:
             yield
         finally:
-            for stream_handler, previous in streams:
+            for stream_handler, previous in reversed(streams):
                 stream_handler.setStream(previous)
             aws_clients.reset_clients()
             os.environ.clear()
