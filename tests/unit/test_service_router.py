@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import catalog, dynamodb_batch, idempotency, router
 from notification_handlers.service.idempotency import Claim, Deduplicator
 from notification_handlers.service.log import logger
@@ -413,8 +414,12 @@ def test_a_failing_enrichment_function_fails_the_batch(
 
 
 def test_missing_records_is_an_explicit_error(service: Service) -> None:
-    with pytest.raises(Exception, match="Records is missing"):
+    with capture_logs(logger) as logs, pytest.raises(MalformedEventError, match="Records is missing"):
         router.handler({}, FakeLambdaContext())
+    [line] = [line for line in logs() if line["message"] == "Rejected malformed event"]
+    assert line["level"] == "ERROR"
+    assert line["decision"] == "rejected"
+    assert line["problem"].startswith("Records is missing or not a list")
 
 
 def test_a_duplicate_in_the_batch_shares_the_fate_of_its_first_record(service: Service) -> None:

@@ -1,10 +1,10 @@
 """The skeleton the three channel workers (email, websocket, push) share around their own delivery logic.
 
-Each worker validates the event (``records_of``) and parses its SQS batch up front into a ``WorkerBatch``
-subclass (parsed messages by SQS message id, or why a body was rejected), then writes a record handler
-(called with the record's SQS message id) that opens with ``bound_message`` and does its channel's work
-inside it; ``finish_batch`` runs that handler over the batch (``partial_batch``: a partial batch
-response), writes all the batch's delivery rows with ONE ``delivery_log.record`` call and logs the
+Each worker validates the event (``partial_batch.sqs_records``) and parses its SQS batch up front into a
+``WorkerBatch`` subclass (parsed messages by SQS message id, or why a body was rejected), then writes a
+record handler (called with the record's SQS message id) that opens with ``bound_message`` and does its
+channel's work inside it; ``finish_batch`` runs that handler over the batch (``partial_batch``: a partial
+batch response), writes all the batch's delivery rows with ONE ``delivery_log.record`` call and logs the
 summary.
 
 Failure semantics kept here (see docs/notification-service.md and each worker's docstring):
@@ -75,16 +75,6 @@ def reject_malformed(batch: WorkerBatch[Any], message_id: str) -> None:
         )
         batch.count("malformed")
         raise MalformedEventError(problem)
-
-
-def records_of(event: object) -> partial_batch.Records:
-    """The event's SQS records; a malformed event is logged and raised (Lambda retries it, then its
-    on-failure handling applies: an event source mapping never sends one)."""
-    try:
-        return partial_batch.sqs_records(event)
-    except MalformedEventError as error:
-        logger.error("Rejected malformed event", extra={"decision": "rejected", "problem": str(error)})
-        raise
 
 
 def bind_message(message: ChannelMessage) -> None:

@@ -76,14 +76,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
-from notification_handlers.service import delivery_log, dynamodb_batch
+from notification_handlers.service import delivery_log, dynamodb_batch, partial_batch
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
 from notification_handlers.service.channel_worker import (
     AWS_ERRORS,
     WorkerBatch,
     bound_message,
     finish_batch,
-    records_of,
     remaining_ms,
 )
 from notification_handlers.service.delivery_log import Delivery
@@ -518,7 +517,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
     batch = Batch(settings)
-    records = records_of(event)
+    records = partial_batch.sqs_records(event)
     _parse_batch(records, batch)
     try:
         _prefetch(batch)

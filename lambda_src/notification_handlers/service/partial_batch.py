@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from notification_handlers.event_fields import MalformedEventError, type_name
+from notification_handlers.service.log import logger
 
 Records = Sequence[Mapping[str, Any]]
 PartialBatchResponse = dict[str, list[dict[str, str]]]
@@ -33,7 +34,19 @@ class EntireBatchFailedError(Exception):
 
 
 def sqs_records(event: object) -> Records:
-    """The event's SQS records, each with a string ``messageId``; ``MalformedEventError`` otherwise."""
+    """The event's SQS records, each with a string ``messageId``.
+
+    Otherwise the problem is logged and ``MalformedEventError`` raised: the invocation fails, Lambda
+    retries it and then its on-failure handling applies (an event source mapping never sends one).
+    """
+    try:
+        return _checked_records(event)
+    except MalformedEventError as error:
+        logger.error("Rejected malformed event", extra={"decision": "rejected", "problem": str(error)})
+        raise
+
+
+def _checked_records(event: object) -> Records:
     records = event.get("Records") if isinstance(event, Mapping) else None
     if not isinstance(records, list):
         raise MalformedEventError(

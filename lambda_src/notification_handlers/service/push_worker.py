@@ -40,14 +40,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
-from notification_handlers.service import delivery_log, dynamodb_batch, env
+from notification_handlers.service import delivery_log, dynamodb_batch, env, partial_batch
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
 from notification_handlers.service.channel_worker import (
     AWS_ERRORS,
     WorkerBatch,
     bound_message,
     finish_batch,
-    records_of,
     remaining_ms,
 )
 from notification_handlers.service.delivery_log import Delivery
@@ -431,7 +430,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
     batch = Batch(table)
-    records = records_of(event)
+    records = partial_batch.sqs_records(event)
     _parse_batch(records, batch)
     try:
         for user_id in sorted({message.user_id for message, _ in batch.messages.values()}):
