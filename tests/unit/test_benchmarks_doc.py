@@ -39,7 +39,14 @@ def test_the_report_has_every_measure_with_its_command_date_machine_and_versions
     positions = [report.index(section) for section in SECTIONS]
     assert positions == sorted(positions)
     assert f"Measured on {raw['date']} with `make bench`" in report
-    for what in ("CPU cores (logical)", "Python", "boto3", "moto", "Terraform", "AWS provider (hashicorp/aws"):
+    for what in (
+        "CPU cores (logical)",
+        "Python",
+        "boto3",
+        "moto",
+        "Terraform",
+        "AWS provider (hashicorp/aws",
+    ):
         assert f"| {what}" in report
     numbered = re.split(r"^## \d\. ", report, flags=re.M)[1:]
     assert len(numbered) == 6
