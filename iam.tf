@@ -288,6 +288,13 @@ locals {
         conditions = []
       },
       {
+        # Conditional counters (ADD with a ceiling in the condition) and their reads; never deleted by the API.
+        sid        = "CountLimits"
+        actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        resources  = [module.limits_table.table_arn]
+        conditions = []
+      },
+      {
         sid        = "ManagePreferences"
         actions    = ["dynamodb:GetItem", "dynamodb:PutItem"]
         resources  = [module.preferences_table.table_arn]

@@ -186,3 +186,21 @@ module "device_tokens_table" {
 
   tags = var.tags
 }
+
+# Counters that must outlive the records they protect (docs/notification-service.md, section 7): devices per user,
+# verification codes and guesses per user and per address, requests per user and minute. One item per counter,
+# limit_key = "<kind>#<subject>[#<window>]"; windowed counters carry expires_at so they vanish on their own, while
+# per-user totals (devices) carry none. Deleting a subscription or a device never touches this table, so a
+# delete-and-re-add cycle cannot reset a limit.
+module "limits_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = local.registration_api_enabled
+  name                        = "${var.name}-limits"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "limit_key" }
+  ttl_attribute               = "expires_at"
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
