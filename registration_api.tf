@@ -40,6 +40,16 @@ locals {
     POWERTOOLS_LOG_LEVEL      = var.log_level
   }
 
+  # Verification limits (docs/notification-service.md, section 7, email verification): counted in the limits
+  # table; suppressed addresses (suppressions table) get no code.
+  registration_verification_environment = !local.registration_api_enabled ? {} : {
+    EMAIL_SUPPRESSIONS_TABLE           = module.email_suppressions_table.table_name
+    VERIFY_CODES_PER_ADDRESS_PER_DAY   = tostring(var.registration_api.verification.codes_per_address_per_day)
+    VERIFY_CODES_PER_USER_PER_DAY      = tostring(var.registration_api.verification.codes_per_user_per_day)
+    VERIFY_GUESSES_PER_ADDRESS_PER_DAY = tostring(var.registration_api.verification.guesses_per_address_per_day)
+    VERIFY_RESEND_COOLDOWN_SECONDS     = tostring(var.registration_api.verification.resend_cooldown_seconds)
+  }
+
   # One JSON line per request: the route, the outcome and why a request was refused (authorizer error) or failed
   # (integration error). No token, no user id, no body.
   registration_access_log_format = jsonencode({
@@ -168,7 +178,7 @@ module "registration_api" {
   code_signing_config_arn = var.lambda_code_signing_config_arn
   log_retention_in_days   = var.log_retention_in_days
 
-  environment_variables = local.registration_api_enabled ? local.registration_api_environment : {}
+  environment_variables = local.registration_api_enabled ? merge(local.registration_api_environment, local.registration_verification_environment) : {}
 
   # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the ingest DLQ, the queue
   # an operator already watches (the router does the same).

@@ -755,6 +755,14 @@ variable "registration_api" {
       cors_allowed_origins   - browser origins allowed to call the API (default none: no CORS headers)
       throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
       timeout / memory_size  - of the function
+      verification           - limits on email verification, counted in the limits table so deleting and re-adding
+                               an address resets none (design document, section 7, email verification):
+        codes_per_address_per_day   - codes mailed to one address per UTC day, by all users together (default 5)
+        codes_per_user_per_day      - codes one user may have mailed per UTC day, to all addresses (default 10)
+        guesses_per_address_per_day - codes guessed for one address per UTC day, by all users (default 10)
+        resend_cooldown_seconds     - minimum time between two codes to one address (default 60)
+        block_days_after_feedback   - a bounce or complaint about a verification mail blocks verification mail to
+                                      that address for this many days (default 30); notifications are unaffected
   EOT
   type = object({
     jwt_issuer             = string
@@ -766,6 +774,13 @@ variable "registration_api" {
     throttling_rate_limit  = optional(number, 50)
     timeout                = optional(number, 10)
     memory_size            = optional(number, 256)
+    verification = optional(object({
+      codes_per_address_per_day   = optional(number, 5)
+      codes_per_user_per_day      = optional(number, 10)
+      guesses_per_address_per_day = optional(number, 10)
+      resend_cooldown_seconds     = optional(number, 60)
+      block_days_after_feedback   = optional(number, 30)
+    }), {})
   })
   default = null
 
@@ -816,5 +831,47 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api: timeout must be 1-29 seconds (API Gateway's integration limit is 30 s) and memory_size 128-10240 MB (whole numbers)."
+  }
+
+  # Verification limits: each bounded so the code stays unguessable (guess probability per day is at most
+  # guesses_per_address_per_day / 32^8) and one account cannot mail-bomb (codes per user and per address).
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.verification.codes_per_address_per_day >= 1 && var.registration_api.verification.codes_per_address_per_day <= 50 && floor(var.registration_api.verification.codes_per_address_per_day) == var.registration_api.verification.codes_per_address_per_day,
+      false
+    )
+    error_message = "registration_api.verification.codes_per_address_per_day must be a whole number 1-50: each is a mail to an address whose owner may never have asked for it."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.verification.codes_per_user_per_day >= 1 && var.registration_api.verification.codes_per_user_per_day <= 100 && floor(var.registration_api.verification.codes_per_user_per_day) == var.registration_api.verification.codes_per_user_per_day,
+      false
+    )
+    error_message = "registration_api.verification.codes_per_user_per_day must be a whole number 1-100 (one account must not be able to mail many addresses)."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.verification.guesses_per_address_per_day >= 1 && var.registration_api.verification.guesses_per_address_per_day <= 100 && floor(var.registration_api.verification.guesses_per_address_per_day) == var.registration_api.verification.guesses_per_address_per_day,
+      false
+    )
+    error_message = "registration_api.verification.guesses_per_address_per_day must be a whole number 1-100 (at 100 a year of guessing hits an 8-character code with probability 3.3e-8)."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.verification.resend_cooldown_seconds >= 1 && var.registration_api.verification.resend_cooldown_seconds <= 3600 && floor(var.registration_api.verification.resend_cooldown_seconds) == var.registration_api.verification.resend_cooldown_seconds,
+      false
+    )
+    error_message = "registration_api.verification.resend_cooldown_seconds must be a whole number of seconds 1-3600."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.verification.block_days_after_feedback >= 1 && var.registration_api.verification.block_days_after_feedback <= 365 && floor(var.registration_api.verification.block_days_after_feedback) == var.registration_api.verification.block_days_after_feedback,
+      false
+    )
+    error_message = "registration_api.verification.block_days_after_feedback must be a whole number of days 1-365 (a complaint about a verification mail blocks only verification mail, and not forever)."
   }
 }

@@ -33,6 +33,8 @@ TABLES = {
     "PREFERENCES_TABLE": ("preferences", "user_id", None),
     "DELIVERY_LOG_TABLE": ("delivery-log", "notification_id", "delivery_key"),
     "CATALOG_TABLE": ("catalog", "catalog_id", "notification_type"),
+    "LIMITS_TABLE": ("limits", "limit_key", None),
+    "EMAIL_SUPPRESSIONS_TABLE": ("email-suppressions", "address", None),
 }
 API_ENV = (
     *TABLES,
@@ -40,6 +42,10 @@ API_ENV = (
     "SENDER_ADDRESS",
     "SES_CONFIGURATION_SET",
     "SES_IDENTITY_ARN",
+    "VERIFY_CODES_PER_ADDRESS_PER_DAY",
+    "VERIFY_CODES_PER_USER_PER_DAY",
+    "VERIFY_GUESSES_PER_ADDRESS_PER_DAY",
+    "VERIFY_RESEND_COOLDOWN_SECONDS",
 )
 FIXTURE = "notification_service_registration_{}"
 APNS_TOKEN = "fe01" * 16
@@ -222,8 +228,9 @@ def mail() -> list[tuple[list[str], str, str]]:
 
 
 def last_code(address: str) -> str:
+    """The code of the last mail to ``address``, as mailed (``XXXX-XXXX``)."""
     _to, _, body = [m for m in mail() if m[0] == [address]][-1]
-    match = re.search(r"code is (\d{6})", body)
+    match = re.search(r"code is ([0-9A-Z]{4}-[0-9A-Z]{4})\.", body)
     assert match, body
     return match.group(1)
 

@@ -13,14 +13,20 @@ Routes (``ROUTES``, keyed by the ``routeKey`` the HTTP API sets):
   (``push_platforms.ensure_endpoint`` with ``PLATFORM_APPLICATION_ARNS[platform]``) and put the
   ``device_tokens`` item. 200 with the item; a repeat gives the same item (``updated_at`` refreshed).
 * ``DELETE /devices/{platform}/{token}``: delete the endpoint, then the item. 204, also when absent.
-* ``PUT /email-subscriptions/{address}``: add the address as ``pending`` with a random 6-digit code
-  (only its SHA-256 hash is stored, valid 24 h) and an ``unsubscribe_token``, then mail the code
-  (SES v2). A verified address: no-op, 200. A code re-requested within ``RESEND_COOLDOWN_SECONDS``: 429.
-* ``POST /email-subscriptions/{address}/verify`` ``{"code": "123456"}``: each guess first consumes one of
-  ``MAX_VERIFY_ATTEMPTS`` attempts (a conditional update, so concurrent guesses cannot exceed it), then
-  is compared in constant time. Right: ``verified``. Wrong: 422. Attempts used up or code expired: 409
-  until a new PUT.
-* ``DELETE /email-subscriptions/{address}``: remove the address. 204, also when absent.
+* ``PUT /email-subscriptions/{address}``: add the address as ``pending`` with a random 8-character code
+  (``verification.new_code``: 2^40 codes; only its SHA-256 hash, salted with user and address, is
+  stored, valid 24 h) and an ``unsubscribe_token``, then mail the code (SES v2, through the verification
+  configuration set). A verified address: no-op, 200. Over a limit of the limits table (codes per user
+  and per address per day, the per-address resend cooldown; ``verification``): 429 with ``retry-after``,
+  nothing mailed. A suppressed address (suppressions table, or blocked after feedback on a verification
+  mail) gets the same pending answer, but no mail: whether an address bounced or complained is not
+  revealed to someone who may not own it.
+* ``POST /email-subscriptions/{address}/verify`` ``{"code": "7KQ2-M9XD"}``: each guess first consumes one
+  of ``MAX_VERIFY_ATTEMPTS`` attempts of the code (a conditional update, so concurrent guesses cannot
+  exceed it) and one of the address's guesses of the day (limits table: 429 beyond), then is compared in
+  constant time. Right: ``verified``. Wrong: 422. Attempts used up or code expired: 409 until a new PUT.
+* ``DELETE /email-subscriptions/{address}``: remove the address (204, also when absent); the limits table
+  keeps counting, so deleting and re-adding resets no limit.
 * ``GET /preferences`` (the item, or the defaults) and ``PUT /preferences`` (full replace, validated
   against the catalog: unknown type or channel, or an opt-out of a critical type, is 422 naming it).
 * ``GET /notifications/{notification_id}/deliveries``: the caller's rows only (``Query`` with
@@ -29,9 +35,10 @@ Routes (``ROUTES``, keyed by the ``routeKey`` the HTTP API sets):
 
 Errors are ``{"error": {"code": ..., "message": ...}}``: 400 the request cannot be parsed (body not
 strict JSON, wrong field types, unknown fields, bad query parameters), 403 no user id, 404 unknown route
-or nothing found, 409 a state conflict, 422 well-formed but invalid values, 429 a code re-requested too
-soon, 503 an AWS throttle/5xx/timeout after the SDK's retries (retry later), 500 anything else. No body
-ever carries a traceback or an AWS error message (those can quote ARNs and addresses).
+or nothing found, 409 a state conflict, 422 well-formed but invalid values, 429 a verification limit
+reached (``retry-after`` says when), 503 an AWS throttle/5xx/timeout after the SDK's retries (retry later),
+500 anything else. No body ever carries a traceback or an AWS error message (those can quote ARNs and
+addresses).
 
 Logs: one line per request (route, status, error code); tokens, codes and full addresses are never
 logged (addresses masked: ``a***@example.com``).
@@ -40,7 +47,9 @@ Environment (docs/notification-service.md, section 7): ``DEVICE_TOKENS_TABLE``,
 ``PLATFORM_APPLICATION_ARNS`` (JSON platform -> ARN; absent or ``{}``: push not configured, device PUTs
 answer 422), ``EMAIL_SUBSCRIPTIONS_TABLE``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``,
 ``CATALOG_TABLE`` (+ ``CATALOG_REFRESH_SECONDS``), ``SENDER_ADDRESS``, ``SES_CONFIGURATION_SET``
-(optional), ``SES_IDENTITY_ARN`` (optional).
+(optional; the verification configuration set), ``SES_IDENTITY_ARN`` (optional), ``LIMITS_TABLE``,
+``EMAIL_SUPPRESSIONS_TABLE``, ``VERIFY_CODES_PER_ADDRESS_PER_DAY``, ``VERIFY_CODES_PER_USER_PER_DAY``,
+``VERIFY_GUESSES_PER_ADDRESS_PER_DAY``, ``VERIFY_RESEND_COOLDOWN_SECONDS`` (``verification``).
 """
 
 from __future__ import annotations
@@ -61,7 +70,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, type_name
-from notification_handlers.service import catalog, env, push_platforms
+from notification_handlers.service import catalog, env, push_platforms, verification
 from notification_handlers.service.catalog import Catalog
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
 from notification_handlers.service.email_address import is_plausible, mask, normalise
@@ -73,7 +82,6 @@ MAX_BODY_BYTES: Final = 64 * 1024
 MAX_ADDRESS_LENGTH: Final = 254  # RFC 5321 path limit (the 320 of email_address is the sum of parts)
 MAX_ADDRESSES_PER_USER: Final = 10
 CODE_TTL: Final = timedelta(hours=24)
-RESEND_COOLDOWN_SECONDS: Final = 60
 MAX_VERIFY_ATTEMPTS: Final = 5
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 100
@@ -89,7 +97,6 @@ APNS_TOKEN_PATTERN: Final = re.compile(r"[0-9A-Fa-f]{64}")
 # 1,024-byte limit on a sort key value (a longer key is a ValidationException).
 MAX_FCM_TOKEN_LENGTH: Final = 1020
 FCM_TOKEN_PATTERN: Final = re.compile(rf"[A-Za-z0-9_:-]{{1,{MAX_FCM_TOKEN_LENGTH}}}")
-CODE_PATTERN: Final = re.compile(r"[0-9]{6}")
 
 PENDING: Final = "pending"
 VERIFIED: Final = "verified"
@@ -304,11 +311,16 @@ def parse_notification_id(value: str) -> str:
 
 
 def parse_code(document: Mapping[str, Any]) -> str:
+    """The canonical code (``verification.canonical_code``: case, hyphen and look-alikes forgiven)."""
     _known_keys(document, frozenset({"code"}))
     code = document.get("code")
-    if not isinstance(code, str) or not CODE_PATTERN.fullmatch(code):
-        _bad_request("code must be a string of 6 digits")
-    return code
+    canonical = verification.canonical_code(code) if isinstance(code, str) else None
+    if canonical is None:
+        _bad_request(
+            f"code must be the {verification.CODE_LENGTH} letters and digits from the email, e.g. "
+            f"{verification.display_code('7KQ2M9XD')}"
+        )
+    return canonical
 
 
 def parse_preferences(document: Mapping[str, Any], known: Catalog) -> dict[str, Any]:
@@ -410,7 +422,7 @@ def code_hash(user_id: str, address: str, code: str) -> str:
 
 
 def new_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
+    return verification.new_code()
 
 
 def _epoch(now: datetime) -> int:
@@ -421,23 +433,11 @@ def iso(now: datetime) -> str:
     return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def check_can_subscribe(
-    addresses: Mapping[str, Any], address: str, now: datetime
-) -> Mapping[str, Any] | None:
-    """The existing entry of ``address`` (None when new), after the checks a new code must pass:
-    the resend cooldown (429) and the per-user address limit (422)."""
+def check_can_subscribe(addresses: Mapping[str, Any], address: str) -> Mapping[str, Any] | None:
+    """The existing entry of ``address`` (None when new), after the per-user address limit (422). The
+    resend cooldown and the daily caps live in the limits table (``verification.consume_send``)."""
     entry = addresses.get(address)
     if isinstance(entry, Mapping):
-        if entry.get("status") == PENDING:
-            sent = entry.get("code_sent_at")
-            wait = int(sent) + RESEND_COOLDOWN_SECONDS - _epoch(now) if sent is not None else 0
-            if wait > 0:
-                raise ApiError(
-                    429,
-                    "too_many_requests",
-                    f"a code was sent to this address less than {RESEND_COOLDOWN_SECONDS} s ago",
-                    {"retry-after": str(wait)},
-                )
         return entry
     if len(addresses) >= MAX_ADDRESSES_PER_USER:
         _invalid("too_many_addresses", f"a user can have at most {MAX_ADDRESSES_PER_USER} email addresses")
@@ -486,7 +486,7 @@ def subscription_view(address: str, entry: Mapping[str, Any]) -> dict[str, Any]:
 def verification_email(code: str) -> tuple[str, str]:
     subject = "Your verification code"
     text = (
-        f"Your verification code is {code}.\n\n"
+        f"Your verification code is {verification.display_code(code)}.\n\n"
         f"It expires in {int(CODE_TTL.total_seconds() // 3600)} hours. "
         "If you did not ask to receive notifications at this address, ignore this email."
     )
@@ -578,6 +578,16 @@ def delete_device(request: Request) -> Response:
 # Email subscriptions
 
 
+def _consume(count: Callable[[], None]) -> None:
+    """Run a ``verification`` counter; its LimitExceeded is a 429 with ``retry-after``."""
+    try:
+        count()
+    except verification.LimitExceeded as error:
+        raise ApiError(
+            429, "too_many_requests", error.message, {"retry-after": str(error.retry_after)}
+        ) from None
+
+
 def _address_names(address: str, **extra: str) -> dict[str, str]:
     """Expression attribute names for ``addresses.<address>`` (an address has dots and ``@``)."""
     return {"#addresses": "addresses", "#a": address, **extra}
@@ -603,7 +613,10 @@ def put_email_subscription(request: Request) -> Response:
     current = addresses.get(address)
     if isinstance(current, Mapping) and current.get("status") == VERIFIED:
         return Response(200, subscription_view(address, current))  # nothing to do, nothing mailed
-    existing = check_can_subscribe(addresses, address, now)
+    existing = check_can_subscribe(addresses, address)
+    withheld = verification.is_suppressed(address, now)
+    # Counted like any other code (the same 429s), so a suppressed address cannot be told apart.
+    _consume(lambda: verification.consume_send(request.user_id, address, now, verification.limits_from_env()))
     code = new_code()
     entry = pending_entry(existing, code_hash(request.user_id, address, code), now)
     client = _dynamodb()
@@ -629,6 +642,9 @@ def put_email_subscription(request: Request) -> Response:
         if not _condition_failed(error):
             raise
         return Response(200, {"address": address, "status": VERIFIED})
+    if withheld:
+        logger.info("verification code withheld: address suppressed", extra={"address": mask(address)})
+        return Response(200, subscription_view(address, entry))
     subject, text = verification_email(code)
     email: dict[str, Any] = {
         "FromEmailAddress": sender,
@@ -686,6 +702,8 @@ def verify_email_subscription(request: Request) -> Response:
         raise ApiError(
             409, "conflict", "the subscription changed while verifying: try again or PUT the address again"
         ) from None
+    # ... and one of the address's guesses of the day, which outlive the entry (delete and re-add).
+    _consume(lambda: verification.consume_guess(address, now, verification.limits_from_env()))
     if not hmac.compare_digest(stored, code_hash(request.user_id, address, code)):
         left = MAX_VERIFY_ATTEMPTS - attempts - 1
         logger.info("wrong verification code", extra={"address": mask(address), "attempts_left": left})
