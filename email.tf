@@ -10,6 +10,16 @@ locals {
   configuration_set_name   = coalesce(var.email.configuration_set_name, var.name)
   configuration_set_arn    = "${local.arn_prefix}:ses:${local.region}:${local.account_id}:configuration-set/${local.configuration_set_name}"
 
+  # Verification code mail (registration API) has its own configuration set, always module-created: its bounces
+  # and complaints reach the same feedback function, which blocks verification mail to the address for a while
+  # instead of suppressing it for every notification (anyone with an account can make the service mail a code
+  # to any address). Its events carry tags["ses:configuration-set"] = this name.
+  verification_configuration_set_name = "${local.configuration_set_name}-verification"
+  verification_configuration_set_arn  = "${local.arn_prefix}:ses:${local.region}:${local.account_id}:configuration-set/${local.verification_configuration_set_name}"
+
+  # The configuration sets whose events SES may publish to the SES events topic.
+  ses_event_source_arns = concat([local.configuration_set_arn], local.registration_api_enabled ? [local.verification_configuration_set_arn] : [])
+
   # The From address must be the identity or belong to its domain (or a subdomain): SES refuses anything else.
   sender_domain          = lower(element(split("@", var.email.from_address), length(split("@", var.email.from_address)) - 1))
   identity_allows_sender = lower(local.ses_identity) == lower(var.email.from_address) || local.sender_domain == lower(local.ses_identity) || endswith(local.sender_domain, ".${lower(local.ses_identity)}")
@@ -32,11 +42,19 @@ locals {
     var.email.unsubscribe_url_template == null ? {} : { UNSUBSCRIBE_URL_TEMPLATE = var.email.unsubscribe_url_template },
   )
 
-  email_feedback_environment = {
-    EMAIL_SUPPRESSIONS_TABLE = module.email_suppressions_table.table_name
-    POWERTOOLS_SERVICE_NAME  = "${var.name}-email-feedback"
-    POWERTOOLS_LOG_LEVEL     = var.log_level
-  }
+  email_feedback_environment = merge(
+    {
+      EMAIL_SUPPRESSIONS_TABLE = module.email_suppressions_table.table_name
+      POWERTOOLS_SERVICE_NAME  = "${var.name}-email-feedback"
+      POWERTOOLS_LOG_LEVEL     = var.log_level
+    },
+    # Reports about verification mail block the address for verification mail only (limits table, with TTL).
+    !local.registration_api_enabled ? {} : {
+      VERIFICATION_CONFIGURATION_SET = local.verification_configuration_set_name
+      LIMITS_TABLE                   = module.limits_table.table_name
+      VERIFICATION_BLOCK_DAYS        = tostring(var.registration_api.verification.block_days_after_feedback)
+    },
+  )
 }
 
 module "email_queue" {
@@ -128,6 +146,52 @@ resource "aws_sesv2_configuration_set_event_destination" "feedback" {
   }
 }
 
+# The configuration set of verification code mail (registration API only). Same TLS and reputation settings; no
+# address is added to SES's account-level suppression list from this set (empty suppressed_reasons): a complaint
+# about a code someone else requested must not stop the address's notifications. The feedback function blocks
+# verification mail to the address instead (limits table, bounded in time).
+resource "aws_sesv2_configuration_set" "verification" {
+  count = local.registration_api_enabled ? 1 : 0
+
+  configuration_set_name = local.verification_configuration_set_name
+
+  delivery_options {
+    tls_policy = var.email.require_tls ? "REQUIRE" : "OPTIONAL"
+  }
+
+  reputation_options {
+    reputation_metrics_enabled = true
+  }
+
+  sending_options {
+    sending_enabled = true
+  }
+
+  suppression_options {
+    suppressed_reasons = []
+  }
+
+  tags = var.tags
+}
+
+resource "aws_sesv2_configuration_set_event_destination" "verification_feedback" {
+  count = local.registration_api_enabled ? 1 : 0
+
+  configuration_set_name = aws_sesv2_configuration_set.verification[0].configuration_set_name
+  event_destination_name = "${var.name}-verification-feedback"
+
+  event_destination {
+    enabled              = true
+    matching_event_types = ["BOUNCE", "COMPLAINT"]
+
+    sns_destination {
+      topic_arn = module.ses_events_topic.topic_arn
+    }
+  }
+
+  depends_on = [module.ses_events_topic, module.kms_key]
+}
+
 module "ses_events_topic" {
   source = "./modules/sns-topic"
 
@@ -135,11 +199,11 @@ module "ses_events_topic" {
   name        = "${var.name}-ses-events"
   kms_key_arn = local.key_arn
 
-  # Only SES, for this configuration set, in this account.
+  # Only SES, for the service's configuration sets (notifications; verification codes), in this account.
   publisher_services = !var.create ? {} : {
     SesEvents = {
       service     = "ses.amazonaws.com"
-      source_arns = [local.configuration_set_arn]
+      source_arns = local.ses_event_source_arns
     }
   }
 

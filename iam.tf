@@ -92,6 +92,12 @@ locals {
   # SES v2 SendEmail is authorised on the identity and on the configuration set it names.
   ses_send_resources = [local.ses_identity_arn, local.configuration_set_arn]
 
+  # Every SendEmail of the service is from the configured sender only: ses:FromAddress is the address part of
+  # FromEmailAddress (the display name is ses:FromDisplayName), compared case-sensitively by StringEquals; the
+  # handlers send exactly var.email.from_address. A leaked role cannot send as another address of the identity's
+  # domain (e.g. security@ or billing@).
+  ses_from_sender = [{ test = "StringEquals", variable = "ses:FromAddress", values = [var.email.from_address] }]
+
   email_worker_policy_statements = [
     {
       sid        = "ReceiveEmailQueue"
@@ -121,21 +127,33 @@ locals {
       sid        = "SendEmail"
       actions    = ["ses:SendEmail"]
       resources  = local.ses_send_resources
-      conditions = []
+      conditions = local.ses_from_sender
     },
     local.use_key_for_tables,
   ]
 
-  email_feedback_policy_statements = [
-    {
-      # Suppress addresses: one BatchWriteItem (PutRequests) per SNS message of bounced/complained recipients.
-      sid        = "WriteSuppressions"
-      actions    = ["dynamodb:BatchWriteItem"]
-      resources  = [module.email_suppressions_table.table_arn]
-      conditions = []
-    },
-    local.use_key_for_tables,
-  ]
+  email_feedback_policy_statements = concat(
+    [
+      {
+        # Suppress addresses: one BatchWriteItem (PutRequests) per SNS message of bounced/complained recipients.
+        sid        = "WriteSuppressions"
+        actions    = ["dynamodb:BatchWriteItem"]
+        resources  = [module.email_suppressions_table.table_arn]
+        conditions = []
+      },
+      local.use_key_for_tables,
+    ],
+    !local.registration_api_enabled ? [] : [
+      {
+        # A bounce or complaint about a verification mail blocks verification mail to the address for a while
+        # (verify-blocked#<address> items of the limits table), never all of its mail.
+        sid        = "WriteVerificationBlocks"
+        actions    = ["dynamodb:BatchWriteItem"]
+        resources  = [module.limits_table.table_arn]
+        conditions = []
+      },
+    ],
+  )
 }
 
 # --- Part 2 roles (docs/notification-service.md, section 7) ---
@@ -288,6 +306,13 @@ locals {
         conditions = []
       },
       {
+        # A suppressed address (bounce or complaint) gets no verification code: one GetItem per code request.
+        sid        = "ReadSuppressions"
+        actions    = ["dynamodb:GetItem"]
+        resources  = [module.email_suppressions_table.table_arn]
+        conditions = []
+      },
+      {
         # Conditional counters (ADD with a ceiling in the condition) and their reads; never deleted by the API.
         sid        = "CountLimits"
         actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
@@ -316,11 +341,11 @@ locals {
         conditions = []
       },
       {
-        # The verification code mail, from the same identity and configuration set as every notification.
+        # The verification code mail: the same identity and sender, its own configuration set (email.tf).
         sid        = "SendVerificationEmail"
         actions    = ["ses:SendEmail"]
-        resources  = local.ses_send_resources
-        conditions = []
+        resources  = [local.ses_identity_arn, local.verification_configuration_set_arn]
+        conditions = local.ses_from_sender
       },
       local.use_key_for_tables,
     ],

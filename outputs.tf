@@ -220,6 +220,16 @@ output "ses_configuration_set_name" {
   value       = var.create ? local.configuration_set_name : null
 }
 
+output "ses_verification_configuration_set_name" {
+  description = "SES configuration set of verification code mail (registration API; its bounces and complaints block verification mail only). null without the registration API."
+  value       = local.registration_api_enabled ? local.verification_configuration_set_name : null
+}
+
+output "ses_verification_configuration_set_arn" {
+  description = "ARN of the SES configuration set of verification code mail; null without the registration API."
+  value       = local.registration_api_enabled ? local.verification_configuration_set_arn : null
+}
+
 output "ses_events_topic_arn" {
   description = "ARN of the CMK-encrypted topic SES publishes bounce and complaint events to."
   value       = module.ses_events_topic.topic_arn

@@ -34,7 +34,7 @@ locals {
     LIMITS_TABLE              = module.limits_table.table_name
     CATALOG_TABLE             = module.catalog_table.table_name
     SENDER_ADDRESS            = var.email.from_address
-    SES_CONFIGURATION_SET     = local.configuration_set_name
+    SES_CONFIGURATION_SET     = local.verification_configuration_set_name
     SES_IDENTITY_ARN          = local.ses_identity_arn
     POWERTOOLS_SERVICE_NAME   = "${var.name}-registration-api"
     POWERTOOLS_LOG_LEVEL      = var.log_level

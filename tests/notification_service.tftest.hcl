@@ -272,6 +272,11 @@ run "default_plan" {
   }
 
   assert {
+    condition     = [for s in local.email_worker_policy_statements : s.conditions if s.sid == "SendEmail"] == [[{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }]]
+    error_message = "The email worker may send only from the configured sender (ses:FromAddress)."
+  }
+
+  assert {
     condition = { for s in local.email_feedback_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
       WriteSuppressions = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions"]
       UseKeyForTables   = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]

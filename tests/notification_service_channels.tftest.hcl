@@ -147,6 +147,24 @@ run "all_channels_plan" {
   }
 
   override_resource {
+    target          = module.email_suppressions_table.aws_dynamodb_table.this
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions" }
+  }
+
+  override_resource {
+    target          = module.limits_table.aws_dynamodb_table.this
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits" }
+  }
+
+  override_resource {
+    target          = module.ses_events_topic.aws_sns_topic.this
+    override_during = plan
+    values          = { arn = "arn:aws:sns:us-east-1:123456789012:notify-ses-events" }
+  }
+
+  override_resource {
     target          = module.idempotency_table.aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency" }
@@ -340,14 +358,68 @@ run "all_channels_plan" {
       EMAIL_SUBSCRIPTIONS_TABLE = "notify-email-subscriptions"
       PREFERENCES_TABLE         = "notify-preferences"
       DELIVERY_LOG_TABLE        = "notify-delivery-log"
+      LIMITS_TABLE              = "notify-limits"
       CATALOG_TABLE             = "notify-catalog"
       SENDER_ADDRESS            = "notifications@example.com"
-      SES_CONFIGURATION_SET     = "notify"
+      SES_CONFIGURATION_SET     = "notify-verification"
       SES_IDENTITY_ARN          = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
       POWERTOOLS_SERVICE_NAME   = "notify-registration-api"
       POWERTOOLS_LOG_LEVEL      = "INFO"
     }
     error_message = "The registration function's environment must match the design document."
+  }
+
+  # --- Verification abuse (finding 2 of issue 15): limits, suppressions, its own configuration set ---
+
+  assert {
+    condition = local.registration_verification_environment == tomap({
+      EMAIL_SUPPRESSIONS_TABLE           = "notify-email-suppressions"
+      VERIFY_CODES_PER_ADDRESS_PER_DAY   = "5"
+      VERIFY_CODES_PER_USER_PER_DAY      = "10"
+      VERIFY_GUESSES_PER_ADDRESS_PER_DAY = "10"
+      VERIFY_RESEND_COOLDOWN_SECONDS     = "60"
+    })
+    error_message = "The registration function gets the verification limits (defaults: 5 codes per address, 10 per user, 10 guesses per address per day, 60 s cooldown) and the suppressions table."
+  }
+
+  assert {
+    condition = (
+      aws_sesv2_configuration_set.verification[0].configuration_set_name == "notify-verification" &&
+      aws_sesv2_configuration_set.verification[0].delivery_options[0].tls_policy == "REQUIRE" &&
+      length(aws_sesv2_configuration_set.verification[0].suppression_options[0].suppressed_reasons) == 0 &&
+      aws_sesv2_configuration_set_event_destination.verification_feedback[0].configuration_set_name == "notify-verification" &&
+      toset(aws_sesv2_configuration_set_event_destination.verification_feedback[0].event_destination[0].matching_event_types) == toset(["BOUNCE", "COMPLAINT"]) &&
+      aws_sesv2_configuration_set_event_destination.verification_feedback[0].event_destination[0].sns_destination[0].topic_arn == "arn:aws:sns:us-east-1:123456789012:notify-ses-events" &&
+      output.ses_verification_configuration_set_name == "notify-verification"
+    )
+    error_message = "Verification mail has its own configuration set: TLS required, nothing added to SES's account-level suppression list, bounces and complaints to the same SES events topic."
+  }
+
+  assert {
+    condition = (
+      local.email_feedback_environment.VERIFICATION_CONFIGURATION_SET == "notify-verification" &&
+      local.email_feedback_environment.LIMITS_TABLE == "notify-limits" &&
+      local.email_feedback_environment.VERIFICATION_BLOCK_DAYS == "30" &&
+      { for s in local.email_feedback_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] if s.sid == "WriteVerificationBlocks" } == {
+        WriteVerificationBlocks = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
+      }
+    )
+    error_message = "The feedback function knows the verification configuration set and may write verification blocks (30 days by default) to the limits table."
+  }
+
+  assert {
+    condition     = local.ses_event_source_arns == ["arn:aws:ses:us-east-1:123456789012:configuration-set/notify", "arn:aws:ses:us-east-1:123456789012:configuration-set/notify-verification"]
+    error_message = "SES may publish the verification configuration set's events to the SES events topic."
+  }
+
+  assert {
+    condition = [
+      for s in concat(local.email_worker_policy_statements, local.registration_api_policy_statements) : s.conditions if contains(s.actions, "ses:SendEmail") || contains(s.actions, "ses:SendRawEmail")
+      ] == [
+      [{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }],
+      [{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }],
+    ]
+    error_message = "Every ses:SendEmail statement of the service (email worker, registration API) is limited to the configured sender (ses:FromAddress)."
   }
 
   # --- Least privilege of every new role ---
@@ -406,10 +478,12 @@ run "all_channels_plan" {
     condition = { for s in local.registration_api_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
       ManageDeviceTokens       = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens"]
       ManageEmailSubscriptions = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-subscriptions"]
+      ReadSuppressions         = ["dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions"]
+      CountLimits              = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
       ManagePreferences        = ["dynamodb:GetItem,dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences"]
       ReadDeliveryLog          = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       ReadCatalog              = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
-      SendVerificationEmail    = ["ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com,arn:aws:ses:us-east-1:123456789012:configuration-set/notify"]
+      SendVerificationEmail    = ["ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com,arn:aws:ses:us-east-1:123456789012:configuration-set/notify-verification"]
       UseKeyForTables          = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
       CreateDeviceEndpoints    = ["sns:CreatePlatformEndpoint", "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns,arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android"]
       ManageDeviceEndpoints    = ["sns:DeleteEndpoint,sns:GetEndpointAttributes,sns:SetEndpointAttributes", "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/notify-apns/*,arn:aws:sns:us-east-1:123456789012:endpoint/GCM/shop-android/*"]
@@ -913,6 +987,58 @@ run "rejects_registration_timeout_over_api_gateway_limit" {
 
   variables {
     registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], timeout = 30 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+# --- Verification limits (finding 2 of issue 15): each input is validated with a message that says why ---
+
+run "rejects_zero_codes_per_address_per_day" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], verification = { codes_per_address_per_day = 0 } }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_codes_per_user_per_day_that_allow_mail_bombing" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], verification = { codes_per_user_per_day = 1000 } }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_guesses_per_address_per_day_over_100" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], verification = { guesses_per_address_per_day = 101 } }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_fractional_resend_cooldown" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], verification = { resend_cooldown_seconds = 0.5 } }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_verification_block_longer_than_a_year" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], verification = { block_days_after_feedback = 400 } }
   }
 
   expect_failures = [var.registration_api]

@@ -22,10 +22,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -34,6 +36,7 @@ from moto.ses.models import ses_backends
 from moto.sesv2.models import SESV2Backend
 
 from notification_handlers.aws_clients import reset_clients
+from notification_handlers.service import registration_api
 from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
 from tests.support.event_source_poller import BatchResult, EventSourcePoller
 from tests.support.inventory import created_since, inventory
@@ -336,6 +339,8 @@ def test_every_deployed_policy_is_least_privilege(emulator: Emulator, deployed: 
     ses = [s for s in statements if any(a.startswith("ses:") for a in s.actions)]
     assert len(ses) == 2  # the email worker and the registration API (verification codes)
     assert all(s.actions == ("ses:SendEmail",) for s in ses)
+    sender_only = json.dumps({"StringEquals": {"ses:FromAddress": SENDER}}, separators=(",", ":"))
+    assert all(s.conditions.replace(" ", "") == sender_only for s in ses), "From the sender only"
 
 
 # --- the flow ----------------------------------------------------------------------------------------
@@ -720,6 +725,142 @@ def test_unauthenticated_registration_is_rejected_and_stores_nothing(
         PlatformApplicationArn=service.outputs["push_platform_application_arns"]["fcm"]
     )["Endpoints"]
     assert token not in {e["Attributes"]["Token"] for e in endpoints}
+
+
+# --- issue 15, finding 2 (and 6): verification-code brute force, mail bombing, suppressed addresses ------
+
+VERIFY_CODE = re.compile(r"code is ([0-9A-Z]{4}-[0-9A-Z]{4})\.")
+
+
+class Registration:
+    """One user of the deployed registration API, on a clock the test moves (the handler runs in this
+    process: its ``_now`` is patched, so cooldowns and days pass without waiting)."""
+
+    def __init__(self, service: Service, realtime: Realtime, clock: list[datetime], user_id: str) -> None:
+        self.service, self.realtime, self.clock, self.user_id = service, realtime, clock, user_id
+
+    def call(self, route_key: str, address: str, body: Any = None) -> dict[str, Any]:
+        event = _registration_event(self.service, route_key, {"address": address}, self.user_id, body)
+        answer = self.realtime.invoke("registration_api", event)
+        answer["error"] = json.loads(answer["body"])["error"]["code"] if answer["statusCode"] >= 400 else None
+        return answer
+
+    def subscribe(self, address: str) -> dict[str, Any]:
+        return self.call("PUT /email-subscriptions/{address}", address)
+
+    def verify(self, address: str, code: str) -> dict[str, Any]:
+        return self.call("POST /email-subscriptions/{address}/verify", address, {"code": code})
+
+    def unsubscribe(self, address: str) -> dict[str, Any]:
+        return self.call("DELETE /email-subscriptions/{address}", address)
+
+    def advance(self, seconds: int) -> None:
+        self.clock[0] += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    # Today at 09:00 UTC: the test moves minutes, never across midnight (the counters' day window).
+    start = [datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)]
+    monkeypatch.setattr(registration_api, "_now", lambda: start[0])
+    return start
+
+
+def test_verification_brute_force_and_mail_bombing_are_capped_across_delete_and_re_add(
+    service: Service, realtime: Realtime, outbox: Outbox, clock: list[datetime]
+) -> None:
+    mallory = Registration(service, realtime, clock, f"u-mallory-{uuid.uuid4().hex[:8]}")
+    victim = f"victim.{uuid.uuid4().hex[:8]}@example.org"
+    answers: list[dict[str, Any]] = []
+    # Each cycle: PUT (a code to the victim), use up the code's attempts, DELETE, wait out the cooldown.
+    for _cycle in range(7):
+        answers.append(mallory.subscribe(victim))
+        answers += [mallory.verify(victim, "0000-0000") for _ in range(5)]
+        assert mallory.unsubscribe(victim)["statusCode"] == 204
+        mallory.advance(61)
+
+    mails = [m for m in outbox.new() if m.to == [victim]]
+    assert len(mails) == 5, "5 codes per address per day, across delete and re-add"
+    assert all(VERIFY_CODE.search(m.text or "") for m in mails), "8-character codes"
+    assert {m.configuration_set for m in mails} == {f"{NAME}-verification"}, "its own configuration set"
+    assert sum(1 for a in answers if a["error"] == "invalid_code") == 10, "10 guesses per address per day"
+    refused = [a for a in answers if a["statusCode"] == 429]
+    assert len(refused) == 3 * 5 + 2, "every guess of cycles 3-5, and the PUTs of cycles 6 and 7"
+    assert all(a["error"] == "too_many_requests" and int(a["headers"]["retry-after"]) > 0 for a in refused)
+    day = clock[0].strftime("%Y-%m-%d")
+    counters = {
+        key: service.emulator.client("dynamodb").get_item(
+            TableName=service.table("limits"), Key={"limit_key": {"S": key}}
+        )["Item"]
+        for key in (f"verify-send#{victim}#{day}", f"verify-guess#{victim}#{day}")
+    }
+    assert {key: item["count"]["N"] for key, item in counters.items()} == {
+        f"verify-send#{victim}#{day}": "5",
+        f"verify-guess#{victim}#{day}": "10",
+    }
+    assert all(int(item["expires_at"]["N"]) > clock[0].timestamp() for item in counters.values()), "TTL set"
+
+
+def test_suppressed_address_gets_no_verification_code(
+    service: Service, realtime: Realtime, outbox: Outbox, clock: list[datetime]
+) -> None:
+    bounced = f"bounced.{uuid.uuid4().hex[:8]}@example.org"
+    service.emulator.client("dynamodb").put_item(  # as the feedback function writes a notification's bounce
+        TableName=service.table("email_suppressions"),
+        Item={
+            "address": {"S": bounced},
+            "reason": {"S": "bounce"},
+            "suppressed_at": {"S": "2026-11-01T00:00:00Z"},
+        },
+    )
+    user = Registration(service, realtime, clock, f"u-gus-{uuid.uuid4().hex[:8]}")
+
+    answer = user.subscribe(bounced)
+    fresh = user.subscribe(f"fresh.{uuid.uuid4().hex[:8]}@example.org")
+
+    assert answer["statusCode"] == fresh["statusCode"] == 200
+    body = json.loads(answer["body"])
+    assert body["status"] == "pending" and set(body) == set(json.loads(fresh["body"])), "indistinguishable"
+    assert [m.to for m in outbox.new()] == [[json.loads(fresh["body"])["address"]]], (
+        "no code to the suppressed"
+    )
+
+
+def test_complaint_about_a_verification_mail_blocks_verification_mail_only(
+    service: Service, realtime: Realtime, outbox: Outbox, clock: list[datetime]
+) -> None:
+    hal = service.seed_user("hal")  # hal.address is verified and gets hal's notifications
+    complaint = json.loads(
+        load_event("notification_service_ses_complaint_verification")["Records"][0]["Sns"]["Message"]
+    )
+    complaint["complaint"]["complainedRecipients"][0]["emailAddress"] = hal.address
+    complaint["mail"]["destination"] = [hal.address]
+    complaint["complaint"]["timestamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    complaint["mail"]["tags"]["ses:configuration-set"] = [f"{NAME}-verification"]
+    service.emulator.client("sns").publish(
+        TopicArn=service.outputs["ses_events_topic_arn"], Message=json.dumps(complaint)
+    )
+
+    [feedback] = service.lambda_service.run_pending()
+
+    assert feedback.succeeded, feedback.error
+    dynamodb = service.emulator.client("dynamodb")
+    assert "Item" not in dynamodb.get_item(
+        TableName=service.table("email_suppressions"), Key={"address": {"S": hal.address}}
+    ), "not suppressed for every user"
+    block = dynamodb.get_item(
+        TableName=service.table("limits"), Key={"limit_key": {"S": f"verify-blocked#{hal.address}"}}
+    )["Item"]
+    assert block["reason"]["S"] == "complaint"
+    assert int(block["expires_at"]["N"]) - int(time.time()) in range(29 * 86400, 31 * 86400), "30 days"
+
+    mallory = Registration(service, realtime, clock, f"u-mallory-{uuid.uuid4().hex[:8]}")
+    assert mallory.subscribe(hal.address)["statusCode"] == 200
+    assert outbox.new() == [], "no verification mail while the block lasts"
+    key = _key()
+    service.put("order_shipped", _order([hal.user_id], key))
+    service.deliver()
+    assert [m.to for m in outbox.new()] == [[hal.address]], "hal's notifications still arrive"
 
 
 def test_one_notification_reaches_every_tab_and_device_of_its_user_and_no_one_else(

@@ -63,7 +63,7 @@ def test_a_permanent_bounce_suppresses_the_lower_cased_address(
 ) -> None:
     result = handler(load_event("notification_service_ses_bounce_permanent"), context)
 
-    assert result == {"records": 1, "suppressed": 1, "ignored": 0}
+    assert result == {"records": 1, "suppressed": 1, "verification_blocked": 0, "ignored": 0}
     assert suppressions() == {
         "jane.doe@example.com": {
             "address": "jane.doe@example.com",
@@ -106,7 +106,7 @@ def test_transient_bounces_and_other_events_are_ignored_with_a_log_line(
     with capture_logs(logger) as logs:
         result = handler(load_event(fixture), context)
 
-    assert result == {"records": 1, "suppressed": 0, "ignored": 1}
+    assert result == {"records": 1, "suppressed": 0, "verification_blocked": 0, "ignored": 1}
     assert suppressions() == {} and calls.attempts == [], "no write at all"
     [line] = [r for r in logs() if r.get("decision") == "ignored"]
     assert line["event_type"] == event_type
@@ -139,7 +139,7 @@ def test_one_batch_write_for_every_suppression_of_the_event(table: str, context:
 
     result = handler(event, context)
 
-    assert result == {"records": 5, "suppressed": 32, "ignored": 2}
+    assert result == {"records": 5, "suppressed": 32, "verification_blocked": 0, "ignored": 2}
     assert calls.count("BatchWriteItem") == 2, "one batch_write: 32 items in calls of 25"
     assert len(suppressions()) == 32
 
@@ -191,7 +191,7 @@ def test_malformed_records_are_named_after_the_valid_ones_are_applied(
         "Records[5]: Sns.Message: bounce.bounceType 'Soft' is not one of Permanent, Transient, Undetermined; "
         "Records[6]: Sns.Message: eventType (or notificationType) is missing: not an SES event; "
         "Records[7]: record must be an object, got str"
-        " (2 valid record(s) applied, 2 address(es) suppressed)"
+        " (2 valid record(s) applied, 2 address(es) suppressed, 0 blocked for verification mail)"
     )
 
 
@@ -251,6 +251,11 @@ def test_a_dynamodb_failure_is_logged_with_its_code_and_raised(
         fail_attempts("dynamodb", "BatchWriteItem", [("ThrottlingException", 400)] * 3)
         outcome = invoke_async(handler, load_event("notification_service_ses_complaint"), context)
 
-    assert outcome.invocations == 2 and outcome.result == {"records": 1, "suppressed": 1, "ignored": 0}
+    assert outcome.invocations == 2 and outcome.result == {
+        "records": 1,
+        "suppressed": 1,
+        "verification_blocked": 0,
+        "ignored": 0,
+    }
     assert [r["error_code"] for r in logs() if r["level"] == "ERROR"] == ["ThrottlingException"]
     assert list(suppressions()) == ["recipient@example.com"]

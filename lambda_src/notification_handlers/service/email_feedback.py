@@ -15,6 +15,15 @@ every complaint suppresses every complained recipient (reason ``complaint``); ``
 with a log line, so a full mailbox does not lose a user their notifications. The email worker reads the
 table before each send and never mails a suppressed address.
 
+Verification mail is different (``is_verification_mail``: sent through the verification configuration set
+``VERIFICATION_CONFIGURATION_SET``, or tagged ``purpose=email_verification``): anyone with an account can
+make the service mail a code to any address, so a complaint or bounce about it says nothing about the
+notifications the address's owner asked for. It never touches the suppressions table; instead the address
+is blocked for verification mail only, for ``VERIFICATION_BLOCK_DAYS`` (default 30): an item
+``verify-blocked#<address>`` on the limits table (``LIMITS_TABLE``) with the same fields plus ``address``,
+``blocked_at`` and ``expires_at`` (epoch seconds; DynamoDB's TTL removes it, the registration API also
+checks it). While it lasts, the registration API mails no code to the address.
+
 Items (key ``address``, lower-cased): ``reason`` (``bounce`` | ``complaint``), ``detail`` (bounce type and
 sub-type plus the recipient's status and diagnostic code, or the complaint's feedback type; at most
 ``MAX_DETAIL_LENGTH`` characters), ``feedback_id`` (SES's id of the bounce or complaint report),
@@ -31,7 +40,10 @@ writes are idempotent puts. A DynamoDB failure after the SDK's retries is logged
 Addresses are logged masked only (``a***@example.com``).
 
 Environment:
-    EMAIL_SUPPRESSIONS_TABLE  required; the suppressions table's name.
+    EMAIL_SUPPRESSIONS_TABLE        required; the suppressions table's name.
+    VERIFICATION_CONFIGURATION_SET  optional; the configuration set of verification mail.
+    LIMITS_TABLE                    the limits table; required when a report about verification mail comes.
+    VERIFICATION_BLOCK_DAYS         optional (default 30); how long such a report blocks verification mail.
     POWERTOOLS_SERVICE_NAME   the ``service`` key of the structured logs.
 """
 
@@ -40,8 +52,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -69,6 +81,11 @@ MAX_DETAIL_LENGTH: Final = 500
 MAX_NAMED_PROBLEMS: Final = 20
 # Recipients per SES message are at most 50; a report naming more is not one SES wrote.
 MAX_RECIPIENTS: Final = 50
+SCOPE_ALL: Final = "all"  # the suppressions table: no mail of the service
+SCOPE_VERIFICATION: Final = "verification"  # the limits table: no verification mail, for a while
+VERIFICATION_PURPOSE: Final = "email_verification"  # the registration API's EmailTags purpose
+DEFAULT_VERIFICATION_BLOCK_DAYS: Final = 30
+BLOCKED_PREFIX: Final = "verify-blocked"  # verification.BLOCKED_PREFIX
 
 _SUPPRESSING_BOUNCE_TYPES: Final = frozenset({"Permanent"})
 _KNOWN_BOUNCE_TYPES: Final = frozenset({"Permanent", "Transient", "Undetermined"})
@@ -83,6 +100,7 @@ class Suppression:
     detail: str
     feedback_id: str
     suppressed_at: str  # UTC ISO 8601
+    scope: str = SCOPE_ALL  # SCOPE_VERIFICATION: a report about a verification mail
 
     def item(self) -> dict[str, str]:
         return {
@@ -91,6 +109,19 @@ class Suppression:
             "detail": self.detail,
             "feedback_id": self.feedback_id,
             "suppressed_at": self.suppressed_at,
+        }
+
+    def block_item(self, block_days: int) -> dict[str, Any]:
+        """The limits-table item that blocks verification mail to the address for ``block_days``."""
+        blocked_at = parse_utc_time(self.suppressed_at, "suppressed_at")
+        return {
+            "limit_key": f"{BLOCKED_PREFIX}#{self.address}",
+            "address": self.address,
+            "reason": self.reason,
+            "detail": self.detail,
+            "feedback_id": self.feedback_id,
+            "blocked_at": self.suppressed_at,
+            "expires_at": int((blocked_at + timedelta(days=block_days)).timestamp()),
         }
 
 
@@ -150,6 +181,23 @@ def _recipients(report: Mapping[str, Any], key: str, path: str) -> list[tuple[in
     return recipients
 
 
+def is_verification_mail(message: Mapping[str, Any], verification_set: str | None) -> bool:
+    """Whether the reported mail is a verification code mail: sent through the verification configuration
+    set, or tagged purpose=email_verification (SES copies a mail's tags into its events)."""
+    mail = message.get("mail")
+    tags = mail.get("tags") if isinstance(mail, Mapping) else None
+    if not isinstance(tags, Mapping):
+        return False
+
+    def values(name: str) -> list[Any]:
+        found = tags.get(name)
+        return found if isinstance(found, list) else []
+
+    if verification_set and verification_set in values("ses:configuration-set"):
+        return True
+    return VERIFICATION_PURPOSE in values("purpose")
+
+
 def _bounce(message: Mapping[str, Any], index: int, event_type: str, received: datetime) -> Feedback:
     bounce = read_object(message, "bounce", "bounce", required=True)
     bounce_type = read_required_text(bounce, "bounceType", "bounce.bounceType")
@@ -195,8 +243,9 @@ def _complaint(message: Mapping[str, Any], index: int, event_type: str, received
     )
 
 
-def parse_message(text: str, index: int, received: datetime) -> Feedback:
-    """One SES event (an SNS message body) as a decision; raises MalformedEventError naming the field."""
+def parse_message(text: str, index: int, received: datetime, verification_set: str | None = None) -> Feedback:
+    """One SES event (an SNS message body) as a decision; raises MalformedEventError naming the field.
+    A report about a verification mail asks for suppressions of scope SCOPE_VERIFICATION."""
     try:
         message = json.loads(text)
     except (ValueError, RecursionError):
@@ -210,13 +259,20 @@ def parse_message(text: str, index: int, received: datetime) -> Feedback:
     else:
         raise MalformedEventError("eventType (or notificationType) is missing: not an SES event")
     if event_type == "Bounce":
-        return _bounce(message, index, event_type, received)
-    if event_type == "Complaint":
-        return _complaint(message, index, event_type, received)
-    return Feedback(index, event_type[:64], (), "not a bounce or complaint")
+        feedback = _bounce(message, index, event_type, received)
+    elif event_type == "Complaint":
+        feedback = _complaint(message, index, event_type, received)
+    else:
+        return Feedback(index, event_type[:64], (), "not a bounce or complaint")
+    if feedback.suppressions and is_verification_mail(message, verification_set):
+        scoped = tuple(replace(s, scope=SCOPE_VERIFICATION) for s in feedback.suppressions)
+        return replace(feedback, suppressions=scoped)
+    return feedback
 
 
-def parse_record(record: object, index: int, *, now: datetime) -> Feedback:
+def parse_record(
+    record: object, index: int, *, now: datetime, verification_set: str | None = None
+) -> Feedback:
     """One SNS record; the SNS ``Timestamp`` (or ``now``) stands in for a report without a timestamp."""
     if not isinstance(record, Mapping):
         raise MalformedEventError(f"record must be an object, got {type_name(record)}")
@@ -225,12 +281,14 @@ def parse_record(record: object, index: int, *, now: datetime) -> Feedback:
     published = read_optional_text(sns, "Timestamp", "Sns.Timestamp")
     received = parse_utc_time(published, "Sns.Timestamp") if published else now
     try:
-        return parse_message(text, index, received)
+        return parse_message(text, index, received, verification_set)
     except MalformedEventError as error:
         raise MalformedEventError(f"Sns.Message: {error}") from None
 
 
-def parse_event(event: object, *, now: datetime) -> tuple[list[Feedback], list[RecordProblem]]:
+def parse_event(
+    event: object, *, now: datetime, verification_set: str | None = None
+) -> tuple[list[Feedback], list[RecordProblem]]:
     """Every valid record's decision, and a problem per invalid one (the envelope itself must be valid)."""
     if not isinstance(event, Mapping):
         raise MalformedEventError(f"event must be a JSON object, got {type_name(event)}")
@@ -245,23 +303,24 @@ def parse_event(event: object, *, now: datetime) -> tuple[list[Feedback], list[R
     problems: list[RecordProblem] = []
     for index, record in enumerate(records):
         try:
-            feedback.append(parse_record(record, index, now=now))
+            feedback.append(parse_record(record, index, now=now, verification_set=verification_set))
         except MalformedEventError as error:
             problems.append(RecordProblem(index, str(error)))
     return feedback, problems
 
 
 def merge(feedback: Sequence[Feedback]) -> list[Suppression]:
-    """One suppression per address (batch writes refuse duplicate keys): a complaint wins over a
-    bounce, otherwise the first report stays. Order: first appearance."""
-    chosen: dict[str, Suppression] = {}
+    """One suppression per scope and address (batch writes refuse duplicate keys): a complaint wins over
+    a bounce, otherwise the first report stays. Order: first appearance."""
+    chosen: dict[tuple[str, str], Suppression] = {}
     for item in feedback:
         for suppression in item.suppressions:
-            current = chosen.get(suppression.address)
+            key = (suppression.scope, suppression.address)
+            current = chosen.get(key)
             if current is None or (
                 current.reason != REASON_COMPLAINT and suppression.reason == REASON_COMPLAINT
             ):
-                chosen[suppression.address] = suppression
+                chosen[key] = suppression
     return list(chosen.values())
 
 
@@ -273,6 +332,33 @@ def table_name(environ: Mapping[str, str]) -> str:
     if not name:
         raise ConfigurationError("EMAIL_SUPPRESSIONS_TABLE is not set")
     return name
+
+
+def verification_block_days(environ: Mapping[str, str]) -> int:
+    raw = environ.get("VERIFICATION_BLOCK_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_VERIFICATION_BLOCK_DAYS
+    if not raw.isdecimal() or not 1 <= int(raw) <= 3650:
+        raise ConfigurationError(f"VERIFICATION_BLOCK_DAYS must be a whole number of days, got {raw[:20]!r}")
+    return int(raw)
+
+
+def _write(suppressions: Sequence[Suppression], table: str, environ: Mapping[str, str]) -> tuple[int, int]:
+    """Suppressions of scope SCOPE_ALL to the suppressions table, SCOPE_VERIFICATION blocks to the limits
+    table; (suppressed, blocked)."""
+    everywhere = [s.item() for s in suppressions if s.scope == SCOPE_ALL]
+    scoped = [s for s in suppressions if s.scope == SCOPE_VERIFICATION]
+    if everywhere:
+        dynamodb_batch.batch_write(table, everywhere)
+    if scoped:
+        limits = environ.get("LIMITS_TABLE", "").strip()
+        if not limits:
+            raise ConfigurationError(
+                "LIMITS_TABLE is not set: a report about verification mail cannot be kept"
+            )
+        days = verification_block_days(environ)
+        dynamodb_batch.batch_write(limits, [s.block_item(days) for s in scoped])
+    return len(everywhere), len(scoped)
 
 
 def _named(problems: Sequence[RecordProblem]) -> tuple[list[str], str]:
@@ -288,8 +374,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except ConfigurationError as error:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
+    verification_set = os.environ.get("VERIFICATION_CONFIGURATION_SET", "").strip() or None
     try:
-        feedback, problems = parse_event(event, now=datetime.now(UTC))
+        feedback, problems = parse_event(event, now=datetime.now(UTC), verification_set=verification_set)
     except MalformedEventError as error:
         logger.error("Rejected malformed event", extra={"decision": "rejected", "problem": str(error)})
         raise
@@ -306,9 +393,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 },
             )
     suppressions = merge(feedback)
+    suppressed = blocked = 0
     if suppressions:
         try:
-            dynamodb_batch.batch_write(table, [suppression.item() for suppression in suppressions])
+            suppressed, blocked = _write(suppressions, table, os.environ)
+        except ConfigurationError as error:
+            logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
+            raise
         except (ClientError, BotoCoreError, dynamodb_batch.UnprocessedItemsError) as error:
             logger.exception(
                 "Writing suppressions failed; raising so Lambda retries and then dead-letters the event",
@@ -321,9 +412,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             raise
     for suppression in suppressions:
         logger.info(
-            "Suppressed address",
+            "Suppressed address"
+            if suppression.scope == SCOPE_ALL
+            else "Blocked verification mail to address",
             extra={
-                "decision": "suppress",
+                "decision": "suppress" if suppression.scope == SCOPE_ALL else "block_verification",
                 "reason": suppression.reason,
                 "address": mask(suppression.address),
             },
@@ -331,7 +424,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     result = {
         "records": len(feedback) + len(problems),
-        "suppressed": len(suppressions),
+        "suppressed": suppressed,
+        "verification_blocked": blocked,
         "ignored": sum(1 for item in feedback if item.ignored_because),
     }
     if problems:
@@ -342,6 +436,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         raise MalformedEventError(
             f"{len(problems)} of {result['records']} SNS record(s) malformed: {'; '.join(named)}{more}"
-            f" ({len(feedback)} valid record(s) applied, {len(suppressions)} address(es) suppressed)"
+            f" ({len(feedback)} valid record(s) applied, {suppressed} address(es) suppressed,"
+            f" {blocked} blocked for verification mail)"
         )
     return result
