@@ -91,15 +91,10 @@ variable "event_pattern" {
 }
 
 variable "event_rule_description" {
-  description = "Description of the EventBridge rule."
+  description = "Description of the EventBridge rule (at most 512 characters, checked by the event-rule module)."
   type        = string
   default     = "Starts the workflow for matching events"
   nullable    = false
-
-  validation {
-    condition     = length(var.event_rule_description) <= 512
-    error_message = "event_rule_description must be at most 512 characters."
-  }
 }
 
 variable "event_rule_state" {

@@ -33,15 +33,10 @@ variable "sns_topic_display_name" {
 }
 
 variable "event_rule_description" {
-  description = "Description of the EventBridge rule(s)."
+  description = "Description of the EventBridge rule(s) (at most 512 characters, checked by the event-rule module)."
   type        = string
   default     = "Root user activity (console sign-in and API calls) reported by CloudTrail"
   nullable    = false
-
-  validation {
-    condition     = length(var.event_rule_description) <= 512
-    error_message = "event_rule_description must be at most 512 characters."
-  }
 }
 
 variable "event_patterns" {
@@ -83,15 +78,10 @@ variable "event_patterns" {
 }
 
 variable "event_rule_state" {
-  description = "State of the rules. ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS also matches read-only (Get/List/Describe) root API calls, which ENABLED skips."
+  description = "State of the rules: ENABLED, DISABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (checked by the event-rule module). The last also matches read-only (Get/List/Describe) root API calls, which ENABLED skips."
   type        = string
   default     = "ENABLED"
   nullable    = false
-
-  validation {
-    condition     = contains(["ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"], var.event_rule_state)
-    error_message = "event_rule_state must be ENABLED, DISABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS."
-  }
 }
 
 variable "subscriptions" {

@@ -1,6 +1,7 @@
-"""Pattern modules pass their `lambda`, `kms_key`, `tags` and alert-topic inputs through to the building
-blocks (lambda-function, kms-key, sns-topic), which validate them once. This proves that a bad value given
-to a pattern is still refused, by the building block's own validation, before anything is planned.
+"""Pattern modules pass their `lambda`, `kms_key`, `tags`, alert-topic and rule inputs through to the
+building blocks (lambda-function, kms-key, sns-topic, event-rule), which validate them once. This proves
+that a bad value given to a pattern is still refused, by the building block's own validation, before
+anything is planned.
 
 A native `run` cannot say so: `expect_failures` only names the tested module's own variables, not a child
 module's (hashicorp/terraform#34951). So each case below is written as a one-run `.tftest.hcl` file into a
@@ -307,6 +308,27 @@ CASES = [
         'tags = { Owner = join("", [for i in range(257) : "x"]) }',
         "kms-key",
         "tags: keys must be",
+    ),
+    Case(
+        "event-workflow",
+        "overlong_rule_description",
+        'event_rule_description = join("", [for i in range(513) : "x"])',
+        "event-rule",
+        "rules[*].description must be at most 512 characters",
+    ),
+    Case(
+        "root-activity-monitor",
+        "overlong_rule_description",
+        'event_rule_description = join("", [for i in range(513) : "x"])',
+        "event-rule",
+        "rules[*].description must be at most 512 characters",
+    ),
+    Case(
+        "root-activity-monitor",
+        "unknown_rule_state",
+        'event_rule_state = "PAUSED"',
+        "event-rule",
+        "rules[*].state must be",
     ),
 ]
 

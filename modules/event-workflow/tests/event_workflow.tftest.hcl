@@ -437,16 +437,6 @@ run "rejects_event_bus_arn_as_name" {
   expect_failures = [var.event_bus_name]
 }
 
-run "rejects_overlong_rule_description" {
-  command = plan
-
-  variables {
-    event_rule_description = join("", [for i in range(513) : "x"])
-  }
-
-  expect_failures = [var.event_rule_description]
-}
-
 run "rejects_lowercase_rule_state" {
   command = plan
 
@@ -487,6 +477,6 @@ run "rejects_role_arn_as_permissions_boundary" {
   expect_failures = [var.role_permissions_boundary]
 }
 
-# Values the building blocks refuse (a bad alias, deletion window, tag) are proven refused through this
+# Values the building blocks refuse (a bad alias, deletion window, tag, rule description) are proven refused through this
 # module by tests/unit/test_pattern_passthrough.py: `expect_failures` cannot name a child module's variable
 # (hashicorp/terraform#34951).

@@ -44,17 +44,17 @@ run "default_plan" {
   }
 
   assert {
-    condition     = output.log_group_kms_key_id == output.kms_key_arn
+    condition     = output.lambda_function.log_group_kms_key_id == output.kms_key_arn
     error_message = "The log group must be encrypted with the module's CMK."
   }
 
   assert {
-    condition     = output.log_group_retention_in_days == 365
+    condition     = output.lambda_function.log_group_retention_in_days == 365
     error_message = "The log group must keep the default 365-day retention."
   }
 
   assert {
-    condition     = output.log_group_name == "/aws/lambda/root-monitor"
+    condition     = output.lambda_function.log_group_name == "/aws/lambda/root-monitor"
     error_message = "The log group must be /aws/lambda/<function name>."
   }
 
@@ -87,6 +87,26 @@ run "default_plan" {
   }
 }
 
+run "lambda_settings_reach_the_function" {
+  command = plan
+
+  variables {
+    lambda = {
+      function_name         = "root-monitor-handler"
+      log_retention_in_days = 30
+      package               = { s3_bucket = "example-artifacts", s3_key = "lambda.zip" }
+    }
+  }
+
+  assert {
+    condition = (
+      output.lambda_function.log_group_name == "/aws/lambda/root-monitor-handler"
+      && output.lambda_function.log_group_retention_in_days == 30
+    )
+    error_message = "lambda.function_name and lambda.log_retention_in_days must reach the lambda-function module."
+  }
+}
+
 run "create_false_creates_nothing" {
   command = plan
 
@@ -96,8 +116,8 @@ run "create_false_creates_nothing" {
 
   assert {
     condition = alltrue([for v in [
-      output.sns_topic_arn, output.kms_key_arn, output.lambda_function_arn, output.lambda_function_name,
-      output.lambda_role_arn, output.log_group_name, output.event_rule_arns, output.event_rule_names,
+      output.sns_topic_arn, output.kms_key_arn, output.lambda_function.function_arn, output.lambda_function.function_name,
+      output.lambda_function.role_arn, output.lambda_function.log_group_name, output.event_rule_arns, output.event_rule_names,
       output.dead_letter_queue_arn, output.dead_letter_queue_url, output.event_bus_name, output.kms_alias_arns,
     ] : v == null])
     error_message = "With create = false every output must be null."
@@ -138,26 +158,6 @@ run "rejects_bad_non_root_events" {
 
 # --- Bad inputs: each run feeds one realistic mistake and expects that input's validation to refuse it. ---
 
-run "rejects_overlong_rule_description" {
-  command = plan
-
-  variables {
-    event_rule_description = join("", [for i in range(513) : "x"])
-  }
-
-  expect_failures = [var.event_rule_description]
-}
-
-run "rejects_unknown_rule_state" {
-  command = plan
-
-  variables {
-    event_rule_state = "PAUSED"
-  }
-
-  expect_failures = [var.event_rule_state]
-}
-
 run "rejects_zero_reserved_concurrency" {
   command = plan
 
@@ -188,6 +188,6 @@ run "rejects_markup_in_account_alias" {
   expect_failures = [var.account_alias]
 }
 
-# Values the building blocks refuse (a bad runtime, timeout, package, alias, tag, email endpoint, ...) are
+# Values the building blocks refuse (a bad runtime, timeout, package, alias, tag, email endpoint, rule description or state, ...) are
 # proven refused through this module by tests/unit/test_pattern_passthrough.py: `expect_failures` cannot name
 # a child module's variable (hashicorp/terraform#34951).

@@ -152,7 +152,7 @@ run "default_plan_secure_bucket" {
   }
 
   assert {
-    condition     = output.log_group_kms_key_id == output.kms_key_arn && output.log_group_name == "/aws/lambda/uploads"
+    condition     = output.lambda_function.log_group_kms_key_id == output.kms_key_arn && output.lambda_function.log_group_name == "/aws/lambda/uploads"
     error_message = "The log group must be /aws/lambda/<name>, encrypted with the CMK."
   }
 
@@ -219,8 +219,8 @@ run "create_false_creates_nothing" {
 
   assert {
     condition = alltrue([for v in [
-      output.bucket_name, output.bucket_arn, output.kms_key_arn, output.lambda_function_arn, output.lambda_role_arn,
-      output.log_group_name, output.dead_letter_queue_arn, output.ses_identity_arn, output.ses_send_resources,
+      output.bucket_name, output.bucket_arn, output.kms_key_arn, output.lambda_function.function_arn, output.lambda_function.role_arn,
+      output.lambda_function.log_group_name, output.dead_letter_queue_arn, output.ses_identity_arn, output.ses_send_resources,
       output.lambda_permission_source_arn, output.notification_events, output.kms_alias_arns,
     ] : v == null])
     error_message = "With create = false every output must be null."
