@@ -510,6 +510,16 @@ run "rejects_dead_letter_retention_over_fourteen_days" {
   expect_failures = [var.dead_letter_queue_message_retention_seconds]
 }
 
+run "rejects_sqs_subscription" {
+  command = plan
+
+  variables {
+    subscriptions = { "arn:aws:sqs:us-east-1:123456789012:payments" = { protocol = "sqs" } }
+  }
+
+  expect_failures = [var.subscriptions]
+}
+
 # Values the building blocks refuse (a bad alias, deletion window, tag, email endpoint, topic display name) are proven refused through this
 # module by tests/unit/test_pattern_passthrough.py: `expect_failures` cannot name a child module's variable
 # (hashicorp/terraform#34951).
