@@ -23,7 +23,7 @@ module "dynamodb_stream_alerts" {
 
   subscriptions = { for email in var.email_addresses : email => { protocol = "email" } }
 
-  kms_key_deletion_window_in_days = var.kms_key_deletion_window_in_days
+  kms_key = { deletion_window_in_days = var.kms_key_deletion_window_in_days }
 
   tags = var.tags
 }

@@ -54,15 +54,10 @@ variable "starting_position" {
 }
 
 variable "kms_key_deletion_window_in_days" {
-  description = "Waiting period before the CMK is deleted after destroy (7-30 days)."
+  description = "Waiting period before the CMK is deleted after destroy (7-30 days; the kms-key module checks it)."
   type        = number
   default     = 7
   nullable    = false
-
-  validation {
-    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30 && floor(var.kms_key_deletion_window_in_days) == var.kms_key_deletion_window_in_days
-    error_message = "kms_key_deletion_window_in_days must be a whole number between 7 and 30."
-  }
 }
 
 variable "tags" {

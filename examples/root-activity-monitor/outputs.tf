@@ -30,32 +30,32 @@ output "kms_alias_arns" {
 
 output "lambda_function_arn" {
   description = "ARN of the handler function."
-  value       = module.root_activity_monitor.lambda_function_arn
+  value       = module.root_activity_monitor.lambda_function.function_arn
 }
 
 output "lambda_function_name" {
   description = "Name of the handler function."
-  value       = module.root_activity_monitor.lambda_function_name
+  value       = module.root_activity_monitor.lambda_function.function_name
 }
 
 output "lambda_role_arn" {
   description = "ARN of the handler's execution role."
-  value       = module.root_activity_monitor.lambda_role_arn
+  value       = module.root_activity_monitor.lambda_function.role_arn
 }
 
 output "lambda_role_name" {
   description = "Name of the handler's execution role."
-  value       = module.root_activity_monitor.lambda_role_name
+  value       = module.root_activity_monitor.lambda_function.role_name
 }
 
 output "log_group_name" {
   description = "Name of the handler's log group."
-  value       = module.root_activity_monitor.log_group_name
+  value       = module.root_activity_monitor.lambda_function.log_group_name
 }
 
 output "log_group_arn" {
   description = "ARN of the handler's log group."
-  value       = module.root_activity_monitor.log_group_arn
+  value       = module.root_activity_monitor.lambda_function.log_group_arn
 }
 
 output "event_rule_arns" {

@@ -30,32 +30,32 @@ output "kms_alias_arns" {
 
 output "lambda_function_arn" {
   description = "ARN of the handler function."
-  value       = module.s3_object_notifier.lambda_function_arn
+  value       = module.s3_object_notifier.lambda_function.function_arn
 }
 
 output "lambda_function_name" {
   description = "Name of the handler function."
-  value       = module.s3_object_notifier.lambda_function_name
+  value       = module.s3_object_notifier.lambda_function.function_name
 }
 
 output "lambda_role_arn" {
   description = "ARN of the handler's execution role."
-  value       = module.s3_object_notifier.lambda_role_arn
+  value       = module.s3_object_notifier.lambda_function.role_arn
 }
 
 output "lambda_role_name" {
   description = "Name of the handler's execution role."
-  value       = module.s3_object_notifier.lambda_role_name
+  value       = module.s3_object_notifier.lambda_function.role_name
 }
 
 output "log_group_name" {
   description = "Name of the handler's log group."
-  value       = module.s3_object_notifier.log_group_name
+  value       = module.s3_object_notifier.lambda_function.log_group_name
 }
 
 output "log_group_arn" {
   description = "ARN of the handler's log group."
-  value       = module.s3_object_notifier.log_group_arn
+  value       = module.s3_object_notifier.lambda_function.log_group_arn
 }
 
 output "dead_letter_queue_arn" {

@@ -64,8 +64,8 @@ module "kms_key" {
   create                  = var.create
   name                    = var.name
   description             = "Encrypts the ${var.name} table, alerts, dead letters and pipe configuration"
-  aliases                 = var.kms_key_aliases == null ? [var.name] : var.kms_key_aliases
-  deletion_window_in_days = var.kms_key_deletion_window_in_days
+  aliases                 = coalesce(var.kms_key.aliases, [var.name])
+  deletion_window_in_days = var.kms_key.deletion_window_in_days
 
   # Every use of the key (DynamoDB, SNS and SQS on behalf of the pipe role, the pipe's own data) is granted
   # through IAM, which the key policy's account-root statement enables: no service principal needs the key.

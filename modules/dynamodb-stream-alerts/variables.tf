@@ -19,19 +19,10 @@ variable "name" {
 }
 
 variable "tags" {
-  description = "Tags applied to every taggable resource."
+  description = "Tags applied to every taggable resource (validated by the building-block modules that apply them)."
   type        = map(string)
   default     = {}
   nullable    = false
-
-  validation {
-    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
-    condition = alltrue([
-      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
-      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
-    ])
-    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
-  }
 }
 
 variable "table" {
@@ -329,27 +320,11 @@ variable "role_permissions_boundary" {
   }
 }
 
-variable "kms_key_aliases" {
-  description = "KMS alias names without the \"alias/\" prefix. null (default) = [name]."
-  type        = list(string)
-  default     = null
-
-  validation {
-    condition     = var.kms_key_aliases == null ? true : alltrue([for a in var.kms_key_aliases : can(regex("^[A-Za-z0-9/_-]{1,250}$", a)) && !startswith(a, "alias/") && !startswith(lower(a), "aws/")])
-    error_message = "kms_key_aliases entries must be 1-250 characters of letters, digits, '/', '_' or '-', without the \"alias/\" prefix and not starting with \"aws/\"."
-  }
-}
-
-variable "kms_key_deletion_window_in_days" {
-  description = "Waiting period (7-30 days) before the CMK is deleted after destroy."
-  type        = number
-  default     = 30
+variable "kms_key" {
+  description = "The module's CMK, passed to the kms-key module, which validates it: aliases (without \"alias/\"; null = [name]) and deletion_window_in_days (7-30, default 30)."
+  type        = object({ aliases = optional(list(string)), deletion_window_in_days = optional(number) })
+  default     = {}
   nullable    = false
-
-  validation {
-    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30 && floor(var.kms_key_deletion_window_in_days) == var.kms_key_deletion_window_in_days
-    error_message = "kms_key_deletion_window_in_days must be a whole number between 7 and 30."
-  }
 }
 
 variable "dead_letter_queue_message_retention_seconds" {
@@ -365,19 +340,14 @@ variable "dead_letter_queue_message_retention_seconds" {
 }
 
 variable "sns_topic_display_name" {
-  description = "Display name of the alert topic (sender name of the emails)."
+  description = "Display name of the alert topic (sender name of the emails; at most 100 characters, checked by the sns-topic module)."
   type        = string
   default     = "Payment alerts"
   nullable    = false
-
-  validation {
-    condition     = length(var.sns_topic_display_name) >= 1 && length(var.sns_topic_display_name) <= 100
-    error_message = "sns_topic_display_name must be 1-100 characters."
-  }
 }
 
 variable "subscriptions" {
-  description = "Alert subscriptions keyed by endpoint, e.g. { \"payments-team@example.com\" = {} }. Email endpoints must confirm the subscription."
+  description = "Alert subscriptions keyed by endpoint, e.g. { \"payments-team@example.com\" = {} }. Email endpoints must confirm the subscription. The sns-topic module checks each endpoint against its protocol."
   type = map(object({
     protocol = optional(string, "email")
   }))
@@ -387,12 +357,5 @@ variable "subscriptions" {
   validation {
     condition     = alltrue([for s in values(var.subscriptions) : contains(["email", "email-json", "https"], s.protocol)])
     error_message = "subscriptions[*].protocol must be email, email-json or https."
-  }
-
-  validation {
-    condition = alltrue([
-      for endpoint, s in var.subscriptions : s.protocol == "https" ? startswith(endpoint, "https://") : can(regex("^[^@\\s]+@[^@\\s]+\\.[A-Za-z]{2,}$", endpoint))
-    ])
-    error_message = "subscriptions keys must be email addresses (name@example.com) for email/email-json, or https:// URLs for https."
   }
 }

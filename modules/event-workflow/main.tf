@@ -96,8 +96,8 @@ module "kms_key" {
   create                  = var.create
   name                    = var.name
   description             = "Encrypts the ${var.name} workflow: execution logs, state machine data and dead letters"
-  aliases                 = var.kms_key_aliases == null ? [var.name] : var.kms_key_aliases
-  deletion_window_in_days = var.kms_key_deletion_window_in_days
+  aliases                 = coalesce(var.kms_key.aliases, [var.name])
+  deletion_window_in_days = var.kms_key.deletion_window_in_days
 
   cloudwatch_logs_log_group_arns = var.create && local.logging_enabled ? [local.log_group_arn] : []
 

@@ -19,45 +19,18 @@ variable "name" {
 }
 
 variable "tags" {
-  description = "Tags applied to every taggable resource."
+  description = "Tags applied to every taggable resource (validated by the building-block modules that apply them)."
   type        = map(string)
   default     = {}
   nullable    = false
-
-  validation {
-    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
-    condition = alltrue([
-      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
-      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
-    ])
-    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
-  }
 }
 
-variable "kms_key_aliases" {
-  description = "KMS alias names without the \"alias/\" prefix. null (default) = [name]."
-  type        = list(string)
-  default     = null
-
-  validation {
-    condition     = var.kms_key_aliases == null ? true : alltrue([for a in var.kms_key_aliases : can(regex("^[A-Za-z0-9/_-]{1,250}$", a)) && !startswith(a, "alias/") && !startswith(lower(a), "aws/")])
-    error_message = "kms_key_aliases entries must be 1-250 characters of letters, digits, '/', '_' or '-', without the \"alias/\" prefix and not starting with \"aws/\"."
-  }
-}
-
-variable "kms_key_deletion_window_in_days" {
-  description = "Waiting period (7-30 days) before the CMK is deleted after destroy."
-  type        = number
-  default     = 30
+variable "kms_key" {
+  description = "The module's CMK, passed to the kms-key module, which validates it: aliases (without \"alias/\"; null = [name]) and deletion_window_in_days (7-30, default 30)."
+  type        = object({ aliases = optional(list(string)), deletion_window_in_days = optional(number) })
+  default     = {}
   nullable    = false
-
-  validation {
-    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30 && floor(var.kms_key_deletion_window_in_days) == var.kms_key_deletion_window_in_days
-    error_message = "kms_key_deletion_window_in_days must be a whole number between 7 and 30."
-  }
 }
-
-# --- Event rule -----------------------------------------------------------------------------------------
 
 variable "event_bus_name" {
   description = "Name of the (existing) event bus the rule listens on: \"default\" or a custom bus name."
@@ -118,15 +91,10 @@ variable "event_pattern" {
 }
 
 variable "event_rule_description" {
-  description = "Description of the EventBridge rule."
+  description = "Description of the EventBridge rule (at most 512 characters, checked by the event-rule module)."
   type        = string
   default     = "Starts the workflow for matching events"
   nullable    = false
-
-  validation {
-    condition     = length(var.event_rule_description) <= 512
-    error_message = "event_rule_description must be at most 512 characters."
-  }
 }
 
 variable "event_rule_state" {

@@ -35,6 +35,8 @@ locals {
     )
   )
 
+  environment_variables = merge(var.environment_variables, var.log_level == null ? {} : { POWERTOOLS_LOG_LEVEL = var.log_level })
+
   log_group_name = "/aws/lambda/${var.name}"
   role_name      = coalesce(var.role_name, var.name)
 
@@ -99,10 +101,10 @@ resource "aws_lambda_function" "this" {
   }
 
   dynamic "environment" {
-    for_each = length(var.environment_variables) > 0 ? [1] : []
+    for_each = length(local.environment_variables) > 0 ? [1] : []
 
     content {
-      variables = var.environment_variables
+      variables = local.environment_variables
     }
   }
 

@@ -144,6 +144,17 @@ variable "environment_variables" {
   }
 }
 
+variable "log_level" {
+  description = "Log level of a Powertools handler: sets POWERTOOLS_LOG_LEVEL (over any in environment_variables). null (default) = leave the environment as given."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_level == null || contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], coalesce(var.log_level, "x"))
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL (Python logging levels; not WARN or TRACE)."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   description = "Reserved concurrency. null = unreserved (uses the account pool); 0 disables the function."
   type        = number

@@ -18,7 +18,7 @@ locals {
   # 5.x lacks. tests/unit/test_versions.py rejects `.name`.
   region = try(data.aws_region.current[0].id, "")
 
-  function_name = coalesce(var.lambda_function_name, var.name)
+  function_name = coalesce(var.lambda.function_name, var.name)
   rule_names    = { for k in keys(var.event_patterns) : k => "${var.name}-${k}" }
 
   # ARNs are built from names rather than taken from the resources: the key policy must exist before the
@@ -34,8 +34,8 @@ module "kms_key" {
   create                  = var.create
   name                    = var.name
   description             = "Encrypts the ${var.name} root-activity alerts, logs and dead letters"
-  aliases                 = var.kms_key_aliases == null ? [var.name] : var.kms_key_aliases
-  deletion_window_in_days = var.kms_key_deletion_window_in_days
+  aliases                 = coalesce(var.kms_key.aliases, [var.name])
+  deletion_window_in_days = var.kms_key.deletion_window_in_days
 
   cloudwatch_logs_log_group_arns = var.create ? [local.log_group_arn] : []
 
@@ -111,25 +111,26 @@ module "lambda_function" {
   name         = local.function_name
   description  = "Notifies ${var.name} subscribers of AWS root user activity"
   handler      = "notification_handlers.root_activity.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = var.lambda_timeout
-  memory_size  = var.lambda_memory_size
-  package      = var.lambda_package
   kms_key_arn  = module.kms_key.key_arn
   tracing_mode = "Active"
   publish      = false
 
-  code_signing_config_arn        = var.lambda_code_signing_config_arn
-  reserved_concurrent_executions = var.reserved_concurrency
-  log_retention_in_days          = var.log_retention_in_days
+  # The caller's settings, validated by the lambda-function module (null = its default).
+  runtime                        = var.lambda.runtime
+  architecture                   = var.lambda.architecture
+  timeout                        = var.lambda.timeout
+  memory_size                    = var.lambda.memory_size
+  package                        = var.lambda.package
+  code_signing_config_arn        = var.lambda.code_signing_config_arn
+  reserved_concurrent_executions = var.lambda.reserved_concurrent_executions
+  log_retention_in_days          = var.lambda.log_retention_in_days
+  log_level                      = var.lambda.log_level
 
   environment_variables = {
     SNS_TOPIC_ARN           = module.sns_topic.topic_arn
     ACCOUNT_ALIAS           = var.account_alias
     NON_ROOT_EVENTS         = var.non_root_events
     POWERTOOLS_SERVICE_NAME = var.name
-    POWERTOOLS_LOG_LEVEL    = var.log_level
   }
 
   # A failing handler is retried twice by Lambda, then the event is dead-lettered.

@@ -23,7 +23,7 @@ locals {
   # S3 bucket ARNs carry neither region nor account.
   bucket_arn = "arn:${local.partition}:s3:::${local.bucket_name}"
 
-  function_name = coalesce(var.lambda_function_name, var.name)
+  function_name = coalesce(var.lambda.function_name, var.name)
   # Built from the name: the key policy must exist before the log group it protects (no cycle).
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.function_name}"
 
@@ -42,7 +42,6 @@ locals {
       RECIPIENTS              = jsonencode(var.recipients)
       SES_IDENTITY_ARN        = local.ses_identity_arn
       POWERTOOLS_SERVICE_NAME = var.name
-      POWERTOOLS_LOG_LEVEL    = var.log_level
     },
     var.ses_configuration_set_name == null ? {} : { CONFIGURATION_SET = var.ses_configuration_set_name },
     var.subject_prefix == "" ? {} : { SUBJECT_PREFIX = var.subject_prefix },
@@ -56,8 +55,8 @@ module "kms_key" {
   create                  = var.create
   name                    = var.name
   description             = "Encrypts the ${var.name} bucket objects, logs and dead letters"
-  aliases                 = var.kms_key_aliases == null ? [var.name] : var.kms_key_aliases
-  deletion_window_in_days = var.kms_key_deletion_window_in_days
+  aliases                 = coalesce(var.kms_key.aliases, [var.name])
+  deletion_window_in_days = var.kms_key.deletion_window_in_days
 
   cloudwatch_logs_log_group_arns = var.create ? [local.log_group_arn] : []
   # No service grant for S3: SSE-KMS uses the permissions of whoever reads or writes an object (IAM, enabled by
@@ -191,18 +190,20 @@ module "lambda_function" {
   name         = local.function_name
   description  = "Emails ${var.name} recipients about objects created in or removed from s3://${local.bucket_name}"
   handler      = "notification_handlers.s3_object_notifier.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = var.lambda_timeout
-  memory_size  = var.lambda_memory_size
-  package      = var.lambda_package
   kms_key_arn  = module.kms_key.key_arn
   tracing_mode = "Active"
   publish      = false
 
-  code_signing_config_arn        = var.lambda_code_signing_config_arn
-  reserved_concurrent_executions = var.reserved_concurrency
-  log_retention_in_days          = var.log_retention_in_days
+  # The caller's settings, validated by the lambda-function module (null = its default).
+  runtime                        = var.lambda.runtime
+  architecture                   = var.lambda.architecture
+  timeout                        = var.lambda.timeout
+  memory_size                    = var.lambda.memory_size
+  package                        = var.lambda.package
+  code_signing_config_arn        = var.lambda.code_signing_config_arn
+  reserved_concurrent_executions = var.lambda.reserved_concurrent_executions
+  log_retention_in_days          = var.lambda.log_retention_in_days
+  log_level                      = var.lambda.log_level
   environment_variables          = local.environment
 
   # S3 invokes asynchronously: a failing event is retried twice by Lambda, then sent to the module's

@@ -43,24 +43,9 @@ output "kms_alias_arns" {
   value       = module.kms_key.alias_arns
 }
 
-output "lambda_function_arn" {
-  description = "ARN of the handler function."
-  value       = module.lambda_function.function_arn
-}
-
-output "lambda_function_name" {
-  description = "Name of the handler function."
-  value       = module.lambda_function.function_name
-}
-
-output "lambda_role_arn" {
-  description = "ARN of the handler's execution role."
-  value       = module.lambda_function.role_arn
-}
-
-output "lambda_role_name" {
-  description = "Name of the handler's execution role."
-  value       = module.lambda_function.role_name
+output "lambda_function" {
+  description = "The handler function, as the lambda-function module reports it: function_arn, function_name, invoke_arn, qualified_arn, version, role_arn, role_name (the execution role), log_group_name, log_group_arn, log_group_kms_key_id (the module's CMK), log_group_retention_in_days and the dead_letter_* attributes. Every attribute is null with create = false."
+  value       = module.lambda_function
 }
 
 output "lambda_permission_source_arn" {
@@ -71,21 +56,6 @@ output "lambda_permission_source_arn" {
 output "lambda_permission_source_account" {
   description = "Account the S3 invoke permission is scoped to."
   value       = try(aws_lambda_permission.s3[0].source_account, null)
-}
-
-output "log_group_name" {
-  description = "Name of the handler's log group."
-  value       = module.lambda_function.log_group_name
-}
-
-output "log_group_arn" {
-  description = "ARN of the handler's log group."
-  value       = module.lambda_function.log_group_arn
-}
-
-output "log_group_kms_key_id" {
-  description = "Key that encrypts the log group (the module's CMK)."
-  value       = module.lambda_function.log_group_kms_key_id
 }
 
 output "dead_letter_queue_arn" {

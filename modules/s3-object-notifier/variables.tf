@@ -20,19 +20,10 @@ variable "name" {
 }
 
 variable "tags" {
-  description = "Tags applied to every taggable resource."
+  description = "Tags applied to every taggable resource (validated by the building-block modules that apply them)."
   type        = map(string)
   default     = {}
   nullable    = false
-
-  validation {
-    # AWS tagging rules shared by every service these modules tag; "aws:" keys are reserved for AWS.
-    condition = alltrue([
-      for k, v in var.tags : can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", k)) && !startswith(lower(k), "aws:") &&
-      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,256}$", v))
-    ])
-    error_message = "tags: keys must be 1-128 and values at most 256 characters of letters, digits, spaces and _ . : / = + - @, and keys must not start with the reserved \"aws:\" prefix."
-  }
 }
 
 variable "bucket" {
@@ -254,156 +245,49 @@ variable "subject_prefix" {
   }
 }
 
-variable "kms_key_aliases" {
-  description = "KMS alias names without the \"alias/\" prefix. null (default) = [name]."
-  type        = list(string)
-  default     = null
-
-  validation {
-    condition     = var.kms_key_aliases == null ? true : alltrue([for a in var.kms_key_aliases : can(regex("^[A-Za-z0-9/_-]{1,250}$", a)) && !startswith(a, "alias/") && !startswith(lower(a), "aws/")])
-    error_message = "kms_key_aliases entries must be 1-250 characters of letters, digits, '/', '_' or '-', without the \"alias/\" prefix and not starting with \"aws/\"."
-  }
-}
-
-variable "kms_key_deletion_window_in_days" {
-  description = "Waiting period (7-30 days) before the CMK is deleted after destroy."
-  type        = number
-  default     = 30
+variable "kms_key" {
+  description = "The module's CMK, passed to the kms-key module, which validates it: aliases (without \"alias/\"; null = [name]) and deletion_window_in_days (7-30, default 30)."
+  type        = object({ aliases = optional(list(string)), deletion_window_in_days = optional(number) })
+  default     = {}
   nullable    = false
-
-  validation {
-    condition     = var.kms_key_deletion_window_in_days >= 7 && var.kms_key_deletion_window_in_days <= 30 && floor(var.kms_key_deletion_window_in_days) == var.kms_key_deletion_window_in_days
-    error_message = "kms_key_deletion_window_in_days must be a whole number between 7 and 30."
-  }
 }
 
-variable "lambda_function_name" {
-  description = "Name of the Lambda function (and its role and log group). null (default) = name."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.lambda_function_name == null || can(regex("^[A-Za-z0-9_-]{1,60}$", coalesce(var.lambda_function_name, "x")))
-    error_message = "lambda_function_name must be 1-60 characters of letters, digits, '-' or '_' (the DLQ adds \"-dlq\")."
-  }
-}
-
-variable "lambda_runtime" {
-  description = "Python runtime of the function. The packaged handlers ship python3.12 bytecode; on python3.11 or python3.13 every cold start compiles the sources instead (about 35-60 ms more, docs/benchmarks.md)."
-  type        = string
-  default     = "python3.12"
-  nullable    = false
-
-  validation {
-    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
-    error_message = "lambda_runtime must be one of python3.11, python3.12, python3.13."
-  }
-}
-
-variable "lambda_architecture" {
-  description = "Function architecture: arm64 or x86_64."
-  type        = string
-  default     = "arm64"
-  nullable    = false
-
-  validation {
-    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
-    error_message = "lambda_architecture must be arm64 or x86_64."
-  }
-}
-
-variable "lambda_timeout" {
-  description = "Function timeout in seconds (1-900). An event holds few records; each is one SES call."
-  type        = number
-  default     = 30
-  nullable    = false
-
-  validation {
-    condition     = var.lambda_timeout >= 1 && var.lambda_timeout <= 900 && floor(var.lambda_timeout) == var.lambda_timeout
-    error_message = "lambda_timeout must be a whole number of seconds between 1 and 900."
-  }
-}
-
-variable "lambda_memory_size" {
-  description = "Function memory in MB (128-10240)."
-  type        = number
-  default     = 256
-  nullable    = false
-
-  validation {
-    condition     = var.lambda_memory_size >= 128 && var.lambda_memory_size <= 10240 && floor(var.lambda_memory_size) == var.lambda_memory_size
-    error_message = "lambda_memory_size must be a whole number of MB between 128 and 10240."
-  }
-}
-
-variable "lambda_package" {
-  description = "Override of the deployment package (see the lambda-function module's `package`). null = the repository's dist/lambda.zip."
+variable "lambda" {
+  description = <<-EOT
+    The notifier function. Each attribute goes to the lambda-function module, which validates it; a null
+    attribute takes that module's default (modules/lambda-function/README.md):
+      function_name                   - the function, its role and log group; null = name
+      runtime, architecture           - python3.12 and arm64. The package ships python3.12 bytecode; on 3.11 or
+                                        3.13 every cold start compiles the sources (about 35-60 ms more)
+      timeout, memory_size            - 30 s and 256 MB (an event holds few records; each is one SES call)
+      log_retention_in_days           - 365; log_level (POWERTOOLS_LOG_LEVEL) INFO
+      code_signing_config_arn         - null = no code signing; with an Enforce policy, package must be signed
+      reserved_concurrent_executions  - null = unreserved, else at least 1 (0 would disable the notifier)
+      package                         - null = the repository's dist/lambda.zip (see lambda-function's package)
+  EOT
   type = object({
-    filename          = optional(string)
-    s3_bucket         = optional(string)
-    s3_key            = optional(string)
-    s3_object_version = optional(string)
-    source_code_hash  = optional(string)
+    function_name                  = optional(string)
+    runtime                        = optional(string)
+    architecture                   = optional(string)
+    timeout                        = optional(number)
+    memory_size                    = optional(number)
+    log_retention_in_days          = optional(number)
+    log_level                      = optional(string, "INFO")
+    code_signing_config_arn        = optional(string)
+    reserved_concurrent_executions = optional(number)
+    package = optional(object({
+      filename          = optional(string)
+      s3_bucket         = optional(string)
+      s3_key            = optional(string)
+      s3_object_version = optional(string)
+      source_code_hash  = optional(string)
+    }))
   })
-  default = null
+  default  = {}
+  nullable = false
 
   validation {
-    condition = var.lambda_package == null ? true : (
-      (var.lambda_package.filename != null) != (var.lambda_package.s3_bucket != null || var.lambda_package.s3_key != null)
-      && (var.lambda_package.s3_bucket == null) == (var.lambda_package.s3_key == null)
-      && (var.lambda_package.s3_object_version == null || var.lambda_package.s3_key != null)
-    )
-    error_message = "lambda_package needs exactly one source: either filename, or s3_bucket together with s3_key (s3_object_version only with S3)."
-  }
-
-  validation {
-    condition     = var.lambda_package == null ? true : (var.lambda_package.filename == null || endswith(coalesce(var.lambda_package.filename, "x"), ".zip"))
-    error_message = "lambda_package.filename must point to a .zip file."
-  }
-}
-
-variable "lambda_code_signing_config_arn" {
-  description = "ARN of a Lambda code signing configuration for the function (see the lambda-function module's `code_signing_config_arn`). With an `Enforce` policy, `lambda_package` must point to a signed package. null = no code signing."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.lambda_code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]{17}$", coalesce(var.lambda_code_signing_config_arn, "x")))
-    error_message = "lambda_code_signing_config_arn must be a Lambda code signing config ARN like arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0."
-  }
-}
-
-variable "reserved_concurrency" {
-  description = "Reserved concurrency of the function (caps the SES send rate under bursts of uploads). null = unreserved."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
-    error_message = "reserved_concurrency must be null or a whole number >= 1 (0 would disable the notifier)."
-  }
-}
-
-variable "log_retention_in_days" {
-  description = "Retention of the function's log group (a CloudWatch Logs allowed value; 0 = never expire)."
-  type        = number
-  default     = 365
-  nullable    = false
-
-  validation {
-    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
-    error_message = "log_retention_in_days must be one of 0 (never expire), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
-  }
-}
-
-variable "log_level" {
-  description = "Log level of the handler (POWERTOOLS_LOG_LEVEL)."
-  type        = string
-  default     = "INFO"
-  nullable    = false
-
-  validation {
-    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
-    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    condition     = var.lambda.reserved_concurrent_executions == null || try(var.lambda.reserved_concurrent_executions >= 1, false)
+    error_message = "lambda.reserved_concurrent_executions must be null (unreserved) or at least 1: 0 would disable the notifier."
   }
 }

@@ -34,13 +34,13 @@ variable "tags" {
 }
 
 variable "display_name" {
-  description = "Display name of the topic (shown as the sender of email and SMS notifications)."
+  description = "Display name of the topic (shown as the sender of email and SMS notifications). null (default) = none."
   type        = string
   default     = null
 
   validation {
-    condition     = var.display_name == null || try(length(var.display_name) <= 100, false)
-    error_message = "display_name must be at most 100 characters."
+    condition     = var.display_name == null || try(length(var.display_name) >= 1 && length(var.display_name) <= 100, false)
+    error_message = "display_name must be 1-100 characters (null = none)."
   }
 }
 

@@ -189,6 +189,20 @@ run "defaults_and_no_environment_block_when_empty" {
   }
 }
 
+run "log_level_sets_the_powertools_level_over_the_environment" {
+  command = plan
+
+  variables {
+    environment_variables = { POWERTOOLS_LOG_LEVEL = "DEBUG", TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts" }
+    log_level             = "WARNING"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this[0].environment[0].variables == tomap({ POWERTOOLS_LOG_LEVEL = "WARNING", TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts" })
+    error_message = "log_level must set POWERTOOLS_LOG_LEVEL, over the one in environment_variables, and keep the other variables."
+  }
+}
+
 run "role_trusts_only_lambda_for_this_account" {
   command = plan
 
@@ -346,6 +360,16 @@ run "rejects_memory_below_minimum" {
   }
 
   expect_failures = [var.memory_size]
+}
+
+run "rejects_java_style_log_level" {
+  command = plan
+
+  variables {
+    log_level = "WARN"
+  }
+
+  expect_failures = [var.log_level]
 }
 
 run "rejects_reserved_aws_env_prefix" {

@@ -36,9 +36,11 @@ variables {
   sender_email = "s3-alerts@example.com"
   recipients   = ["ops@example.com", "data@example.org"]
   # The committed dist/lambda.zip may not be built yet; an S3 package keeps the tests self-contained.
-  lambda_package = {
-    s3_bucket = "example-artifacts"
-    s3_key    = "lambda.zip"
+  lambda = {
+    package = {
+      s3_bucket = "example-artifacts"
+      s3_key    = "lambda.zip"
+    }
   }
 }
 

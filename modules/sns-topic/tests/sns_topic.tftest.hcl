@@ -170,6 +170,16 @@ run "rejects_fifo_suffix_in_name" {
   expect_failures = [var.name]
 }
 
+run "rejects_empty_display_name" {
+  command = plan
+
+  variables {
+    display_name = ""
+  }
+
+  expect_failures = [var.display_name]
+}
+
 run "rejects_overlong_display_name" {
   command = plan
 
