@@ -269,3 +269,28 @@ def test_devices_per_user_are_capped_under_a_race_and_the_loser_leaves_no_endpoi
     assert refused.error_code == "device_limit_reached"
     assert rows() == {(SUB, f"fcm#{fcm_token(1)}")} and count(SUB) == 1
     assert [e["Attributes"]["Token"] for e in endpoints(world.applications["fcm"])] == [fcm_token(1)]
+
+
+def test_push_device_takeover_a_delete_conflicting_with_a_concurrent_write_is_503_and_keeps_the_row(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction cancelled by a conflict did not happen: the caller must retry, not be told 204."""
+    put_device("fcm", FCM_TOKEN)
+    client = registration_api.aws_clients.client("dynamodb")
+    error = client.exceptions.TransactionCanceledException(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}],
+        },
+        "TransactWriteItems",
+    )
+
+    def conflict(**_: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(client, "transact_write_items", conflict)
+
+    answer = delete_device("fcm", FCM_TOKEN)
+
+    assert (answer.status, answer.error_code) == (503, "service_unavailable")
+    assert rows() == {(SUB, KEY)} and owners() == {KEY: SUB}

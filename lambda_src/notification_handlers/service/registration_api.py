@@ -713,8 +713,9 @@ def delete_device(request: Request) -> Response:
                 )
             )
         except ClientError as error:
-            if not _ownership_lost(error):
-                raise
+            reasons = device_ownership.cancellation_reasons(error)
+            if reasons is None or not device_ownership.failed_at(reasons, 0):
+                raise  # a conflict with a concurrent write is 503 (retry later), see _is_transient
             # another user took the token over meanwhile: their transaction removed the caller's row
         logger.info("device removed", extra={"platform": device.platform, "owner": True})
         return Response(204)
@@ -999,9 +1000,19 @@ def parse_request(event: Any) -> Request:
     )
 
 
+# Reasons of a cancelled transaction that say "try again later".
+TRANSIENT_CANCELLATION_REASONS: Final = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+
+
 def _is_transient(error: Exception) -> bool:
     if isinstance(error, BotoCoreError):
         return True  # timeouts and connection errors: no response at all
+    if isinstance(error, ClientError) and TRANSIENT_CANCELLATION_REASONS.intersection(
+        device_ownership.cancellation_reasons(error) or ()
+    ):
+        return True
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return aws_clients.error_code(error) in TRANSIENT_ERROR_CODES or int(status or 0) >= 500
