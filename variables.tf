@@ -755,6 +755,8 @@ variable "registration_api" {
       cors_allowed_origins   - browser origins allowed to call the API (default none: no CORS headers)
       throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
       timeout / memory_size  - of the function
+      max_devices_per_user   - push devices one user may own (default 10, 1-100): the push worker publishes to
+                               all of a recipient's devices in one invocation, so this bounds a batch's work
   EOT
   type = object({
     jwt_issuer             = string
@@ -766,6 +768,7 @@ variable "registration_api" {
     throttling_rate_limit  = optional(number, 50)
     timeout                = optional(number, 10)
     memory_size            = optional(number, 256)
+    max_devices_per_user   = optional(number, 10)
   })
   default = null
 
@@ -816,5 +819,15 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api: timeout must be 1-29 seconds (API Gateway's integration limit is 30 s) and memory_size 128-10240 MB (whole numbers)."
+  }
+
+  validation {
+    # Every device of a recipient is published to within one push worker invocation (claim, Publish, complete per
+    # device): the cap keeps a batch well inside the worker's timeout.
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.max_devices_per_user >= 1 && var.registration_api.max_devices_per_user <= 100 && floor(var.registration_api.max_devices_per_user) == var.registration_api.max_devices_per_user,
+      false
+    )
+    error_message = "registration_api.max_devices_per_user must be a whole number from 1 to 100: every device of a user is published to within one push worker batch, so more devices risk the batch timing out (default 10)."
   }
 }
