@@ -223,10 +223,19 @@ locals {
         conditions = []
       },
       {
-        # One Query per user; tokens of disabled endpoints are deleted (DeleteItem, or BatchWriteItem for several).
+        # One Query per user; tokens of disabled endpoints and rows of tokens another user owns now are deleted
+        # (DeleteItem, alone or in a transaction with the ownership item).
         sid        = "ReadAndPruneDeviceTokens"
         actions    = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"]
         resources  = [module.device_tokens_table.table_arn]
+        conditions = []
+      },
+      {
+        # Who owns each device of the batch (one BatchGetItem per 100); a dead owned device's ownership item goes
+        # with its row (a TransactWriteItems, authorised per item as DeleteItem).
+        sid        = "CheckDeviceOwners"
+        actions    = ["dynamodb:BatchGetItem", "dynamodb:DeleteItem"]
+        resources  = [module.device_owners_table.table_arn]
         conditions = []
       },
       {
@@ -243,13 +252,23 @@ locals {
       },
       local.use_key_for_tables,
     ],
+    local.registration_api_enabled ? [
+      {
+        # One off the owner's device counter when a dead owned device is removed (in the same transaction).
+        sid        = "CountDevices"
+        actions    = ["dynamodb:UpdateItem"]
+        resources  = [module.limits_table.table_arn]
+        conditions = []
+      },
+    ] : [],
     length(local.push_platform_endpoint_arns) == 0 ? [] : [
       {
         # Endpoint ids are minted by SNS when a device registers, so the resource can only be narrowed to the
         # endpoints of this service's platform applications (endpoint/<PLATFORM>/<application>/*). A disabled
-        # endpoint is deleted together with its token.
+        # endpoint is deleted together with its token; GetEndpointAttributes reads the user a device registered
+        # before ownership items was last registered for (CustomUserData).
         sid        = "PublishToDeviceEndpoints"
-        actions    = ["sns:DeleteEndpoint", "sns:Publish"]
+        actions    = ["sns:DeleteEndpoint", "sns:GetEndpointAttributes", "sns:Publish"]
         resources  = local.push_platform_endpoint_arns
         conditions = []
       },
@@ -294,9 +313,17 @@ locals {
   registration_api_policy_statements = concat(
     [
       {
+        # Rows are written and deleted in TransactWriteItems with the ownership item (authorised per item).
         sid        = "ManageDeviceTokens"
         actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
         resources  = [module.device_tokens_table.table_arn]
+        conditions = []
+      },
+      {
+        # One ownership item per token, moved with conditions in the same transaction as the rows.
+        sid        = "ManageDeviceOwners"
+        actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+        resources  = [module.device_owners_table.table_arn]
         conditions = []
       },
       {

@@ -79,7 +79,7 @@ output "email_feedback_dlq_arn" {
 }
 
 output "table_names" {
-  description = "Map of table role (catalog, users, preferences, email_subscriptions, email_suppressions, delivery_log, idempotency, with the WebSocket channel connections, with push or the registration API device_tokens, with the registration API limits) to table name. users is the existing table's name with enrichment.users_table_arn, absent with a custom enrichment function."
+  description = "Map of table role (catalog, users, preferences, email_subscriptions, email_suppressions, delivery_log, idempotency, with the WebSocket channel connections, with push or the registration API device_tokens and device_owners, with the registration API limits) to table name. users is the existing table's name with enrichment.users_table_arn, absent with a custom enrichment function."
   value = !var.create ? null : merge(
     {
       catalog             = module.catalog_table.table_name
@@ -91,7 +91,7 @@ output "table_names" {
     },
     var.enrichment.function_arn == null ? { users = local.users_table_name } : {},
     local.websocket_enabled ? { connections = module.connections_table.table_name } : {},
-    local.push_enabled || local.registration_api_enabled ? { device_tokens = module.device_tokens_table.table_name } : {},
+    local.push_enabled || local.registration_api_enabled ? { device_tokens = module.device_tokens_table.table_name, device_owners = module.device_owners_table.table_name } : {},
     local.registration_api_enabled ? { limits = module.limits_table.table_name } : {},
   )
 }
@@ -109,7 +109,7 @@ output "table_arns" {
     },
     var.enrichment.function_arn == null ? { users = local.users_table_arn } : {},
     local.websocket_enabled ? { connections = module.connections_table.table_arn } : {},
-    local.push_enabled || local.registration_api_enabled ? { device_tokens = module.device_tokens_table.table_arn } : {},
+    local.push_enabled || local.registration_api_enabled ? { device_tokens = module.device_tokens_table.table_arn, device_owners = module.device_owners_table.table_arn } : {},
     local.registration_api_enabled ? { limits = module.limits_table.table_arn } : {},
   )
 }

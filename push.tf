@@ -36,15 +36,20 @@ locals {
 
   push_visibility_timeout = local.push_enabled ? 6 * var.push.worker.timeout + var.push.worker.maximum_batching_window_in_seconds : 30
 
-  push_worker_environment = {
-    DEVICE_TOKENS_TABLE     = module.device_tokens_table.table_name
-    DELIVERY_LOG_TABLE      = module.delivery_log_table.table_name
-    DELIVERY_LOG_TTL_DAYS   = tostring(var.delivery_log_ttl_days)
-    IDEMPOTENCY_TABLE       = module.idempotency_table.table_name
-    IDEMPOTENCY_TTL_SECONDS = tostring(var.idempotency_ttl_seconds)
-    POWERTOOLS_SERVICE_NAME = "${var.name}-push-worker"
-    POWERTOOLS_LOG_LEVEL    = var.log_level
-  }
+  push_worker_environment = merge(
+    {
+      DEVICE_TOKENS_TABLE     = module.device_tokens_table.table_name
+      DEVICE_OWNERS_TABLE     = module.device_owners_table.table_name
+      DELIVERY_LOG_TABLE      = module.delivery_log_table.table_name
+      DELIVERY_LOG_TTL_DAYS   = tostring(var.delivery_log_ttl_days)
+      IDEMPOTENCY_TABLE       = module.idempotency_table.table_name
+      IDEMPOTENCY_TTL_SECONDS = tostring(var.idempotency_ttl_seconds)
+      POWERTOOLS_SERVICE_NAME = "${var.name}-push-worker"
+      POWERTOOLS_LOG_LEVEL    = var.log_level
+    },
+    # Removing a dead device the user owns takes one off their device counter (kept by the registration API).
+    local.registration_api_enabled ? { LIMITS_TABLE = module.limits_table.table_name } : {},
+  )
 
   push_platforms_environment = {
     POWERTOOLS_SERVICE_NAME = "${var.name}-push-platforms"

@@ -31,7 +31,9 @@ locals {
     EMAIL_SUBSCRIPTIONS_TABLE = module.email_subscriptions_table.table_name
     PREFERENCES_TABLE         = module.preferences_table.table_name
     DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
+    DEVICE_OWNERS_TABLE       = module.device_owners_table.table_name
     LIMITS_TABLE              = module.limits_table.table_name
+    MAX_DEVICES_PER_USER      = tostring(try(var.registration_api.max_devices_per_user, 10))
     CATALOG_TABLE             = module.catalog_table.table_name
     SENDER_ADDRESS            = var.email.from_address
     SES_CONFIGURATION_SET     = local.verification_configuration_set_name

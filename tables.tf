@@ -187,6 +187,21 @@ module "device_tokens_table" {
   tags = var.tags
 }
 
+# One item per device token (device_key = <platform>#<token>): the user who owns it and its endpoint. Written in the
+# same transaction as the owner's device_tokens row, so a token has exactly one owner; the push worker publishes to
+# a row only if this item names the row's user (docs/notification-service.md, section 7).
+module "device_owners_table" {
+  source = "./modules/dynamodb-table"
+
+  create                      = local.push_enabled || local.registration_api_enabled
+  name                        = "${var.name}-device-owners"
+  kms_key_arn                 = local.key_arn
+  hash_key                    = { name = "device_key" }
+  deletion_protection_enabled = var.table_deletion_protection
+
+  tags = var.tags
+}
+
 # Counters that must outlive the records they protect (docs/notification-service.md, section 7): devices per user,
 # verification codes and guesses per user and per address, requests per user and minute. One item per counter,
 # limit_key = "<kind>#<subject>[#<window>]"; windowed counters carry expires_at so they vanish on their own, while

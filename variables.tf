@@ -763,6 +763,8 @@ variable "registration_api" {
         resend_cooldown_seconds     - minimum time between two codes to one address (default 60)
         block_days_after_feedback   - a bounce or complaint about a verification mail blocks verification mail to
                                       that address for this many days (default 30); notifications are unaffected
+      max_devices_per_user   - push devices one user may own (default 10, 1-100): the push worker publishes to
+                               all of a recipient's devices in one invocation, so this bounds a batch's work
   EOT
   type = object({
     jwt_issuer             = string
@@ -781,6 +783,7 @@ variable "registration_api" {
       resend_cooldown_seconds     = optional(number, 60)
       block_days_after_feedback   = optional(number, 30)
     }), {})
+    max_devices_per_user = optional(number, 10)
   })
   default = null
 
@@ -873,5 +876,15 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api.verification.block_days_after_feedback must be a whole number of days 1-365 (a complaint about a verification mail blocks only verification mail, and not forever)."
+  }
+
+  validation {
+    # Every device of a recipient is published to within one push worker invocation (claim, Publish, complete per
+    # device): the cap keeps a batch well inside the worker's timeout.
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.max_devices_per_user >= 1 && var.registration_api.max_devices_per_user <= 100 && floor(var.registration_api.max_devices_per_user) == var.registration_api.max_devices_per_user,
+      false
+    )
+    error_message = "registration_api.max_devices_per_user must be a whole number from 1 to 100: every device of a user is published to within one push worker batch, so more devices risk the batch timing out (default 10)."
   }
 }

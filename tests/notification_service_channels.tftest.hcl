@@ -123,6 +123,18 @@ run "all_channels_plan" {
   }
 
   override_resource {
+    target          = module.device_owners_table.aws_dynamodb_table.this
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners" }
+  }
+
+  override_resource {
+    target          = module.limits_table.aws_dynamodb_table.this
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits" }
+  }
+
+  override_resource {
     target          = module.catalog_table.aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog" }
@@ -150,12 +162,6 @@ run "all_channels_plan" {
     target          = module.email_suppressions_table.aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions" }
-  }
-
-  override_resource {
-    target          = module.limits_table.aws_dynamodb_table.this
-    override_during = plan
-    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits" }
   }
 
   override_resource {
@@ -305,9 +311,12 @@ run "all_channels_plan" {
       local.connections_user_index.hash_key.name == "user_id" && local.connections_user_index.range_key.name == "connected_at" &&
       local.connections_user_index.projection_type == "KEYS_ONLY" &&
       module.device_tokens_table.hash_key == "user_id" && module.device_tokens_table.range_key == "device_key" &&
-      output.table_names.connections == "notify-connections" && output.table_names.device_tokens == "notify-device-tokens"
+      output.table_names.connections == "notify-connections" && output.table_names.device_tokens == "notify-device-tokens" &&
+      module.device_owners_table.hash_key == "device_key" && module.device_owners_table.range_key == null &&
+      output.table_names.device_owners == "notify-device-owners" &&
+      output.table_arns.device_owners == "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners"
     )
-    error_message = "connections: connection_id, TTL expires_at, GSI by_user (user_id, connected_at, KEYS_ONLY); device_tokens: user_id + device_key."
+    error_message = "connections: connection_id, TTL expires_at, GSI by_user (user_id, connected_at, KEYS_ONLY); device_tokens: user_id + device_key; device_owners: device_key, in the table outputs."
   }
 
   # --- Environments ---
@@ -341,6 +350,8 @@ run "all_channels_plan" {
   assert {
     condition = local.push_worker_environment == {
       DEVICE_TOKENS_TABLE     = "notify-device-tokens"
+      DEVICE_OWNERS_TABLE     = "notify-device-owners"
+      LIMITS_TABLE            = "notify-limits"
       DELIVERY_LOG_TABLE      = "notify-delivery-log"
       DELIVERY_LOG_TTL_DAYS   = "90"
       IDEMPOTENCY_TABLE       = "notify-idempotency"
@@ -354,11 +365,13 @@ run "all_channels_plan" {
   assert {
     condition = local.registration_api_environment == {
       DEVICE_TOKENS_TABLE       = "notify-device-tokens"
+      DEVICE_OWNERS_TABLE       = "notify-device-owners"
+      LIMITS_TABLE              = "notify-limits"
+      MAX_DEVICES_PER_USER      = "10"
       PLATFORM_APPLICATION_ARNS = jsonencode({ apns = "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns", fcm = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android" })
       EMAIL_SUBSCRIPTIONS_TABLE = "notify-email-subscriptions"
       PREFERENCES_TABLE         = "notify-preferences"
       DELIVERY_LOG_TABLE        = "notify-delivery-log"
-      LIMITS_TABLE              = "notify-limits"
       CATALOG_TABLE             = "notify-catalog"
       SENDER_ADDRESS            = "notifications@example.com"
       SES_CONFIGURATION_SET     = "notify-verification"
@@ -456,12 +469,14 @@ run "all_channels_plan" {
     condition = { for s in local.push_worker_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
       ReceivePushQueue         = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-push"]
       ReadAndPruneDeviceTokens = ["dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens"]
+      CheckDeviceOwners        = ["dynamodb:BatchGetItem,dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners"]
+      CountDevices             = ["dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
       WriteDeliveryLog         = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency              = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables          = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
-      PublishToDeviceEndpoints = ["sns:DeleteEndpoint,sns:Publish", "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/notify-apns/*,arn:aws:sns:us-east-1:123456789012:endpoint/GCM/shop-android/*"]
+      PublishToDeviceEndpoints = ["sns:DeleteEndpoint,sns:GetEndpointAttributes,sns:Publish", "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/notify-apns/*,arn:aws:sns:us-east-1:123456789012:endpoint/GCM/shop-android/*"]
     }
-    error_message = "The push worker: its tokens table, and Publish/DeleteEndpoint only on endpoints of the two applications."
+    error_message = "The push worker: its tokens, owners and device counters, and Publish/DeleteEndpoint/GetEndpointAttributes only on endpoints of the two applications."
   }
 
   assert {
@@ -477,9 +492,10 @@ run "all_channels_plan" {
   assert {
     condition = { for s in local.registration_api_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
       ManageDeviceTokens       = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens"]
+      ManageDeviceOwners       = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners"]
+      CountLimits              = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
       ManageEmailSubscriptions = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-subscriptions"]
       ReadSuppressions         = ["dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions"]
-      CountLimits              = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
       ManagePreferences        = ["dynamodb:GetItem,dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences"]
       ReadDeliveryLog          = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       ReadCatalog              = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
@@ -676,7 +692,8 @@ run "registration_api_without_push" {
     condition = (
       local.registration_api_environment.PLATFORM_APPLICATION_ARNS == "{}" &&
       local.registration_api_environment.DEVICE_TOKENS_TABLE == "notify-device-tokens" &&
-      length([for s in local.registration_api_policy_statements : s if startswith(s.sid, "CreateDevice") || startswith(s.sid, "ManageDevice") && s.sid != "ManageDeviceTokens"]) == 0
+      local.registration_api_environment.DEVICE_OWNERS_TABLE == "notify-device-owners" &&
+      length([for s in local.registration_api_policy_statements : s if startswith(s.sid, "CreateDevice") || s.sid == "ManageDeviceEndpoints"]) == 0
     )
     error_message = "Without push: the device tokens table exists, no platform application, no SNS permission."
   }
@@ -719,6 +736,7 @@ run "channels_off_by_default" {
       output.websocket_api_id, output.websocket_url, output.websocket_management_endpoint, output.websocket_queue_url,
       output.push_queue_url, output.push_dlq_url, output.push_platform_application_arns, output.registration_api_id,
       output.registration_api_url, module.connections_table.table_arn, module.device_tokens_table.table_arn,
+      module.device_owners_table.table_arn,
     ] : v == null]) && length(output.function_names) == 3 && length(local.log_group_arns) == 3 && length(aws_cloudwatch_metric_alarm.this) == 7
     error_message = "Part-2 outputs are null and the email-only service keeps its 3 functions, 3 log group grants and 7 alarms."
   }
@@ -977,6 +995,36 @@ run "rejects_registration_negative_burst" {
 
   variables {
     registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], throttling_burst_limit = -1 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_registration_zero_devices_per_user" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], max_devices_per_user = 0 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_registration_more_devices_per_user_than_a_push_batch_can_reach" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], max_devices_per_user = 101 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_registration_fractional_devices_per_user" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], max_devices_per_user = 2.5 }
   }
 
   expect_failures = [var.registration_api]

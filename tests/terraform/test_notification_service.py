@@ -618,16 +618,20 @@ class Realtime:
         self.connections.open(connection_id)
         return connection_id
 
-    def register(self, user_id: str, platform: str, token: str) -> Device:
-        answer = self.invoke(
+    def device_request(self, method: str, user_id: str, platform: str, token: str) -> dict[str, Any]:
+        """The answer to ``PUT`` or ``DELETE /devices/{platform}/{token}`` by ``user_id``."""
+        return self.invoke(
             "registration_api",
             _registration_event(
                 self.service,
-                "PUT /devices/{platform}/{token}",
+                f"{method} /devices/{{platform}}/{{token}}",
                 {"platform": platform, "token": token},
                 user_id,
             ),
         )
+
+    def register(self, user_id: str, platform: str, token: str) -> Device:
+        answer = self.device_request("PUT", user_id, platform, token)
         assert answer["statusCode"] == 200, answer
         item = json.loads(answer["body"])
         assert (item["user_id"], item["platform"], item["token"]) == (user_id, platform, token)
@@ -952,6 +956,104 @@ def test_stale_connection_and_disabled_endpoint_are_removed(service: Service, re
         f"{cyd.user_id}#push#{good.target}": ("sent", None),
         f"{cyd.user_id}#push#{dead.target}": ("failed", "endpoint_disabled"),
     }
+
+
+# --- issue 15: one owner per device token, devices per user capped ------------------------------------
+
+
+def _endpoint_user(service: Service, endpoint_arn: str) -> str | None:
+    attributes = service.emulator.client("sns").get_endpoint_attributes(EndpointArn=endpoint_arn)[
+        "Attributes"
+    ]
+    return attributes.get("CustomUserData")
+
+
+def test_push_device_takeover_moves_the_token_to_its_last_registrant_only(
+    service: Service, realtime: Realtime
+) -> None:
+    gil, hal = service.seed_user("gil"), service.seed_user("hal")
+    token = _fcm_token()
+    first = realtime.register(gil.user_id, "fcm", token)
+
+    taken = realtime.register(hal.user_id, "fcm", token)  # the phone changed hands, or hal is an attacker
+
+    assert (
+        taken.endpoint_arn == first.endpoint_arn
+        and _endpoint_user(service, taken.endpoint_arn) == hal.user_id
+    )
+    assert realtime.device_keys(gil.user_id) == set(), "the previous owner's row goes in the same transaction"
+    assert realtime.device_keys(hal.user_id) == {f"fcm#{token}"}
+    owner = service.emulator.client("dynamodb").get_item(
+        TableName=service.table("device_owners"),
+        Key={"device_key": {"S": f"fcm#{token}"}},
+        ConsistentRead=True,
+    )["Item"]
+    assert owner["user_id"]["S"] == hal.user_id
+
+    to_gil, to_hal = _key(), _key()
+    service.put("order_shipped", _order([gil.user_id], to_gil))
+    service.deliver()
+    assert endpoint_deliveries(taken.endpoint_arn) == [], "a notification to gil reaches no device of hal"
+    assert service.delivery_log(to_gil, "push")[f"{gil.user_id}#push#-"]["status"] == "no_device"
+    service.put("order_shipped", _order([hal.user_id], to_hal))
+    service.deliver()
+    assert len(endpoint_deliveries(taken.endpoint_arn)) == 1
+
+    # A row an earlier release left for gil (before ownership items): the worker skips and removes it.
+    service.emulator.client("dynamodb").put_item(
+        TableName=service.table("device_tokens"),
+        Item={
+            "user_id": {"S": gil.user_id},
+            "device_key": {"S": f"fcm#{token}"},
+            "platform": {"S": "fcm"},
+            "token": {"S": token},
+            "endpoint_arn": {"S": taken.endpoint_arn},
+            "updated_at": {"S": "2026-11-01T00:00:00Z"},
+        },
+    )
+    stale = _key()
+    service.put("order_shipped", _order([gil.user_id], stale))
+    service.deliver()
+    assert len(endpoint_deliveries(taken.endpoint_arn)) == 1
+    row = service.delivery_log(stale, "push")[f"{gil.user_id}#push#{taken.target}"]
+    assert (row["status"], row["reason"]) == ("failed", "device_owned_by_another_user")
+    assert realtime.device_keys(gil.user_id) == set()
+
+    # gil's DELETE (a stale app) is 204 and leaves hal's endpoint and row; hal's DELETE removes them.
+    assert realtime.device_request("DELETE", gil.user_id, "fcm", token)["statusCode"] == 204
+    assert _endpoint_user(service, taken.endpoint_arn) == hal.user_id
+    assert realtime.device_keys(hal.user_id) == {f"fcm#{token}"}
+    assert realtime.device_request("DELETE", hal.user_id, "fcm", token)["statusCode"] == 204
+    assert realtime.device_keys(hal.user_id) == set()
+    sns = service.emulator.client("sns")
+    with pytest.raises(sns.exceptions.NotFoundException):
+        sns.get_endpoint_attributes(EndpointArn=taken.endpoint_arn)
+
+
+def test_devices_per_user_are_capped_at_ten_and_a_refusal_creates_no_endpoint(
+    service: Service, realtime: Realtime
+) -> None:
+    ivy = service.seed_user("ivy")
+    tokens = [_fcm_token() for _ in range(11)]
+    for token in tokens[:10]:
+        realtime.register(ivy.user_id, "fcm", token)
+
+    refused = realtime.device_request("PUT", ivy.user_id, "fcm", tokens[10])
+
+    assert refused["statusCode"] == 409
+    assert json.loads(refused["body"])["error"]["code"] == "device_limit_reached"
+    endpoints = service.emulator.client("sns").list_endpoints_by_platform_application(
+        PlatformApplicationArn=service.outputs["push_platform_application_arns"]["fcm"]
+    )["Endpoints"]
+    assert tokens[10] not in {e["Attributes"]["Token"] for e in endpoints}
+    assert len(realtime.device_keys(ivy.user_id)) == 10
+    lambda_config = service.emulator.client("lambda").get_function_configuration(
+        FunctionName=service.function("registration_api")
+    )
+    assert lambda_config["Environment"]["Variables"]["MAX_DEVICES_PER_USER"] == "10"
+
+    assert realtime.device_request("DELETE", ivy.user_id, "fcm", tokens[0])["statusCode"] == 204
+    assert realtime.register(ivy.user_id, "fcm", tokens[10]).token == tokens[10]
 
 
 def test_a_user_without_tabs_or_devices_is_logged_not_failed(service: Service) -> None:

@@ -29,6 +29,8 @@ ENDPOINT = "https://abcdef123.execute-api.us-east-1.amazonaws.com/prod"
 TABLES = {
     "CONNECTIONS_TABLE": "connections",
     "DEVICE_TOKENS_TABLE": "device-tokens",
+    "DEVICE_OWNERS_TABLE": "device-owners",
+    "LIMITS_TABLE": "limits",
     "DELIVERY_LOG_TABLE": "delivery-log",
     "IDEMPOTENCY_TABLE": "idempotency",
 }
@@ -74,6 +76,8 @@ def realtime_world(monkeypatch: pytest.MonkeyPatch, function_name: str) -> Itera
             monkeypatch.delenv(name, raising=False)
         create_connections_table()
         create_table(TABLES["DEVICE_TOKENS_TABLE"], "user_id", "device_key")
+        create_table(TABLES["DEVICE_OWNERS_TABLE"], "device_key")
+        create_table(TABLES["LIMITS_TABLE"], "limit_key")
         create_table(TABLES["DELIVERY_LOG_TABLE"], "notification_id", "delivery_key")
         create_table(TABLES["IDEMPOTENCY_TABLE"], "id")
         for name, table in TABLES.items():
@@ -185,27 +189,52 @@ def disable_endpoint(endpoint_arn: str) -> None:
     )
 
 
-def register_device(user_id: str, platform: str, token: str, application_arn: str) -> str:
-    """What the registration API stores: an enabled endpoint and the device_tokens item."""
+def register_device(
+    user_id: str, platform: str, token: str, application_arn: str, *, owned: bool = True
+) -> str:
+    """What the registration API stores: an enabled endpoint, the device_tokens item and, unless
+    ``owned=False`` (a row registered before ownership items), the ownership item and one more on the
+    user's device counter."""
     endpoint_arn = str(
         boto3.client("sns", region_name=REGION).create_platform_endpoint(
             PlatformApplicationArn=application_arn, Token=token, CustomUserData=user_id
         )["EndpointArn"]
     )
-    dynamodb_batch.batch_write(
-        TABLES["DEVICE_TOKENS_TABLE"],
-        [
-            {
-                "user_id": user_id,
-                "device_key": f"{platform}#{token}",
-                "platform": platform,
-                "token": token,
-                "endpoint_arn": endpoint_arn,
-                "updated_at": "2026-11-24T09:00:00Z",
-            }
-        ],
+    boto3.client("sns", region_name=REGION).set_endpoint_attributes(  # moto shows CustomUserData only so
+        EndpointArn=endpoint_arn, Attributes={"CustomUserData": user_id}
     )
+    updated_at = "2026-11-24T09:00:00Z"
+    row = {
+        "user_id": user_id,
+        "device_key": f"{platform}#{token}",
+        "platform": platform,
+        "token": token,
+        "endpoint_arn": endpoint_arn,
+        "updated_at": updated_at,
+    }
+    dynamodb_batch.batch_write(TABLES["DEVICE_TOKENS_TABLE"], [row])
+    if owned:
+        owner = {k: row[k] for k in ("device_key", "user_id", "endpoint_arn", "updated_at")}
+        dynamodb_batch.batch_write(TABLES["DEVICE_OWNERS_TABLE"], [owner])
+        boto3.client("dynamodb", region_name=REGION).update_item(
+            TableName=TABLES["LIMITS_TABLE"],
+            Key={"limit_key": {"S": f"devices#{user_id}"}},
+            UpdateExpression="ADD #count :one",
+            ExpressionAttributeNames={"#count": "count"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
     return endpoint_arn
+
+
+def device_count(user_id: str) -> int:
+    """The user's device counter in the limits table (0 without one)."""
+    items = [i for i in scan(TABLES["LIMITS_TABLE"]) if i["limit_key"] == f"devices#{user_id}"]
+    return int(items[0]["count"]) if items else 0
+
+
+def device_owners() -> dict[str, str]:
+    """device_key -> user_id of every ownership item."""
+    return {str(i["device_key"]): str(i["user_id"]) for i in scan(TABLES["DEVICE_OWNERS_TABLE"])}
 
 
 def device_keys() -> set[tuple[str, str]]:

@@ -29,11 +29,12 @@ SENDER = "verify@example.com"
 SUB = "3f8e2b6c-5d1a-4c7e-9b20-8a6f4e1d2c39"  # the fixtures' JWT sub claim
 TABLES = {
     "DEVICE_TOKENS_TABLE": ("device-tokens", "user_id", "device_key"),
+    "DEVICE_OWNERS_TABLE": ("device-owners", "device_key", None),
+    "LIMITS_TABLE": ("limits", "limit_key", None),
     "EMAIL_SUBSCRIPTIONS_TABLE": ("email-subscriptions", "user_id", None),
     "PREFERENCES_TABLE": ("preferences", "user_id", None),
     "DELIVERY_LOG_TABLE": ("delivery-log", "notification_id", "delivery_key"),
     "CATALOG_TABLE": ("catalog", "catalog_id", "notification_type"),
-    "LIMITS_TABLE": ("limits", "limit_key", None),
     "EMAIL_SUPPRESSIONS_TABLE": ("email-suppressions", "address", None),
 }
 API_ENV = (
@@ -46,6 +47,7 @@ API_ENV = (
     "VERIFY_CODES_PER_USER_PER_DAY",
     "VERIFY_GUESSES_PER_ADDRESS_PER_DAY",
     "VERIFY_RESEND_COOLDOWN_SECONDS",
+    "MAX_DEVICES_PER_USER",
 )
 FIXTURE = "notification_service_registration_{}"
 APNS_TOKEN = "fe01" * 16
@@ -76,7 +78,7 @@ class World:
 
 @contextmanager
 def api_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    """moto with the five tables, APNs and FCM platform applications (not APNs sandbox), a verified
+    """moto with the seven tables, APNs and FCM platform applications (not APNs sandbox), a verified
     sender, a catalog of two types, the handler's environment, and a clock the test can move."""
     with mock_aws():
         for name in API_ENV:

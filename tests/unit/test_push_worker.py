@@ -187,7 +187,10 @@ def test_an_invalid_message_is_failed_and_keeps_the_token(
 def test_a_token_registered_again_meanwhile_is_kept(apps: dict[str, str]) -> None:
     endpoint = register_device("u-1", "apns", APNS_TOKEN, apps["apns"])
     read_earlier = Device("apns", APNS_TOKEN, f"apns#{APNS_TOKEN}", endpoint, "2026-11-24T08:00:00Z")
-    assert remove_device(TABLES["DEVICE_TOKENS_TABLE"], "u-1", read_earlier) is False
+    batch = push_worker.Batch(
+        TABLES["DEVICE_TOKENS_TABLE"], TABLES["DEVICE_OWNERS_TABLE"], TABLES["LIMITS_TABLE"]
+    )
+    assert remove_device(batch, "u-1", read_earlier) is False
     assert device_keys() == {("u-1", f"apns#{APNS_TOKEN}")}
     assert endpoint_exists(endpoint)
 

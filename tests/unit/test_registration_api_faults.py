@@ -110,7 +110,7 @@ def test_one_throttle_is_absorbed_by_the_sdk(world: World) -> None:
 
 
 def test_dynamodb_access_denied_is_500_and_a_retry_reuses_the_endpoint(world: World) -> None:
-    fail_attempts("dynamodb", "PutItem", [("AccessDeniedException", 400)])
+    fail_attempts("dynamodb", "TransactWriteItems", [("AccessDeniedException", 400)])
 
     assert_clean(put_device("fcm", FCM_TOKEN), 500, "internal_error")
 

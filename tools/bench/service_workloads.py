@@ -46,7 +46,9 @@ TABLES = {
     "EMAIL_SUBSCRIPTIONS_TABLE": ("bench-email-subscriptions", "user_id", None),
     "EMAIL_SUPPRESSIONS_TABLE": ("bench-email-suppressions", "address", None),
     "DEVICE_TOKENS_TABLE": ("bench-device-tokens", "user_id", "device_key"),
+    "DEVICE_OWNERS_TABLE": ("bench-device-owners", "device_key", None),
 }
+OWNERS_PER_CALL = 100  # BatchGetItem
 CONNECTIONS_TABLE = "bench-connections"
 MANAGEMENT_ENDPOINT = f"https://a1b2c3d4e5.execute-api.{REGION}.amazonaws.com/live"
 MAX_CONCURRENT_POSTS = 16  # the worker's default (websocket.max_concurrent_posts)
@@ -599,7 +601,9 @@ class _PushWorkload:
         self.applications: dict[str, str] = {}
 
     def setup(self) -> dict[str, str]:
-        env = create_tables(("DEVICE_TOKENS_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE"))
+        env = create_tables(
+            ("DEVICE_TOKENS_TABLE", "DEVICE_OWNERS_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE")
+        )
         sns = boto3.client("sns", region_name=REGION)
         self.applications = {
             platform: sns.create_platform_application(
@@ -637,6 +641,11 @@ class _PushWorkload:
                         }
                     )
             _put_items(TABLES["DEVICE_TOKENS_TABLE"][0], items)
+            # every device registered through the API has its ownership item (no legacy rows in the bench)
+            owner_fields = ("device_key", "user_id", "endpoint_arn", "updated_at")
+            _put_items(
+                TABLES["DEVICE_OWNERS_TABLE"][0], [{k: item[k] for k in owner_fields} for item in items]
+            )
             self.seeded = n
         content = {"title": "Order shipped", "body": "On its way."}
         records = [sqs_record(_channel_message(i, "push", content), i, "bench-push") for i in range(n)]
@@ -656,6 +665,14 @@ PUSH_WORKER = Workload(
             lower_bound=lambda n: n,
             bound_text="1 Query per user",
             why="A user's devices are one partition of device_tokens: one Query each (no batch Query).",
+        ),
+        Step(
+            name="ownership",
+            operations=frozenset({"dynamodb.BatchGetItem", "sns.GetEndpointAttributes"}),
+            lower_bound=_per_batch(_per_user_batches(len(PUSH_PLATFORMS)), OWNERS_PER_CALL),
+            bound_text="ceil(devices per batch / 100)",
+            why="Who owns each device: one strongly consistent BatchGetItem of device_owners per 100 devices "
+            "of the batch (a row without an ownership item would add one GetEndpointAttributes).",
         ),
         Step(
             name="deliveries",

@@ -70,12 +70,16 @@ def _chunks(values: Sequence[Any], size: int) -> list[list[Any]]:
 
 
 def batch_get(
-    table: str, keys: Sequence[Mapping[str, Any]], *, attributes: Sequence[str] | None = None
+    table: str,
+    keys: Sequence[Mapping[str, Any]],
+    *,
+    attributes: Sequence[str] | None = None,
+    consistent: bool = False,
 ) -> list[dict[str, Any]]:
     """The items with these primary keys (missing ones are simply absent), in no particular order.
 
     Duplicate keys are read once. ``attributes`` limits the attributes returned; the key attributes are
-    always included, so the caller can match items to keys.
+    always included, so the caller can match items to keys. ``consistent``: strongly consistent reads.
     """
     unique: dict[str, dict[str, Any]] = {}
     for key in keys:
@@ -91,6 +95,8 @@ def batch_get(
             "ProjectionExpression": ", ".join(placeholders),
             "ExpressionAttributeNames": placeholders,
         }
+    if consistent:
+        request["ConsistentRead"] = True
     client = aws_clients.client("dynamodb")
     items: list[dict[str, Any]] = []
     for chunk in _chunks(list(unique.values()), GET_BATCH_SIZE):

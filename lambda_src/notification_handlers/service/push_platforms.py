@@ -259,51 +259,80 @@ def _is_enabled(attributes: Mapping[str, Any]) -> bool:
     return str(attributes.get("Enabled", "true")).lower() == "true"
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceEndpoint:
+    arn: str
+    # True when SNS answered "already exists with different attributes": the endpoint predates this call
+    # (another user's, or an old registration), so a refused registration must not delete it.
+    preexisting: bool
+
+
 def ensure_endpoint(
     platform_application_arn: str, token: str, user_id: str, existing_endpoint_arn: str | None = None
 ) -> str:
+    """The ARN of the enabled platform endpoint of ``token`` (``ensure_device_endpoint``)."""
+    return ensure_device_endpoint(platform_application_arn, token, user_id, existing_endpoint_arn).arn
+
+
+def ensure_device_endpoint(
+    platform_application_arn: str, token: str, user_id: str, existing_endpoint_arn: str | None = None
+) -> DeviceEndpoint:
     """The enabled platform endpoint of ``token`` (created, re-created or re-enabled as needed).
 
     AWS's token-management pseudo-code: without a stored endpoint, ``CreatePlatformEndpoint`` (idempotent
     for the same token and attributes; "already exists with the same Token, but different attributes"
     names the existing endpoint, which is reused); then ``GetEndpointAttributes``: not found -> create
     again; a different token or ``Enabled`` false -> ``SetEndpointAttributes`` (``Token``, ``Enabled=true``).
-    ``CustomUserData`` carries the user id (the device's current owner).
+    ``CustomUserData`` carries the user id (the device's current owner; the registration API's ownership
+    item in ``device_owners`` is the authority, this attribute only mirrors it).
     """
     if not token or not user_id:
         raise ValueError("token and user_id must not be empty")
     sns = aws_clients.client("sns")
 
-    def create() -> str:
+    def create() -> DeviceEndpoint:
         try:
-            return str(
-                sns.create_platform_endpoint(
-                    PlatformApplicationArn=platform_application_arn, Token=token, CustomUserData=user_id
-                )["EndpointArn"]
+            return DeviceEndpoint(
+                str(
+                    sns.create_platform_endpoint(
+                        PlatformApplicationArn=platform_application_arn, Token=token, CustomUserData=user_id
+                    )["EndpointArn"]
+                ),
+                preexisting=False,
             )
         except ClientError as error:
             message = str(error.response.get("Error", {}).get("Message") or "")
             match = _EXISTING_ENDPOINT.search(message)
             if aws_clients.error_code(error) == "InvalidParameter" and match is not None:
-                return match.group(1).rstrip(".")
+                return DeviceEndpoint(match.group(1).rstrip("."), preexisting=True)
             raise
 
     created = existing_endpoint_arn is None
-    endpoint_arn = create() if existing_endpoint_arn is None else existing_endpoint_arn
+    endpoint = create() if existing_endpoint_arn is None else DeviceEndpoint(existing_endpoint_arn, True)
     try:
-        attributes = sns.get_endpoint_attributes(EndpointArn=endpoint_arn).get("Attributes", {})
+        attributes = sns.get_endpoint_attributes(EndpointArn=endpoint.arn).get("Attributes", {})
     except ClientError as error:
         if aws_clients.error_code(error) not in ("NotFound", "NotFoundException") or created:
             raise
-        endpoint_arn = create()
-        attributes = sns.get_endpoint_attributes(EndpointArn=endpoint_arn).get("Attributes", {})
+        endpoint = create()
+        attributes = sns.get_endpoint_attributes(EndpointArn=endpoint.arn).get("Attributes", {})
     if (
         attributes.get("Token") != token
         or not _is_enabled(attributes)
-        or attributes.get("CustomUserData", user_id) != user_id
+        or attributes.get("CustomUserData") != user_id
     ):
         sns.set_endpoint_attributes(
-            EndpointArn=endpoint_arn,
+            EndpointArn=endpoint.arn,
             Attributes={"Token": token, "Enabled": "true", "CustomUserData": user_id},
         )
-    return endpoint_arn
+    return endpoint
+
+
+def endpoint_user(endpoint_arn: str) -> str | None:
+    """The endpoint's ``CustomUserData`` (the user the registration API last registered it for); None when
+    it has none. ``ClientError`` ``NotFound`` when the endpoint is gone."""
+    attributes = (
+        aws_clients.client("sns").get_endpoint_attributes(EndpointArn=endpoint_arn).get("Attributes", {})
+    )
+    value = attributes.get("CustomUserData")
+    return str(value) if value else None

@@ -8,6 +8,12 @@ responses, ``partial_batch``). One invocation handles one batch:
 2. Read each recipient's devices with ONE paginated ``Query`` on ``device_tokens`` per user and batch
    (items ``user_id``, ``device_key`` = ``<platform>#<token>``, ``platform``, ``token``, ``endpoint_arn``,
    ``updated_at``). No device -> a ``no_device`` row (not an error).
+   Then who owns each device (``device_ownership``): ONE strongly consistent ``BatchGetItem`` of
+   ``device_owners`` per 100 devices of the batch. A device another user owns now is never published to:
+   its row is deleted (only if unchanged since read; the endpoint is the owner's and stays) and it gets a
+   ``failed`` row (``device_owned_by_another_user``). A row without an ownership item (registered before
+   they existed) is the recipient's unless its endpoint's ``CustomUserData`` (one ``GetEndpointAttributes``)
+   names another user: every registration set it to the registering user, so it names the last one.
 3. Per device: claim ``<notification_id>#<user_id>#push#<target>``, then SNS ``Publish`` to the endpoint
    ARN with ``MessageStructure=json`` and the platform's payload (``platform_message``): APNs
    ``{"aps": {"alert": {"title", "body"}, "badge": 1, "sound": "default"}, "notification_id"}``; FCM
@@ -16,7 +22,8 @@ responses, ``partial_batch``). One invocation handles one batch:
    (``payload_too_large``) without a call.
 4. ``EndpointDisabled`` (APNs/FCM told SNS the token is dead), ``NotFound`` (the endpoint is gone) or
    ``InvalidParameter`` naming the token, endpoint or target -> the token's item is deleted (conditionally
-   on the ``updated_at`` read, so a registration that happened meanwhile is kept), then its endpoint; the
+   on the ``updated_at`` read, so a registration that happened meanwhile is kept; an owned device's with its
+   ownership item and one off the owner's device counter, in one transaction), then its endpoint; the
    row is ``failed`` (``endpoint_disabled``), not retried. Other SNS client errors (``InvalidParameter``
    about the message, ``KMSAccessDenied``...) are ``failed`` with their code. Throttling, 5xx, timeouts,
    ``AuthorizationError`` and unlisted codes release the claim and retry the record.
@@ -25,7 +32,8 @@ responses, ``partial_batch``). One invocation handles one batch:
 
 Logs never contain a token, body or title: devices are named by their target.
 
-Environment: ``DEVICE_TOKENS_TABLE`` (required), delivery log and idempotency variables.
+Environment: ``DEVICE_TOKENS_TABLE`` and ``DEVICE_OWNERS_TABLE`` (required), ``LIMITS_TABLE`` (optional: the
+device counters the registration API keeps), delivery log and idempotency variables.
 """
 
 from __future__ import annotations
@@ -33,14 +41,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
-from notification_handlers.service import delivery_log, dynamodb_batch, env, partial_batch
+from notification_handlers.service import (
+    delivery_log,
+    device_ownership,
+    dynamodb_batch,
+    env,
+    partial_batch,
+    push_platforms,
+)
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
 from notification_handlers.service.channel_worker import (
     AWS_ERRORS,
@@ -64,6 +79,10 @@ MAX_PLATFORM_PAYLOAD_BYTES: Final = 4096  # APNs and FCM both refuse larger noti
 REASON_DISABLED: Final = "endpoint_disabled"
 REASON_TOO_LARGE: Final = "payload_too_large"
 REASON_NO_ENDPOINT: Final = "no_endpoint"
+REASON_NOT_OWNER: Final = "device_owned_by_another_user"
+OWNED: Final = "owned"
+STALE: Final = "stale"
+UNCLAIMED: Final = "unclaimed"
 DEAD_ENDPOINT_ERRORS: Final = frozenset({"EndpointDisabled", "EndpointDisabledException", "NotFound"})
 # SNS client errors that fail again on every retry: recorded as failed, not retried
 PERMANENT_ERRORS: Final = frozenset(
@@ -121,6 +140,7 @@ class Device:
     device_key: str
     endpoint_arn: str | None
     updated_at: str | None
+    owned: bool = False  # the ownership item names the recipient (its removal is a transaction)
 
     @property
     def target(self) -> str:
@@ -194,13 +214,31 @@ def is_dead_endpoint(error: Exception) -> bool:
     return False
 
 
+def ownership(user_id: str, owner_item: Mapping[str, Any] | None) -> str:
+    """``owned`` when the token's ownership item names the recipient, ``stale`` when it names another user
+    (never published to), ``unclaimed`` without an item (a row registered before ownership items)."""
+    owner = device_ownership.owner_of(owner_item)
+    if owner is None:
+        return UNCLAIMED
+    return OWNED if owner == user_id else STALE
+
+
+def unclaimed_is_recipients(user_id: str, endpoint_user: str | None) -> bool:
+    """An unclaimed row is the recipient's unless its endpoint's CustomUserData names another user: every
+    registration has set it to the registering user, so it names the last one, the phone's holder."""
+    return endpoint_user is None or endpoint_user == user_id
+
+
 # --- edge ----------------------------------------------------------------------------
 
 
 @dataclass
 class Batch(WorkerBatch[PushContent]):
     table: str
+    owners_table: str = ""
+    limits_table: str | None = None
     devices: dict[str, list[Device]] = field(default_factory=dict)
+    stale: dict[str, list[Device]] = field(default_factory=dict)
 
 
 def _parse_batch(records: Records, batch: Batch) -> None:
@@ -233,34 +271,63 @@ def query_devices(table: str, user_id: str) -> list[Device]:
         request["ExclusiveStartKey"] = last
 
 
-def remove_device(table: str, user_id: str, device: Device) -> bool:
-    """Delete the token's item (unless re-registered since it was read), then its endpoint. True when
-    removed; failures are logged, not raised (the next notification meets the dead endpoint again)."""
+def _delete_row(request: Mapping[str, Any] | None, transaction: list[dict[str, Any]] | None) -> bool:
+    """One conditional delete (or transaction); False when its condition failed (kept)."""
     client = aws_clients.client("dynamodb")
+    try:
+        if transaction is not None:
+            client.transact_write_items(TransactItems=transaction)
+        else:
+            client.delete_item(**(request or {}))
+    except ClientError as error:
+        reasons = device_ownership.cancellation_reasons(error)
+        if aws_clients.error_code(error) == "ConditionalCheckFailedException" or (
+            reasons is not None and device_ownership.CONDITION_FAILED in reasons
+        ):
+            return False
+        raise
+    return True
+
+
+def remove_row(batch: Batch, user_id: str, device: Device) -> bool:
+    """Delete the user's row of the token unless it changed since it was read (an owned device: with its
+    ownership item and one off the user's counter, in one transaction). True when removed; failures are
+    logged, not raised (the next notification meets the device again)."""
+    where = {"device": device.target}
     request: dict[str, Any] = {
-        "TableName": table,
+        "TableName": batch.table,
         "Key": {"user_id": {"S": user_id}, "device_key": {"S": device.device_key}},
     }
     if device.updated_at is not None:
         request["ConditionExpression"] = "attribute_not_exists(updated_at) OR updated_at = :read"
         request["ExpressionAttributeValues"] = {":read": {"S": device.updated_at}}
-    where = {"device": device.target}
+    transaction = (
+        device_ownership.release_items(
+            batch.table,
+            batch.owners_table,
+            batch.limits_table,
+            user_id,
+            device.device_key,
+            row_updated_at=device.updated_at,
+        )
+        if device.owned
+        else None
+    )
     try:
-        client.delete_item(**request)
-    except ClientError as error:
-        if aws_clients.error_code(error) == "ConditionalCheckFailedException":
-            logger.info("The device was registered again meanwhile; kept", extra=where)
-            return False
+        removed = _delete_row(request, transaction)
+    except (ClientError, BotoCoreError) as error:
         logger.error(
-            "Deleting the dead device token failed",
-            extra={"error_code": aws_clients.error_code(error), **where},
+            "Deleting the device token failed", extra={"error_code": aws_clients.error_code(error), **where}
         )
         return False
-    except BotoCoreError as error:
-        logger.error(
-            "Deleting the dead device token failed",
-            extra={"error_code": aws_clients.error_code(error), **where},
-        )
+    if not removed:
+        logger.info("The device was registered again meanwhile; kept", extra=where)
+    return removed
+
+
+def remove_device(batch: Batch, user_id: str, device: Device) -> bool:
+    """Delete the dead token's row (``remove_row``), then its endpoint. True when removed."""
+    if not remove_row(batch, user_id, device):
         return False
     if device.endpoint_arn is not None:
         try:
@@ -268,9 +335,51 @@ def remove_device(table: str, user_id: str, device: Device) -> bool:
         except (ClientError, BotoCoreError) as error:
             logger.error(
                 "Deleting the dead platform endpoint failed",
-                extra={"error_code": aws_clients.error_code(error), **where},
+                extra={"error_code": aws_clients.error_code(error), "device": device.target},
             )
     return True
+
+
+def _endpoint_user(device: Device) -> str | None:
+    """The CustomUserData of an unclaimed device's endpoint; None when it has none or is gone (then the
+    publish meets NotFound and removes the row as dead)."""
+    if device.endpoint_arn is None:
+        return None
+    try:
+        return push_platforms.endpoint_user(device.endpoint_arn)
+    except ClientError as error:
+        if aws_clients.error_code(error) in ("NotFound", "NotFoundException"):
+            return None
+        raise
+
+
+def check_ownership(batch: Batch) -> None:
+    """Keep, per recipient, only the devices that are theirs: ONE strongly consistent ``BatchGetItem`` of the
+    ownership items per 100 devices of the batch; an unclaimed device costs one ``GetEndpointAttributes``.
+    Stale rows are removed (only if unchanged since read) and kept in ``batch.stale`` for the log."""
+    keys = sorted({d.device_key for devices in batch.devices.values() for d in devices})
+    owners = {
+        str(item["device_key"]): item
+        for item in dynamodb_batch.batch_get(
+            batch.owners_table, [{"device_key": k} for k in keys], consistent=True
+        )
+    }
+    for user_id, devices in batch.devices.items():
+        kept: list[Device] = []
+        for device in devices:
+            decision = ownership(user_id, owners.get(device.device_key))
+            if decision == UNCLAIMED and not unclaimed_is_recipients(user_id, _endpoint_user(device)):
+                decision = STALE
+            if decision == STALE:
+                removed = remove_row(batch, user_id, device)
+                logger.warning(
+                    "The device is registered to another user now; not published to, row removed",
+                    extra={"decision": "skipped", "device": device.target, "removed": removed},
+                )
+                batch.stale.setdefault(user_id, []).append(device)
+                continue
+            kept.append(replace(device, owned=decision == OWNED))
+        batch.devices[user_id] = kept
 
 
 Row = Callable[..., None]
@@ -356,7 +465,7 @@ def _publish_failed(
     code = aws_clients.error_code(error)
     if is_dead_endpoint(error):
         row(delivery_log.FAILED, REASON_DISABLED)
-        removed = remove_device(batch.table, user_id, device)
+        removed = remove_device(batch, user_id, device)
         logger.warning(
             "The endpoint is disabled or gone; removed the device token",
             extra={"decision": "failed", "error_code": code, "removed": removed, **where},
@@ -397,8 +506,21 @@ def _settle(key: str, error: Exception | None) -> None:
 def _record_handler(batch: Batch, context: object) -> Any:
     def handle(message_id: str) -> None:
         with bound_message(batch, message_id) as (message, content):
+            for device in batch.stale.get(message.user_id, []):
+                batch.rows.append(
+                    Delivery(
+                        message.notification_id,
+                        message.notification_type,
+                        message.user_id,
+                        CHANNEL,
+                        delivery_log.FAILED,
+                        device.target,
+                        REASON_NOT_OWNER,
+                    )
+                )
+                batch.count(f"{delivery_log.FAILED}:{REASON_NOT_OWNER}")
             devices = batch.devices.get(message.user_id, [])
-            if not devices:
+            if not devices and not batch.stale.get(message.user_id):
                 batch.rows.append(
                     Delivery(
                         message.notification_id,
@@ -425,16 +547,18 @@ def _record_handler(batch: Batch, context: object) -> Any:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         table = env.required("DEVICE_TOKENS_TABLE")
+        owners_table = env.required(device_ownership.OWNERS_TABLE_ENV)
         deduplicator_from_env()
     except ConfigurationError as error:
         logger.error("Invalid configuration", extra={"decision": "rejected", "problem": str(error)})
         raise
-    batch = Batch(table)
+    batch = Batch(table, owners_table, env.optional(device_ownership.LIMITS_TABLE_ENV) or None)
     records = partial_batch.sqs_records(event)
     _parse_batch(records, batch)
     try:
         for user_id in sorted({message.user_id for message, _ in batch.messages.values()}):
             batch.devices[user_id] = query_devices(table, user_id)
+        check_ownership(batch)
     except AWS_ERRORS as error:
         logger.error(
             "Reading the users' devices failed; failing the whole batch",

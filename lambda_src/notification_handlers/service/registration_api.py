@@ -10,9 +10,16 @@ contract) is refused with 403 and touches nothing: defence in depth behind the a
 Routes (``ROUTES``, keyed by the ``routeKey`` the HTTP API sets):
 
 * ``PUT /devices/{platform}/{token}``: create (or re-enable) the SNS platform endpoint for the token
-  (``push_platforms.ensure_endpoint`` with ``PLATFORM_APPLICATION_ARNS[platform]``) and put the
-  ``device_tokens`` item. 200 with the item; a repeat gives the same item (``updated_at`` refreshed).
-* ``DELETE /devices/{platform}/{token}``: delete the endpoint, then the item. 204, also when absent.
+  (``push_platforms.ensure_device_endpoint`` with ``PLATFORM_APPLICATION_ARNS[platform]``, ``CustomUserData``
+  = the caller) and, in ONE ``TransactWriteItems``, put the ``device_owners`` item (only if it still names
+  the owner read), the caller's ``device_tokens`` item and, for a device new to the caller, +1 on their
+  counter in ``limits`` (only while below ``MAX_DEVICES_PER_USER``); a token another user owned moves: their
+  row goes and their counter gets -1 in the same transaction (``device_ownership``). 200 with the item; a
+  repeat gives the same item (``updated_at`` refreshed). At the cap: 409 ``device_limit_reached``, checked
+  before the endpoint is created.
+* ``DELETE /devices/{platform}/{token}``: the owner: delete the endpoint, then the item, the ownership item
+  and -1 (one transaction). Anyone else only loses their own item; the endpoint stays. 204, also when
+  absent.
 * ``PUT /email-subscriptions/{address}``: add the address as ``pending`` with a random 8-character code
   (``verification.new_code``: 2^40 codes; only its SHA-256 hash, salted with user and address, is
   stored, valid 24 h) and an ``unsubscribe_token``, then mail the code (SES v2, through the verification
@@ -43,7 +50,8 @@ addresses).
 Logs: one line per request (route, status, error code); tokens, codes and full addresses are never
 logged (addresses masked: ``a***@example.com``).
 
-Environment (docs/notification-service.md, section 7): ``DEVICE_TOKENS_TABLE``,
+Environment (docs/notification-service.md, section 7): ``DEVICE_TOKENS_TABLE``, ``DEVICE_OWNERS_TABLE``,
+``LIMITS_TABLE``, ``MAX_DEVICES_PER_USER`` (default 10),
 ``PLATFORM_APPLICATION_ARNS`` (JSON platform -> ARN; absent or ``{}``: push not configured, device PUTs
 answer 422), ``EMAIL_SUBSCRIPTIONS_TABLE``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``,
 ``CATALOG_TABLE`` (+ ``CATALOG_REFRESH_SECONDS``), ``SENDER_ADDRESS``, ``SES_CONFIGURATION_SET``
@@ -70,7 +78,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, type_name
-from notification_handlers.service import catalog, env, push_platforms, verification
+from notification_handlers.service import catalog, device_ownership, env, push_platforms, verification
 from notification_handlers.service.catalog import Catalog
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
 from notification_handlers.service.email_address import is_plausible, mask, normalise
@@ -81,6 +89,11 @@ from notification_handlers.service.log import logger
 MAX_BODY_BYTES: Final = 64 * 1024
 MAX_ADDRESS_LENGTH: Final = 254  # RFC 5321 path limit (the 320 of email_address is the sum of parts)
 MAX_ADDRESSES_PER_USER: Final = 10
+# Devices one user may own (env MAX_DEVICES_PER_USER, Terraform registration_api.max_devices_per_user): the
+# push worker publishes to every device of the recipient within one invocation.
+DEFAULT_MAX_DEVICES_PER_USER: Final = 10
+# Reads and the ownership transaction are repeated when a concurrent registration of the token wins.
+DEVICE_REGISTRATION_ATTEMPTS: Final = 3
 CODE_TTL: Final = timedelta(hours=24)
 MAX_VERIFY_ATTEMPTS: Final = 5
 DEFAULT_PAGE_SIZE: Final = 50
@@ -526,6 +539,105 @@ def _device_key(request: Request, device: Device) -> dict[str, str]:
     return {"user_id": request.user_id, "device_key": device.device_key}
 
 
+@dataclass(frozen=True)
+class DeviceRegistration:
+    """What a PUT of a device must do, decided from the ownership item and the caller's row as read."""
+
+    read_owner: str | None  # the owner the ownership item named (the transaction's condition)
+    previous_owner: str | None  # another user whose ownership (row and count) moves to the caller
+    counts_new_device: bool  # +1 on the caller's counter, refused at the cap
+    existing_endpoint_arn: str | None
+
+
+def plan_device_registration(
+    user_id: str, owner_item: Mapping[str, Any] | None, row: Mapping[str, Any] | None
+) -> DeviceRegistration:
+    read_owner = device_ownership.owner_of(owner_item)
+    owned_endpoint = (owner_item or {}).get("endpoint_arn")
+    row_endpoint = (row or {}).get("endpoint_arn")
+    endpoint = next((e for e in (owned_endpoint, row_endpoint) if isinstance(e, str) and e), None)
+    if read_owner == user_id:
+        return DeviceRegistration(read_owner, None, False, endpoint)
+    return DeviceRegistration(read_owner, read_owner, True, endpoint)
+
+
+def device_limit_reached(cap: int) -> ApiError:
+    return ApiError(
+        409,
+        "device_limit_reached",
+        f"a user can register at most {cap} devices: DELETE one you no longer use first",
+    )
+
+
+def check_device_cap(counter: Mapping[str, Any] | None, cap: int) -> None:
+    """409 ``device_limit_reached`` when the caller already owns ``cap`` devices."""
+    if int((counter or {}).get(device_ownership.COUNT, 0)) >= cap:
+        raise device_limit_reached(cap)
+
+
+def registration_items(
+    tables: DeviceTables, plan: DeviceRegistration, item: Mapping[str, Any], cap: int
+) -> list[dict[str, Any]]:
+    """The transaction of a device PUT: [ownership item, caller's row, (caller +1), (previous owner's row
+    and -1)]. The ownership item is written only if its owner is still the one read, so of two concurrent
+    registrations of one token exactly one commits."""
+    owner = {k: item[k] for k in ("device_key", "user_id", "endpoint_arn", "updated_at")}
+    put_owner: dict[str, Any] = {"TableName": tables.owners, "Item": serialize_item(owner)}
+    if plan.read_owner is None:
+        put_owner["ConditionExpression"] = "attribute_not_exists(device_key)"
+    else:
+        put_owner["ConditionExpression"] = "user_id = :read_owner"
+        put_owner["ExpressionAttributeValues"] = serialize_item({":read_owner": plan.read_owner})
+    items: list[dict[str, Any]] = [
+        {"Put": put_owner},
+        {"Put": {"TableName": tables.tokens, "Item": serialize_item(item)}},
+    ]
+    if plan.counts_new_device:
+        items.append(device_ownership.count_change(tables.limits, str(item["user_id"]), 1, cap))
+    if plan.previous_owner is not None:
+        items.append(
+            {
+                "Delete": {
+                    "TableName": tables.tokens,
+                    "Key": serialize_item({"user_id": plan.previous_owner, "device_key": item["device_key"]}),
+                }
+            }
+        )
+        items.append(device_ownership.count_change(tables.limits, plan.previous_owner, -1))
+    return items
+
+
+@dataclass(frozen=True)
+class DeviceTables:
+    tokens: str
+    owners: str
+    limits: str
+
+
+def _device_tables() -> DeviceTables:
+    return DeviceTables(
+        env.required("DEVICE_TOKENS_TABLE"),
+        env.required(device_ownership.OWNERS_TABLE_ENV),
+        env.required(device_ownership.LIMITS_TABLE_ENV),
+    )
+
+
+def _delete_endpoint(endpoint_arn: str) -> None:
+    try:
+        aws_clients.client("sns").delete_endpoint(EndpointArn=endpoint_arn)
+    except ClientError as error:
+        if aws_clients.error_code(error) != "NotFound":
+            raise
+
+
+def _ownership_lost(error: ClientError) -> bool:
+    """True when a device transaction was cancelled because another request changed the token first."""
+    reasons = device_ownership.cancellation_reasons(error)
+    return reasons is not None and (
+        device_ownership.failed_at(reasons, 0) or "TransactionConflict" in reasons
+    )
+
+
 def put_device(request: Request) -> Response:
     device = _device(request)
     raw = env.optional("PLATFORM_APPLICATION_ARNS")
@@ -533,45 +645,107 @@ def put_device(request: Request) -> Response:
     application_arn = applications.get(device.platform)
     if not application_arn:
         _invalid("platform_not_configured", f"push platform {device.platform} is not configured")
-    table = env.required("DEVICE_TOKENS_TABLE")
-    existing = _get_item(table, _device_key(request, device))
-    previous = existing.get("endpoint_arn") if existing else None
-    try:
-        endpoint_arn = push_platforms.ensure_endpoint(
-            application_arn, device.token, request.user_id, previous if isinstance(previous, str) else None
-        )
-    except ClientError as error:
-        if aws_clients.error_code(error) != "InvalidParameter":
+    tables = _device_tables()
+    cap = env.positive_int("MAX_DEVICES_PER_USER", DEFAULT_MAX_DEVICES_PER_USER)
+    for _attempt in range(DEVICE_REGISTRATION_ATTEMPTS):
+        owner_item = _get_item(tables.owners, {"device_key": device.device_key})
+        row = _get_item(tables.tokens, _device_key(request, device))
+        plan = plan_device_registration(request.user_id, owner_item, row)
+        if plan.counts_new_device:  # before any endpoint exists: a refused registration creates nothing
+            check_device_cap(
+                _get_item(tables.limits, {"limit_key": device_ownership.limit_key(request.user_id)}), cap
+            )
+        try:
+            endpoint = push_platforms.ensure_device_endpoint(
+                application_arn, device.token, request.user_id, plan.existing_endpoint_arn
+            )
+        except ClientError as error:
+            if aws_clients.error_code(error) != "InvalidParameter":
+                raise
+            _invalid("invalid_token", f"the {device.platform} push service refused the device token")
+        item = {
+            **_device_key(request, device),
+            "platform": device.platform,
+            "token": device.token,
+            "endpoint_arn": endpoint.arn,
+            "updated_at": iso(_now()),
+        }
+        try:
+            device_ownership.transact(registration_items(tables, plan, item, cap))
+        except ClientError as error:
+            if _ownership_lost(error):
+                continue  # read again: the token now has another owner (or the caller's own request won)
+            reasons = device_ownership.cancellation_reasons(error)
+            if reasons is not None and plan.counts_new_device and device_ownership.failed_at(reasons, 2):
+                # The caller's own concurrent registrations filled the cap since it was checked: remove the
+                # endpoint this request created (never one that existed before it, which may be another's).
+                if plan.read_owner is None and row is None and not endpoint.preexisting:
+                    _delete_endpoint(endpoint.arn)
+                raise device_limit_reached(cap) from None
             raise
-        _invalid("invalid_token", f"the {device.platform} push service refused the device token")
-    item = {
-        **_device_key(request, device),
-        "platform": device.platform,
-        "token": device.token,
-        "endpoint_arn": endpoint_arn,
-        "updated_at": iso(_now()),
-    }
-    _dynamodb().put_item(TableName=table, Item=serialize_item(item))
-    logger.info("device registered", extra={"platform": device.platform, "new_device": existing is None})
-    return Response(200, item)
+        logger.info(
+            "device registered",
+            extra={
+                "platform": device.platform,
+                "new_device": plan.counts_new_device,
+                "ownership_moved": plan.previous_owner is not None,
+            },
+        )
+        return Response(200, item)
+    raise ApiError(409, "conflict", "the device was registered concurrently by another request: retry")
 
 
 def delete_device(request: Request) -> Response:
+    """Removes the caller's row; the endpoint only when the caller owns the token (the ownership item
+    names them, or, for a row older than ownership items, the endpoint's CustomUserData does)."""
     device = _device(request)
-    table = env.required("DEVICE_TOKENS_TABLE")
-    key = _device_key(request, device)
-    existing = _get_item(table, key)
-    if existing is None:
-        return Response(204)
-    endpoint_arn = existing.get("endpoint_arn")
-    if isinstance(endpoint_arn, str) and endpoint_arn:
-        try:  # endpoint first: if the item delete then fails, a retry finds the item and finishes
-            aws_clients.client("sns").delete_endpoint(EndpointArn=endpoint_arn)
+    tables = _device_tables()
+    owner_item = _get_item(tables.owners, {"device_key": device.device_key})
+    owner = device_ownership.owner_of(owner_item)
+    if owner == request.user_id:
+        endpoint_arn = (owner_item or {}).get("endpoint_arn")
+        if isinstance(endpoint_arn, str) and endpoint_arn:
+            _delete_endpoint(endpoint_arn)  # first: if the transaction then fails, a retry finishes it
+        try:
+            device_ownership.transact(
+                device_ownership.release_items(
+                    tables.tokens, tables.owners, tables.limits, request.user_id, device.device_key
+                )
+            )
         except ClientError as error:
-            if aws_clients.error_code(error) != "NotFound":
+            reasons = device_ownership.cancellation_reasons(error)
+            if reasons is None or not device_ownership.failed_at(reasons, 0):
+                raise  # a conflict with a concurrent write is 503 (retry later), see _is_transient
+            # another user took the token over meanwhile: their transaction removed the caller's row
+        logger.info("device removed", extra={"platform": device.platform, "owner": True})
+        return Response(204)
+    key = _device_key(request, device)
+    row = _get_item(tables.tokens, key)
+    if row is None:
+        return Response(204)
+    endpoint_arn = row.get("endpoint_arn")
+    if owner is None and isinstance(endpoint_arn, str) and endpoint_arn:
+        try:  # a row older than ownership items: the endpoint is the caller's if it names nobody else
+            named = push_platforms.endpoint_user(endpoint_arn)
+        except ClientError as error:
+            if aws_clients.error_code(error) not in ("NotFound", "NotFoundException"):
                 raise
-    _dynamodb().delete_item(TableName=table, Key=serialize_item(key))
-    logger.info("device removed", extra={"platform": device.platform})
+            named = request.user_id  # gone already: nothing to delete
+        if named in (None, request.user_id):
+            _delete_endpoint(endpoint_arn)
+    request_key = serialize_item(key)
+    try:
+        _dynamodb().delete_item(
+            TableName=tables.tokens,
+            Key=request_key,
+            ConditionExpression="attribute_not_exists(updated_at) OR updated_at = :read",
+            ExpressionAttributeValues=serialize_item({":read": row.get("updated_at", "")}),
+        )
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
+        raise ApiError(409, "conflict", "the device was registered again meanwhile: retry") from None
+    logger.info("device removed", extra={"platform": device.platform, "owner": False})
     return Response(204)
 
 
@@ -844,9 +1018,19 @@ def parse_request(event: Any) -> Request:
     )
 
 
+# Reasons of a cancelled transaction that say "try again later".
+TRANSIENT_CANCELLATION_REASONS: Final = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+
+
 def _is_transient(error: Exception) -> bool:
     if isinstance(error, BotoCoreError):
         return True  # timeouts and connection errors: no response at all
+    if isinstance(error, ClientError) and TRANSIENT_CANCELLATION_REASONS.intersection(
+        device_ownership.cancellation_reasons(error) or ()
+    ):
+        return True
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return aws_clients.error_code(error) in TRANSIENT_ERROR_CODES or int(status or 0) >= 500
