@@ -331,6 +331,25 @@ def test_unprocessed_prefetch_keys_are_retried(service: Service) -> None:
     assert [m["user_id"] for m in service.emails()] == ["u-2"]
 
 
+def test_delivery_log_rows_of_a_failed_write_are_written_by_the_retry(service: Service) -> None:
+    """Finding 6 of issue 15, for the router: its suppression rows are written before any fan-out and
+    before the claims complete, so a failed write releases the claims and the retry writes the rows
+    (a guard: the router already worked this way)."""
+    fail_attempts("dynamodb", "BatchWriteItem", [("InternalServerError", 500)] * 3)
+    with pytest.raises(EntireBatchFailedError):
+        router.handler(batch(event("n-1", ["u-1", "u-2", "u-3"])), FakeLambdaContext())
+    assert service.emails() == [] and scan("delivery-log") == []
+
+    assert router.handler(batch(event("n-1", ["u-1", "u-2", "u-3"])), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    assert [m["user_id"] for m in service.emails()] == ["u-2"]
+    assert {(row["user_id"], row["status"]) for row in scan("delivery-log")} == {
+        ("u-1", "suppressed_preference"),
+        ("u-3", "suppressed_preference"),
+    }
+
+
 def test_an_unreadable_prefetch_fails_every_record_and_releases_claims(service: Service) -> None:
     fail_attempts("dynamodb", "BatchGetItem", [("ProvisionedThroughputExceededException", 400)] * 3)
     with pytest.raises(EntireBatchFailedError):  # every record failed: the invocation fails
