@@ -32,12 +32,14 @@ locals {
     PREFERENCES_TABLE         = module.preferences_table.table_name
     DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
     LIMITS_TABLE              = module.limits_table.table_name
-    CATALOG_TABLE             = module.catalog_table.table_name
-    SENDER_ADDRESS            = var.email.from_address
-    SES_CONFIGURATION_SET     = local.configuration_set_name
-    SES_IDENTITY_ARN          = local.ses_identity_arn
-    POWERTOOLS_SERVICE_NAME   = "${var.name}-registration-api"
-    POWERTOOLS_LOG_LEVEL      = var.log_level
+    # Per-user ceiling (service/rate_limit.py); the stage throttle below is shared by all users.
+    REQUESTS_PER_USER_PER_MINUTE = tostring(var.registration_api.requests_per_user_per_minute)
+    CATALOG_TABLE                = module.catalog_table.table_name
+    SENDER_ADDRESS               = var.email.from_address
+    SES_CONFIGURATION_SET        = local.configuration_set_name
+    SES_IDENTITY_ARN             = local.ses_identity_arn
+    POWERTOOLS_SERVICE_NAME      = "${var.name}-registration-api"
+    POWERTOOLS_LOG_LEVEL         = var.log_level
   }
 
   # One JSON line per request: the route, the outcome and why a request was refused (authorizer error) or failed

@@ -753,7 +753,9 @@ variable "registration_api" {
       authorization_scopes   - scopes every route requires (empty: any valid token of the audience)
       stage_name             - "$default" (default: no stage prefix in the URL) or a name
       cors_allowed_origins   - browser origins allowed to call the API (default none: no CORS headers)
-      throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
+      throttling_burst_limit / throttling_rate_limit - default route throttling of the stage (all users together)
+      requests_per_user_per_minute - requests one user (JWT `sub`) may make per minute; more get 429 with
+                               retry-after (default 60; a fixed one-minute window counted in the limits table)
       timeout / memory_size  - of the function
   EOT
   type = object({
@@ -764,8 +766,10 @@ variable "registration_api" {
     cors_allowed_origins   = optional(list(string), [])
     throttling_burst_limit = optional(number, 100)
     throttling_rate_limit  = optional(number, 50)
-    timeout                = optional(number, 10)
-    memory_size            = optional(number, 256)
+    # Per-identity limiting: the stage throttle above is one bucket that one user could empty for everyone.
+    requests_per_user_per_minute = optional(number, 60)
+    timeout                      = optional(number, 10)
+    memory_size                  = optional(number, 256)
   })
   default = null
 
@@ -806,6 +810,15 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api: throttling_burst_limit must be a whole number 0-5000 and throttling_rate_limit above 0 and at most 10000 requests per second."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.requests_per_user_per_minute >= 1 && var.registration_api.requests_per_user_per_minute <= 10000 &&
+      floor(var.registration_api.requests_per_user_per_minute) == var.registration_api.requests_per_user_per_minute,
+      false
+    )
+    error_message = "registration_api.requests_per_user_per_minute must be a whole number 1-10000: how many requests one signed-in user may make per minute before getting 429 (the stage throttle still caps all users together)."
   }
 
   validation {

@@ -335,17 +335,19 @@ run "all_channels_plan" {
 
   assert {
     condition = local.registration_api_environment == {
-      DEVICE_TOKENS_TABLE       = "notify-device-tokens"
-      PLATFORM_APPLICATION_ARNS = jsonencode({ apns = "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns", fcm = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android" })
-      EMAIL_SUBSCRIPTIONS_TABLE = "notify-email-subscriptions"
-      PREFERENCES_TABLE         = "notify-preferences"
-      DELIVERY_LOG_TABLE        = "notify-delivery-log"
-      CATALOG_TABLE             = "notify-catalog"
-      SENDER_ADDRESS            = "notifications@example.com"
-      SES_CONFIGURATION_SET     = "notify"
-      SES_IDENTITY_ARN          = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
-      POWERTOOLS_SERVICE_NAME   = "notify-registration-api"
-      POWERTOOLS_LOG_LEVEL      = "INFO"
+      DEVICE_TOKENS_TABLE          = "notify-device-tokens"
+      PLATFORM_APPLICATION_ARNS    = jsonencode({ apns = "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns", fcm = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android" })
+      EMAIL_SUBSCRIPTIONS_TABLE    = "notify-email-subscriptions"
+      PREFERENCES_TABLE            = "notify-preferences"
+      DELIVERY_LOG_TABLE           = "notify-delivery-log"
+      LIMITS_TABLE                 = "notify-limits"
+      REQUESTS_PER_USER_PER_MINUTE = "60"
+      CATALOG_TABLE                = "notify-catalog"
+      SENDER_ADDRESS               = "notifications@example.com"
+      SES_CONFIGURATION_SET        = "notify"
+      SES_IDENTITY_ARN             = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
+      POWERTOOLS_SERVICE_NAME      = "notify-registration-api"
+      POWERTOOLS_LOG_LEVEL         = "INFO"
     }
     error_message = "The registration function's environment must match the design document."
   }
@@ -903,6 +905,26 @@ run "rejects_registration_negative_burst" {
 
   variables {
     registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], throttling_burst_limit = -1 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_zero_requests_per_user_per_minute" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], requests_per_user_per_minute = 0 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_fractional_requests_per_user_per_minute" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], requests_per_user_per_minute = 2.5 }
   }
 
   expect_failures = [var.registration_api]

@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.ses.models import ses_backends
 
 from notification_handlers import aws_clients
-from notification_handlers.service import catalog, dynamodb_batch, registration_api
+from notification_handlers.service import catalog, dynamodb_batch, rate_limit, registration_api
 from tests.support.emulator import ACCOUNT_ID
 from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import load_event
@@ -33,6 +33,7 @@ TABLES = {
     "PREFERENCES_TABLE": ("preferences", "user_id", None),
     "DELIVERY_LOG_TABLE": ("delivery-log", "notification_id", "delivery_key"),
     "CATALOG_TABLE": ("catalog", "catalog_id", "notification_type"),
+    "LIMITS_TABLE": ("limits", "limit_key", None),
 }
 API_ENV = (
     *TABLES,
@@ -40,6 +41,7 @@ API_ENV = (
     "SENDER_ADDRESS",
     "SES_CONFIGURATION_SET",
     "SES_IDENTITY_ARN",
+    "REQUESTS_PER_USER_PER_MINUTE",
 )
 FIXTURE = "notification_service_registration_{}"
 APNS_TOKEN = "fe01" * 16
@@ -99,6 +101,7 @@ def api_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         catalog._CACHE.clear()
         clock = [datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)]
         monkeypatch.setattr(registration_api, "_now", lambda: clock[0])
+        monkeypatch.setattr(rate_limit, "_now", lambda: clock[0].timestamp())  # noqa: PLW0108 (read late)
         aws_clients.reset_clients()
         try:
             yield World(applications, clock)
