@@ -131,6 +131,21 @@ variable "notification_types" {
   }
 
   validation {
+    # HTML-escaping does not defuse a URL: javascript:, data:, http: or a relative URL in an href survives it. A literal
+    # URL attribute value must be https:// or mailto:, or begin with a {{ placeholder }}, whose rendered value the
+    # router checks the same way (an event that renders anything else is rejected naming the variable).
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : [
+          for m in try(regexall("(?i)(?:^|[\\s\"'/])(?:href|src|action|formaction|xlink:href|poster|background|cite)\\s*=\\s*(\"[^\"]*\"|'[^']*'|[^\\s>]*)", tpl.email.html), []) :
+          can(regex("^[\"']?(?i:https://|mailto:|\\{\\{)", m[0]))
+        ]
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].email.html: every href, src, action, formaction, xlink:href, poster, background and cite value must be an absolute https:// or mailto: URL or begin with a {{ placeholder }} (whose value must then render as one); javascript:, data:, http: and relative URLs are refused."
+  }
+
+  validation {
     # API Gateway refuses a WebSocket frame over 128 KiB; the worker records a larger rendered body as failed.
     condition = alltrue(flatten([
       for t in values(var.notification_types) : [
