@@ -33,7 +33,7 @@ locals {
     DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
     LIMITS_TABLE              = module.limits_table.table_name
     # Per-user ceiling (service/rate_limit.py); the stage throttle below is shared by all users.
-    REQUESTS_PER_USER_PER_MINUTE = tostring(var.registration_api.requests_per_user_per_minute)
+    REQUESTS_PER_USER_PER_MINUTE = tostring(try(var.registration_api.requests_per_user_per_minute, 60))
     CATALOG_TABLE                = module.catalog_table.table_name
     SENDER_ADDRESS               = var.email.from_address
     SES_CONFIGURATION_SET        = local.configuration_set_name

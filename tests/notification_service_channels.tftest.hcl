@@ -408,6 +408,7 @@ run "all_channels_plan" {
     condition = { for s in local.registration_api_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
       ManageDeviceTokens       = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens"]
       ManageEmailSubscriptions = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-subscriptions"]
+      CountLimits              = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
       ManagePreferences        = ["dynamodb:GetItem,dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences"]
       ReadDeliveryLog          = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       ReadCatalog              = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
