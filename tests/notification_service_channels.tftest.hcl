@@ -123,6 +123,12 @@ run "all_channels_plan" {
   }
 
   override_resource {
+    target          = module.limits_table.aws_dynamodb_table.this
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits" }
+  }
+
+  override_resource {
     target          = module.catalog_table.aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog" }
