@@ -34,12 +34,14 @@ locals {
     DEVICE_OWNERS_TABLE       = module.device_owners_table.table_name
     LIMITS_TABLE              = module.limits_table.table_name
     MAX_DEVICES_PER_USER      = tostring(try(var.registration_api.max_devices_per_user, 10))
-    CATALOG_TABLE             = module.catalog_table.table_name
-    SENDER_ADDRESS            = var.email.from_address
-    SES_CONFIGURATION_SET     = local.verification_configuration_set_name
-    SES_IDENTITY_ARN          = local.ses_identity_arn
-    POWERTOOLS_SERVICE_NAME   = "${var.name}-registration-api"
-    POWERTOOLS_LOG_LEVEL      = var.log_level
+    # Per-user ceiling (service/rate_limit.py); the stage throttle below is shared by all users.
+    REQUESTS_PER_USER_PER_MINUTE = tostring(try(var.registration_api.requests_per_user_per_minute, 60))
+    CATALOG_TABLE                = module.catalog_table.table_name
+    SENDER_ADDRESS               = var.email.from_address
+    SES_CONFIGURATION_SET        = local.verification_configuration_set_name
+    SES_IDENTITY_ARN             = local.ses_identity_arn
+    POWERTOOLS_SERVICE_NAME      = "${var.name}-registration-api"
+    POWERTOOLS_LOG_LEVEL         = var.log_level
   }
 
   # Verification limits (docs/notification-service.md, section 7, email verification): counted in the limits

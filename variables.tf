@@ -131,6 +131,21 @@ variable "notification_types" {
   }
 
   validation {
+    # HTML-escaping does not defuse a URL: javascript:, data:, http: or a relative URL in an href survives it. A literal
+    # URL attribute value must be https:// or mailto:, or begin with a {{ placeholder }}, whose rendered value the
+    # router checks the same way (an event that renders anything else is rejected naming the variable).
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : [
+          for m in try(regexall("(?i)(?:^|[\\s\"'/])(?:href|src|action|formaction|xlink:href|poster|background|cite)\\s*=\\s*(\"[^\"]*\"|'[^']*'|[^\\s>]*)", tpl.email.html), []) :
+          can(regex("^[\"']?(?i:https://|mailto:|\\{\\{)", m[0]))
+        ]
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].email.html: every href, src, action, formaction, xlink:href, poster, background and cite value must be an absolute https:// or mailto: URL or begin with a {{ placeholder }} (whose value must then render as one); javascript:, data:, http: and relative URLs are refused."
+  }
+
+  validation {
     # API Gateway refuses a WebSocket frame over 128 KiB; the worker records a larger rendered body as failed.
     condition = alltrue(flatten([
       for t in values(var.notification_types) : [
@@ -753,7 +768,9 @@ variable "registration_api" {
       authorization_scopes   - scopes every route requires (empty: any valid token of the audience)
       stage_name             - "$default" (default: no stage prefix in the URL) or a name
       cors_allowed_origins   - browser origins allowed to call the API (default none: no CORS headers)
-      throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
+      throttling_burst_limit / throttling_rate_limit - default route throttling of the stage (all users together)
+      requests_per_user_per_minute - requests one user (JWT `sub`) may make per minute; more get 429 with
+                               retry-after (default 60; a fixed one-minute window counted in the limits table)
       timeout / memory_size  - of the function
       verification           - limits on email verification, counted in the limits table so deleting and re-adding
                                an address resets none (design document, section 7, email verification):
@@ -776,6 +793,8 @@ variable "registration_api" {
     throttling_rate_limit  = optional(number, 50)
     timeout                = optional(number, 10)
     memory_size            = optional(number, 256)
+    # Per-identity limiting: the stage throttle above is one bucket that one user could empty for everyone.
+    requests_per_user_per_minute = optional(number, 60)
     verification = optional(object({
       codes_per_address_per_day   = optional(number, 5)
       codes_per_user_per_day      = optional(number, 10)
@@ -824,6 +843,15 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api: throttling_burst_limit must be a whole number 0-5000 and throttling_rate_limit above 0 and at most 10000 requests per second."
+  }
+
+  validation {
+    condition = var.registration_api == null ? true : try(
+      var.registration_api.requests_per_user_per_minute >= 1 && var.registration_api.requests_per_user_per_minute <= 10000 &&
+      floor(var.registration_api.requests_per_user_per_minute) == var.registration_api.requests_per_user_per_minute,
+      false
+    )
+    error_message = "registration_api.requests_per_user_per_minute must be a whole number 1-10000: how many requests one signed-in user may make per minute before getting 429 (the stage throttle still caps all users together)."
   }
 
   validation {

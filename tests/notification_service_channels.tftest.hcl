@@ -364,20 +364,21 @@ run "all_channels_plan" {
 
   assert {
     condition = local.registration_api_environment == {
-      DEVICE_TOKENS_TABLE       = "notify-device-tokens"
-      DEVICE_OWNERS_TABLE       = "notify-device-owners"
-      LIMITS_TABLE              = "notify-limits"
-      MAX_DEVICES_PER_USER      = "10"
-      PLATFORM_APPLICATION_ARNS = jsonencode({ apns = "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns", fcm = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android" })
-      EMAIL_SUBSCRIPTIONS_TABLE = "notify-email-subscriptions"
-      PREFERENCES_TABLE         = "notify-preferences"
-      DELIVERY_LOG_TABLE        = "notify-delivery-log"
-      CATALOG_TABLE             = "notify-catalog"
-      SENDER_ADDRESS            = "notifications@example.com"
-      SES_CONFIGURATION_SET     = "notify-verification"
-      SES_IDENTITY_ARN          = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
-      POWERTOOLS_SERVICE_NAME   = "notify-registration-api"
-      POWERTOOLS_LOG_LEVEL      = "INFO"
+      DEVICE_TOKENS_TABLE          = "notify-device-tokens"
+      DEVICE_OWNERS_TABLE          = "notify-device-owners"
+      LIMITS_TABLE                 = "notify-limits"
+      MAX_DEVICES_PER_USER         = "10"
+      REQUESTS_PER_USER_PER_MINUTE = "60"
+      PLATFORM_APPLICATION_ARNS    = jsonencode({ apns = "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns", fcm = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android" })
+      EMAIL_SUBSCRIPTIONS_TABLE    = "notify-email-subscriptions"
+      PREFERENCES_TABLE            = "notify-preferences"
+      DELIVERY_LOG_TABLE           = "notify-delivery-log"
+      CATALOG_TABLE                = "notify-catalog"
+      SENDER_ADDRESS               = "notifications@example.com"
+      SES_CONFIGURATION_SET        = "notify-verification"
+      SES_IDENTITY_ARN             = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
+      POWERTOOLS_SERVICE_NAME      = "notify-registration-api"
+      POWERTOOLS_LOG_LEVEL         = "INFO"
     }
     error_message = "The registration function's environment must match the design document."
   }
@@ -1010,6 +1011,16 @@ run "rejects_registration_zero_devices_per_user" {
   expect_failures = [var.registration_api]
 }
 
+run "rejects_zero_requests_per_user_per_minute" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], requests_per_user_per_minute = 0 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
 run "rejects_registration_more_devices_per_user_than_a_push_batch_can_reach" {
   command = plan
 
@@ -1025,6 +1036,16 @@ run "rejects_registration_fractional_devices_per_user" {
 
   variables {
     registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], max_devices_per_user = 2.5 }
+  }
+
+  expect_failures = [var.registration_api]
+}
+
+run "rejects_fractional_requests_per_user_per_minute" {
+  command = plan
+
+  variables {
+    registration_api = { jwt_issuer = "https://issuer.example.com", jwt_audience = ["client-1"], requests_per_user_per_minute = 2.5 }
   }
 
   expect_failures = [var.registration_api]

@@ -476,3 +476,60 @@ run "rejects_bad_code_signing_arn" {
 
   expect_failures = [var.lambda_code_signing_config_arn]
 }
+
+run "accepts_https_mailto_and_placeholder_urls_in_html" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = {
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates = {
+          en = { email = { subject = "Shipped", text = "Shipped.", html = "<a href=\"{{ tracking_url }}\">Track</a> <a href='https://shop.example.com/help'>Help</a> <a href=\"mailto:help@example.com\">Mail</a> <img src=\"https://cdn.example.com/{{ logo }}.png\">" } }
+        }
+      }
+    }
+  }
+
+  assert {
+    condition     = length(aws_dynamodb_table_item.catalog) == 1
+    error_message = "https:, mailto: and placeholder-led URLs in html templates must plan."
+  }
+}
+
+run "rejects_javascript_href_in_html_template" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = {
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates = {
+          en = { email = { subject = "Shipped", text = "Shipped.", html = "<a href=\"javascript:alert(document.cookie)\">Track</a>" } }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
+
+run "rejects_relative_src_in_html_template" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = {
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates = {
+          en = { email = { subject = "Shipped", text = "Shipped.", html = "<p>Hi</p><IMG SRC=/logo.png>" } }
+        }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}

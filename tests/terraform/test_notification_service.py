@@ -1069,6 +1069,42 @@ def test_a_user_without_tabs_or_devices_is_logged_not_failed(service: Service) -
     }
 
 
+# --- Per-identity limiting of the registration API (issue 15, finding 6) ---
+
+
+def test_registration_api_limits_each_user_separately(service: Service, realtime: Realtime) -> None:
+    """The stage throttle is one bucket for everyone; the function's per-user counter (limits table)
+    refuses the user over their ceiling and nobody else."""
+    configuration = service.emulator.client("lambda").get_function_configuration(
+        FunctionName=service.function("registration_api")
+    )
+    ceiling = int(configuration["Environment"]["Variables"]["REQUESTS_PER_USER_PER_MINUTE"])
+    greedy, patient = f"greedy-{uuid.uuid4().hex}", f"patient-{uuid.uuid4().hex}"
+
+    def get_preferences(user_id: str) -> dict[str, Any]:
+        event = _registration_event(service, "GET /preferences", {}, user_id)
+        return realtime.invoke("registration_api", event)
+
+    if time.time() % 60 > 40:  # the requests below must fall into one one-minute window
+        time.sleep(60 - time.time() % 60)
+    window = int(time.time() // 60)
+    statuses = [get_preferences(greedy)["statusCode"] for _ in range(ceiling)]
+    refused = get_preferences(greedy)
+    other = get_preferences(patient)
+    assert int(time.time() // 60) == window, "the test outran its window: rerun"
+
+    assert statuses == [200] * ceiling
+    assert refused["statusCode"] == 429
+    assert json.loads(refused["body"])["error"]["code"] == "too_many_requests"
+    assert 1 <= int(refused["headers"]["retry-after"]) <= 60
+    assert other["statusCode"] == 200, "one user's requests do not spend another user's allowance"
+    counter = service.emulator.client("dynamodb").get_item(
+        TableName=service.table("limits"), Key={"limit_key": {"S": f"requests#{greedy}#{window * 60}"}}
+    )["Item"]
+    assert int(counter["request_count"]["N"]) == ceiling
+    assert int(counter["expires_at"]["N"]) > time.time()
+
+
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
     left = deployed.destroy_and_list_leftovers()
     assert left == {}, f"destroy left behind: {left}"

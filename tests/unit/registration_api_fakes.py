@@ -19,7 +19,7 @@ from moto import mock_aws
 from moto.ses.models import ses_backends
 
 from notification_handlers import aws_clients
-from notification_handlers.service import catalog, dynamodb_batch, registration_api
+from notification_handlers.service import catalog, dynamodb_batch, rate_limit, registration_api
 from tests.support.emulator import ACCOUNT_ID
 from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import load_event
@@ -48,6 +48,7 @@ API_ENV = (
     "VERIFY_GUESSES_PER_ADDRESS_PER_DAY",
     "VERIFY_RESEND_COOLDOWN_SECONDS",
     "MAX_DEVICES_PER_USER",
+    "REQUESTS_PER_USER_PER_MINUTE",
 )
 FIXTURE = "notification_service_registration_{}"
 APNS_TOKEN = "fe01" * 16
@@ -107,6 +108,7 @@ def api_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         catalog._CACHE.clear()
         clock = [datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)]
         monkeypatch.setattr(registration_api, "_now", lambda: clock[0])
+        monkeypatch.setattr(rate_limit, "_now", lambda: clock[0].timestamp())  # noqa: PLW0108 (read late)
         aws_clients.reset_clients()
         try:
             yield World(applications, clock)

@@ -105,13 +105,20 @@ def error_response(url: str, code: str, status: int) -> AWSResponse:
     return AWSResponse(url, status, headers, _Body(body))
 
 
-def fail_attempts(service: str, operation: str, faults: list[tuple[str, int]]) -> None:
-    """Answer the next len(faults) attempts of ``operation`` with these (code, HTTP status) errors."""
+def fail_attempts(
+    service: str, operation: str, faults: list[tuple[str, int]], *, table: str | None = None
+) -> None:
+    """Answer the next len(faults) attempts of ``operation`` with these (code, HTTP status) errors;
+    with ``table``, only attempts on that DynamoDB table (others pass)."""
     queue = list(faults)
 
     def hook(request: Any, **_: Any) -> AWSResponse | None:
         if not queue:
             return None
+        if table is not None:
+            body = request.body or b"{}"
+            if json.loads(body.decode() if isinstance(body, bytes) else str(body)).get("TableName") != table:
+                return None
         code, status = queue.pop(0)
         url = request.url
         # botocore emits before-send to every handler and uses the first response; moto's stubber would

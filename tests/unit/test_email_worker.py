@@ -263,6 +263,37 @@ def test_a_delivery_log_failure_raises_and_the_redelivery_sends_nothing_twice(
     assert mailed_addresses() == ["ana@example.com"]
 
 
+def test_delivery_log_rows_lost_when_the_final_write_fails_are_written_by_the_retry(
+    world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 6 of issue 15: the retry found the claims complete, sent nothing and wrote no row."""
+    subscribe("u-1", {"refused@example.com": verified("t")})
+    subscribe("u-2", {"ana@example.com": verified("t"), "gone@example.com": verified("t")})
+    suppress("gone@example.com")
+    batch = sqs_event(
+        channel_message("n-1", "u-1"), channel_message("n-1", "u-2"), channel_message("n-1", "u-3")
+    )
+    with no_sleep(monkeypatch):
+        fail_attempts("sesv2", "SendEmail", [("MessageRejected", 400)])  # the first address: permanent
+        fail_attempts("dynamodb", "BatchWriteItem", [("InternalServerError", 500)] * 3)
+        with pytest.raises(Exception, match="InternalServerError"):
+            run(batch, context)
+    assert statuses() == {} and mailed_addresses() == ["ana@example.com"]
+
+    assert failed_ids(run(batch, context)) == []  # SQS redelivers the whole batch
+
+    assert mailed_addresses() == ["ana@example.com"], "nothing is sent twice"
+    rows = delivery_rows()
+    assert {key: row["status"] for key, row in rows.items()} == {
+        ("n-1", "u-1#email#refused@example.com"): "failed",
+        ("n-1", "u-2#email#ana@example.com"): "sent",
+        ("n-1", "u-2#email#gone@example.com"): "suppressed_bounce",
+        ("n-1", "u-3#email#-"): "no_address",
+    }
+    assert str(rows[("n-1", "u-1#email#refused@example.com")]["reason"]).startswith("MessageRejected")
+    assert rows[("n-1", "u-2#email#ana@example.com")]["notification_type"] == "order_shipped"
+
+
 def test_ses_identity_and_configuration_set_are_passed(
     world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -228,6 +228,30 @@ def test_throttling_retries_the_record_without_publishing_twice(
     assert hit == [second_device] * 3, "every SDK attempt of the first invocation was throttled"
 
 
+def test_delivery_log_rows_lost_when_the_final_write_fails_are_written_by_the_retry(
+    apps: dict[str, str], context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 6 of issue 15: the retry found the claims complete, published nothing and wrote no row."""
+    live = register_device("u-1", "fcm", FCM_TOKEN, apps["fcm"])
+    dead = register_device("u-1", "apns", APNS_TOKEN, apps["apns"])
+    disable_endpoint(dead)
+    batch = sqs_event(QUEUE, message(), message(user_id="u-9"))
+    with no_sleep(monkeypatch):
+        fail_attempts("dynamodb", "BatchWriteItem", [("InternalServerError", 500)] * 3)
+        with pytest.raises(ClientError, match="InternalServerError"):
+            handler(batch, context)
+    assert statuses() == {} and len(endpoint_messages(live)) == 1
+
+    assert handler(batch, context) == {"batchItemFailures": []}  # SQS redelivers the whole batch
+
+    assert len(endpoint_messages(live)) == 1, "nothing is published twice"
+    assert statuses() == {
+        ("n-1", f"u-1#push#{target('fcm', FCM_TOKEN)}"): ("sent", None),
+        ("n-1", f"u-1#push#{target('apns', APNS_TOKEN)}"): ("failed", "endpoint_disabled"),
+        ("n-1", "u-9#push#-"): ("no_device", None),
+    }
+
+
 def test_a_payload_over_the_platform_limit_is_failed_without_a_call(
     apps: dict[str, str], context: FakeLambdaContext
 ) -> None:

@@ -179,7 +179,9 @@ def test_timeouts_through_the_retries_are_503(world: World) -> None:
 
 def test_concurrent_change_during_verify_is_409_and_uses_no_attempt(world: World) -> None:
     subscribe("ana@example.com")
-    fail_attempts("dynamodb", "UpdateItem", [("ConditionalCheckFailedException", 400)])
+    fail_attempts(
+        "dynamodb", "UpdateItem", [("ConditionalCheckFailedException", 400)], table="email-subscriptions"
+    )
 
     assert_clean(verify("ana@example.com", last_code("ana@example.com")), 409, "conflict")
 
@@ -194,7 +196,9 @@ def test_address_verified_concurrently_is_not_reset_to_pending(
     subscribe("bob@example.org")  # the item exists: the next PUT is one conditional UpdateItem
     # ... after the limit counters, which are not under test here (test_verification_limits)
     monkeypatch.setattr(verification, "consume_send", lambda *_: None)
-    fail_attempts("dynamodb", "UpdateItem", [("ConditionalCheckFailedException", 400)])
+    fail_attempts(
+        "dynamodb", "UpdateItem", [("ConditionalCheckFailedException", 400)], table="email-subscriptions"
+    )
 
     answer = subscribe("ana@example.com")
 

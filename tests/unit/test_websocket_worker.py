@@ -208,6 +208,34 @@ def test_a_throttled_post_is_retried_without_posting_twice(
     assert statuses()[("n-1", "u-1#websocket#tab-b")] == ("sent", None)
 
 
+def test_delivery_log_rows_lost_when_the_final_write_fails_are_written_by_the_retry(
+    world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 6 of issue 15: the retry found the claims complete, posted nothing and wrote no row (nor
+    deleted the gone connection, whose delete shares the write's failure scope)."""
+    connect("live", "u-1")
+    connect("stale", "u-1")
+    api = management_api()
+    api.always["stale"] = ("GoneException", 410)
+    batch = sqs_event(QUEUE, message(), message(user_id="u-9"))
+    with no_sleep(monkeypatch):
+        fail_attempts("dynamodb", "BatchWriteItem", [("InternalServerError", 500)] * 3)
+        with pytest.raises(ClientError, match="InternalServerError"):
+            handler(batch, context)
+    assert statuses() == {} and connection_ids() == {"live", "stale"}
+
+    assert failed_ids(handler(batch, context)) == []  # SQS redelivers the whole batch
+
+    assert api.posts.count("live") == 1 and len(received("live")) == 1, "nothing is posted twice"
+    assert api.posts.count("stale") == 1
+    assert connection_ids() == {"live"}
+    assert statuses() == {
+        ("n-1", "u-1#websocket#live"): ("sent", None),
+        ("n-1", "u-1#websocket#stale"): ("failed", "connection_gone"),
+        ("n-1", "u-9#websocket#-"): ("no_connection", None),
+    }
+
+
 def test_payload_too_large_from_api_gateway_is_failed_not_retried(
     world: None, context: FakeLambdaContext
 ) -> None:

@@ -82,7 +82,7 @@ def _template_set(channel: str, value: Any, path: str) -> dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{path}.{name} must be a non-empty string")
         try:
-            templates.check(text)
+            templates.check(text, html=name in HTML_FIELDS)
         except templates.TemplateError as error:
             raise ValueError(f"{path}.{name}: {error}") from None
         fields[name] = text

@@ -14,6 +14,12 @@ Failure semantics kept here (see docs/notification-service.md and each worker's 
   queue's DLQ after ``max_receive_count``.
 * The delivery-log write failing (after its retries) is logged at ERROR with the row count and re-raised:
   the whole batch is redelivered, and the completed claims make the redelivery deliver nothing twice.
+  Each worker completes a delivery's claim with its row in it (``delivery_log.as_claim_result``); the
+  redelivery finds the claim done and puts that row back in its batch (``rewrite_completed_row``), so
+  the rows of the failed write are written by the retry. This costs no AWS call: the completion was
+  already an ``UpdateItem``, and the refused claim's ``PutItem`` already returns the stored record.
+  (Writing the rows before completing the claims would instead leave every claim of the batch in
+  progress until the write ends, and a crash in between would re-send them all once the claims expire.)
 """
 
 from __future__ import annotations
@@ -77,6 +83,13 @@ def reject_malformed(batch: WorkerBatch[Any], message_id: str) -> None:
         raise MalformedEventError(problem)
 
 
+def rewrite_completed_row(batch: WorkerBatch[Any], claim_result: Mapping[str, Any] | None) -> None:
+    """Put the row stored in a completed claim back into the batch's rows (a redelivery writes it again)."""
+    row = delivery_log.from_claim_result(claim_result)
+    if row is not None:
+        batch.rows.append(row)
+
+
 def bind_message(message: ChannelMessage) -> None:
     """Put the message's notification id, type and user id on every following log line."""
     logger.append_keys(
@@ -107,14 +120,17 @@ def finish_batch(
     record_handler: RecordHandler,
     channel: str,
     *,
-    before_write: Callable[[], Mapping[str, int]] | None = None,
+    after_write: Callable[[], Mapping[str, int]] | None = None,
     write_failed: str = WRITE_FAILED,
 ) -> dict[str, Any]:
     """Run ``record_handler`` over the batch (partial batch response), write its rows, log the summary.
 
-    ``before_write`` is a batch-wide step the worker runs first, in the same failure scope as the
-    delivery-log write (then describe both in ``write_failed``); the figures it returns are added to the
-    summary line. An AWS error in either is logged and re-raised, so the whole batch is redelivered.
+    ``after_write`` is a batch-wide clean-up the worker runs once the rows are written, in the same
+    failure scope as the delivery-log write (then describe both in ``write_failed``); the figures it
+    returns are added to the summary line. An AWS error in either is logged and re-raised, so the whole
+    batch is redelivered. It runs after the write because it removes what a redelivery needs to find
+    the completed claims again (a gone connection, a dead device): removed first, a failed write
+    would lose their rows.
     """
     # Not raised when every record failed: the delivery-log write below must still run, and the
     # response lists every record then.
@@ -122,8 +138,8 @@ def finish_batch(
         records, partial_batch.run_each(records, record_handler), raise_if_all_failed=False
     )
     try:
-        figures = dict(before_write()) if before_write is not None else {}
         delivery_log.record(batch.rows)
+        figures = dict(after_write()) if after_write is not None else {}
     except AWS_ERRORS as error:
         logger.error(
             write_failed, extra={"error_code": aws_clients.error_code(error), "rows": len(batch.rows)}

@@ -4,12 +4,16 @@ Table layout (docs/notification-service.md, section 3): ``notification_id`` (has
 = ``<user_id>#<channel>#<target>`` (range key), ``user_id``, ``channel``, ``target``, ``status``,
 ``reason`` (failures and suppressions), ``notification_type``, ``updated_at``, ``expires_at`` (TTL, epoch
 seconds). ``delivery_item`` is the pure mapping; ``record`` writes a batch of rows (25 per call).
+
+``as_claim_result`` / ``from_claim_result``: a channel worker stores a delivery's row in the completed
+idempotency claim of that delivery, so a redelivery that finds the claim complete (the batch's final
+log write failed) writes the row again instead of losing it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -65,6 +69,33 @@ def delivery_item(delivery: Delivery, *, now: datetime, ttl_days: int) -> dict[s
     if delivery.reason:
         item["reason"] = delivery.reason[:MAX_REASON_LENGTH]
     return item
+
+
+_CLAIM_RESULT_KEY: Final = "delivery"
+
+
+def as_claim_result(delivery: Delivery) -> dict[str, Any]:
+    """The row as the JSON object stored in the delivery's completed claim."""
+    return {_CLAIM_RESULT_KEY: asdict(delivery)}
+
+
+def from_claim_result(result: Mapping[str, Any] | None) -> Delivery | None:
+    """The row stored by ``as_claim_result``, or None (no row stored, or not one this code wrote)."""
+    stored = (result or {}).get(_CLAIM_RESULT_KEY)
+    if not isinstance(stored, Mapping):
+        return None
+    names = {field.name for field in fields(Delivery)}
+    values = {name: value for name, value in stored.items() if name in names}
+    reason = values.get("reason")
+    if not all(isinstance(value, str) for name, value in values.items() if name != "reason") or not (
+        reason is None or isinstance(reason, str)
+    ):
+        return None
+    try:
+        delivery = Delivery(**values)
+    except TypeError:  # a required field is missing
+        return None
+    return delivery if delivery.status in STATUSES else None
 
 
 def record(deliveries: Sequence[Delivery]) -> None:

@@ -18,8 +18,9 @@ meet even in one table.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from functools import cache
-from typing import Final
+from typing import Any, Final
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
@@ -73,19 +74,33 @@ class Deduplicator:
         ``remaining_time_in_millis`` (the Lambda context's) bounds how long the claim blocks others if
         this invocation dies before completing or releasing it.
         """
+        return self.claim_with_result(key, remaining_time_in_millis=remaining_time_in_millis)[0]
+
+    def claim_with_result(
+        self, key: str, *, remaining_time_in_millis: int | None = None
+    ) -> tuple[Claim, dict[str, Any] | None]:
+        """``claim``, plus the result stored by ``complete`` when the key is ``ALREADY_DONE`` (else None).
+
+        Same single conditional ``PutItem``: the existing record comes back with the refusal.
+        """
         millis = DEFAULT_IN_PROGRESS_MILLIS if remaining_time_in_millis is None else remaining_time_in_millis
         try:
             self._layer.save_inprogress(self._data(key), remaining_time_in_millis=millis)
         except IdempotencyItemAlreadyExistsError as existing:
             record = existing.old_data_record
             if record is not None and record.status == _COMPLETED:
-                return Claim.ALREADY_DONE
-            return Claim.IN_PROGRESS
-        return Claim.CLAIMED
+                try:
+                    result = record.response_json_as_dict()
+                except ValueError:  # not JSON: written by something else; the key is still done
+                    result = None
+                return Claim.ALREADY_DONE, result if isinstance(result, dict) and result else None
+            return Claim.IN_PROGRESS, None
+        return Claim.CLAIMED, None
 
-    def complete(self, key: str) -> None:
-        """Mark a claimed key done: later claims return ``ALREADY_DONE`` until the record expires."""
-        self._layer.save_success(self._data(key), result={})
+    def complete(self, key: str, result: Mapping[str, Any] | None = None) -> None:
+        """Mark a claimed key done: later claims return ``ALREADY_DONE`` (and ``result``, a small JSON
+        object) until the record expires."""
+        self._layer.save_success(self._data(key), result=dict(result or {}))
 
     def release(self, key: str, error: Exception) -> None:
         """Delete a claimed key's record, so a retry can claim it again."""

@@ -21,14 +21,16 @@ responses, ``partial_batch``). One invocation handles one batch:
    "notification_type"}}}}``. A payload over the platform's 4 KB limit is a ``failed`` row
    (``payload_too_large``) without a call.
 4. ``EndpointDisabled`` (APNs/FCM told SNS the token is dead), ``NotFound`` (the endpoint is gone) or
-   ``InvalidParameter`` naming the token, endpoint or target -> the token's item is deleted (conditionally
-   on the ``updated_at`` read, so a registration that happened meanwhile is kept; an owned device's with its
-   ownership item and one off the owner's device counter, in one transaction), then its endpoint; the
-   row is ``failed`` (``endpoint_disabled``), not retried. Other SNS client errors (``InvalidParameter``
+   ``InvalidParameter`` naming the token, endpoint or target -> the row is ``failed``
+   (``endpoint_disabled``), not retried; once the batch's rows are written, the token's item is deleted
+   (conditionally on the ``updated_at`` read, so a registration that happened meanwhile is kept; an owned
+   device's with its ownership item and one off the owner's device counter, in one transaction), then its
+   endpoint. Other SNS client errors (``InvalidParameter``
    about the message, ``KMSAccessDenied``...) are ``failed`` with their code. Throttling, 5xx, timeouts,
    ``AuthorizationError`` and unlisted codes release the claim and retry the record.
 5. One delivery row per device (``target`` = ``<platform>#<sha256(token)[:16]>``: the delivery log never
-   stores tokens), written with ONE ``delivery_log.record`` per batch.
+   stores tokens), written with ONE ``delivery_log.record`` per batch. Each completed claim holds its
+   device's row, so a redelivery after a failed write finds the claim done and writes the row again.
 
 Logs never contain a token, body or title: devices are named by their target.
 
@@ -63,6 +65,7 @@ from notification_handlers.service.channel_worker import (
     bound_message,
     finish_batch,
     remaining_ms,
+    rewrite_completed_row,
 )
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, deduplicator_from_env
@@ -239,6 +242,9 @@ class Batch(WorkerBatch[PushContent]):
     limits_table: str | None = None
     devices: dict[str, list[Device]] = field(default_factory=dict)
     stale: dict[str, list[Device]] = field(default_factory=dict)
+    # (user id, device) whose endpoint is dead: removed once the delivery log is written, so a
+    # redelivery after a failed write still finds the device, its completed claim and its row.
+    dead: dict[str, tuple[str, Device]] = field(default_factory=dict)
 
 
 def _parse_batch(records: Records, batch: Batch) -> None:
@@ -382,7 +388,7 @@ def check_ownership(batch: Batch) -> None:
         batch.devices[user_id] = kept
 
 
-Row = Callable[..., None]
+Row = Callable[..., Delivery]
 
 
 def _deliver(
@@ -390,19 +396,19 @@ def _deliver(
 ) -> str | None:
     """Claim, publish, settle one device. Returns why the record must be retried, or None."""
 
-    def row(status: str, reason: str | None = None) -> None:
-        batch.rows.append(
-            Delivery(
-                message.notification_id,
-                message.notification_type,
-                message.user_id,
-                CHANNEL,
-                status,
-                device.target,
-                reason,
-            )
+    def row(status: str, reason: str | None = None) -> Delivery:
+        delivery = Delivery(
+            message.notification_id,
+            message.notification_type,
+            message.user_id,
+            CHANNEL,
+            status,
+            device.target,
+            reason,
         )
+        batch.rows.append(delivery)
         batch.count(status if reason is None else f"{status}:{reason}")
+        return delivery
 
     where = {"device": device.target}
     sns_message = _sendable(message, content, device, row)
@@ -411,12 +417,16 @@ def _deliver(
     dedup = deduplicator_from_env()
     key = f"{message.notification_id}#{message.user_id}#{CHANNEL}#{device.target}"
     try:
-        claim = dedup.claim(key, remaining_time_in_millis=remaining_ms)
+        claim, done = dedup.claim_with_result(key, remaining_time_in_millis=remaining_ms)
     except AWS_ERRORS as error:
         batch.count("retried")
         return f"claim failed ({aws_clients.error_code(error)})"
     if claim is Claim.ALREADY_DONE:
         batch.count("duplicate")
+        rewrite_completed_row(batch, done)
+        stored = delivery_log.from_claim_result(done)
+        if stored is not None and stored.reason == REASON_DISABLED:
+            batch.dead[device.target] = (message.user_id, device)  # its removal may not have happened
         logger.info(
             "Skipped a device already delivered (duplicate message)", extra={"decision": "duplicate", **where}
         )
@@ -430,12 +440,12 @@ def _deliver(
         )
     except (ClientError, BotoCoreError) as error:
         return _publish_failed(error, message.user_id, device, batch, key=key, row=row)
-    row(delivery_log.SENT)
+    sent = row(delivery_log.SENT)
     logger.info(
         "Published push notification",
         extra={"decision": "sent", "message_id": str(response.get("MessageId", "")), **where},
     )
-    _settle(key, None)
+    _settle(key, sent)
     return None
 
 
@@ -464,21 +474,21 @@ def _publish_failed(
     where = {"device": device.target}
     code = aws_clients.error_code(error)
     if is_dead_endpoint(error):
-        row(delivery_log.FAILED, REASON_DISABLED)
-        removed = remove_device(batch, user_id, device)
+        disabled = row(delivery_log.FAILED, REASON_DISABLED)
+        batch.dead[device.target] = (user_id, device)
         logger.warning(
-            "The endpoint is disabled or gone; removed the device token",
-            extra={"decision": "failed", "error_code": code, "removed": removed, **where},
+            "The endpoint is disabled or gone; its device token is removed after the batch",
+            extra={"decision": "failed", "error_code": code, **where},
         )
-        _settle(key, None)
+        _settle(key, disabled)
         return None
     if isinstance(error, ClientError) and code in PERMANENT_ERRORS:
-        row(delivery_log.FAILED, code)
+        refused = row(delivery_log.FAILED, code)
         logger.error(
             "SNS refused the notification permanently; recorded as failed",
             extra={"decision": "failed", "error_code": code, **where},
         )
-        _settle(key, None)
+        _settle(key, refused)
         return None
     batch.count("retried")
     logger.warning(
@@ -489,13 +499,15 @@ def _publish_failed(
     return f"SNS {code}"
 
 
-def _settle(key: str, error: Exception | None) -> None:
+def _settle(key: str, outcome: Delivery | Exception) -> None:
+    """Complete the claim with the device's row (re-written by a redelivery that finds it done), or
+    release it on an error."""
     dedup = deduplicator_from_env()
     try:
-        if error is None:
-            dedup.complete(key)
+        if isinstance(outcome, Delivery):
+            dedup.complete(key, delivery_log.as_claim_result(outcome))
         else:
-            dedup.release(key, error)
+            dedup.release(key, outcome)
     except AWS_ERRORS as settle_error:
         logger.error(
             "Settling the claim failed; it expires with this invocation",
@@ -565,4 +577,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={"decision": "retry", "error_code": aws_clients.error_code(error)},
         )
         raise
-    return finish_batch(records, batch, _record_handler(batch, context), CHANNEL)
+
+    def remove_dead() -> dict[str, int]:
+        removed = sum(remove_device(batch, user_id, device) for user_id, device in batch.dead.values())
+        return {"devices_removed": removed} if batch.dead else {}
+
+    return finish_batch(records, batch, _record_handler(batch, context), CHANNEL, after_write=remove_dead)

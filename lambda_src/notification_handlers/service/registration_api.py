@@ -78,7 +78,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, type_name
-from notification_handlers.service import catalog, device_ownership, env, push_platforms, verification
+from notification_handlers.service import (
+    catalog,
+    device_ownership,
+    env,
+    push_platforms,
+    rate_limit,
+    verification,
+)
 from notification_handlers.service.catalog import Catalog
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
 from notification_handlers.service.email_address import is_plausible, mask, normalise
@@ -1043,6 +1050,7 @@ def dispatch(event: Any) -> Response:
     try:
         request = parse_request(event)
         logger.append_keys(route=request.route_key, user_id=request.user_id)
+        rate_limit.admit(request.user_id, ApiError)  # per-user ceiling: 429 before any route work
         response = ROUTES[request.route_key](request)
     except ApiError as error:
         logger.info(

@@ -6,6 +6,21 @@ syntax error, found when the catalog is loaded (``check``), not when a message i
 leads nowhere (missing key, null) or to an object/list is a ``TemplateError`` naming the variable.
 Strings render as they are, booleans as ``true``/``false``, numbers as JSON writes them; in ``html``
 fields every value is HTML-escaped (``&``, ``<``, ``>``, ``"``, ``'``).
+
+Escaping keeps a value from opening a tag, but not from being a dangerous URL: ``javascript:`` or
+``data:`` in an ``href`` survives escaping. So in ``html`` fields (``check(..., html=True)``, parsed once
+per template with the standard library's HTML parser):
+
+* A URL-bearing attribute (``URL_ATTRIBUTES``: ``href``, ``src``, ``action``, ``formaction``, ...) that
+  contains a placeholder must, once rendered and read the way a browser reads it (entities decoded),
+  be an absolute ``https://`` or ``mailto:`` URL without whitespace or control characters; otherwise
+  ``render`` raises ``TemplateError`` naming the variable(s) and the attribute (never the value, which
+  is producer data). The router turns that into a rejection with the reason (ingest DLQ).
+* A literal value of such an attribute must itself begin with ``https://`` or ``mailto:``, or begin with
+  a placeholder (the rendered value is then checked as above); the root module checks the same at plan.
+* A placeholder where escaping cannot contain it is a definition error: in a tag or attribute name, in an
+  unquoted attribute value, in an ``on*`` event handler or ``style`` attribute, or inside a ``<script>``
+  or ``<style>`` element.
 """
 
 from __future__ import annotations
@@ -13,7 +28,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
+from html.parser import HTMLParser
 from typing import Any, Final
 
 _SEGMENT: Final = r"(?:[A-Za-z_][A-Za-z0-9_-]*|[0-9]+)"
@@ -22,12 +40,50 @@ _OPEN: Final = "{{"
 MAX_SHOWN: Final = 60
 
 
+# Attributes whose value a browser or mail client loads or follows as a URL (HTML 4/5, SVG's xlink:href).
+# srcset is left out: it is a list of URLs with descriptors, and an image candidate cannot run script.
+URL_ATTRIBUTES: Final = frozenset(
+    {
+        "action",
+        "archive",
+        "background",
+        "cite",
+        "classid",
+        "codebase",
+        "data",
+        "dynsrc",
+        "formaction",
+        "href",
+        "icon",
+        "longdesc",
+        "lowsrc",
+        "manifest",
+        "ping",
+        "poster",
+        "profile",
+        "src",
+        "usemap",
+        "xlink:href",
+    }
+)
+SAFE_URL: Final = re.compile(
+    r"(?:https://[^\s\x00-\x1f\x7f/\\][^\s\x00-\x1f\x7f]*|mailto:[^\s\x00-\x1f\x7f]+)", re.I
+)
+SAFE_URL_START: Final = re.compile(r"https://|mailto:", re.I)
+_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_QUOTED: Final = re.compile(r"\"[^\"]*\"|'[^']*'")
+_TAG_START: Final = re.compile(r"</?\s*\ue000[0-9]+\ue001")
+_RAW_TEXT_ELEMENTS: Final = frozenset({"script", "style"})
+# A placeholder stands in the parsed HTML as a private-use marker around its index.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+_MARK: Final = re.compile(_MARK_OPEN + r"([0-9]+)" + _MARK_CLOSE)
+
+
 class TemplateError(ValueError):
     """A template cannot be rendered (or parsed); the message names the variable or the position."""
 
 
-def check(template: str) -> list[str]:
-    """The variable paths a template uses, in order; ``TemplateError`` for a malformed ``{{``."""
+def _placeholders(template: str) -> list[str]:
     names: list[str] = []
     position = 0
     while (start := template.find(_OPEN, position)) != -1:
@@ -38,6 +94,141 @@ def check(template: str) -> list[str]:
         names.append(match.group(1))
         position = match.end()
     return names
+
+
+def check(template: str, *, html: bool = False) -> list[str]:
+    """The variable paths a template uses, in order; ``TemplateError`` for a malformed ``{{``, and in an
+    ``html`` template for a placeholder in an unsafe place or an unsafe literal URL (module docstring)."""
+    names = _placeholders(template)
+    if html:
+        _html_url_attributes(template)
+    return names
+
+
+@dataclass(frozen=True)
+class UrlAttribute:
+    """A URL-bearing attribute with placeholders: its parts are literal text as the browser reads it
+    (entities decoded) and the indexes of the placeholders, in order."""
+
+    name: str
+    parts: tuple[str | int, ...]
+
+    @property
+    def placeholders(self) -> list[int]:
+        return [part for part in self.parts if isinstance(part, int)]
+
+
+@dataclass
+class _Scanner(HTMLParser):
+    """Finds URL attributes with placeholders, and placeholders or literal URLs escaping cannot make safe."""
+
+    names: Sequence[str]
+    attributes: list[UrlAttribute] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    raw_text_element: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+
+    def named(self, text: str) -> str:
+        indexes = [int(index) for index in _MARK.findall(text)]
+        return ", ".join(repr(self.names[index]) for index in indexes if index < len(self.names))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs)
+        if tag in _RAW_TEXT_ELEMENTS:
+            self.raw_text_element = tag
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self.raw_text_element:
+            self.raw_text_element = None
+
+    def handle_data(self, data: str) -> None:
+        if self.raw_text_element and _MARK.search(data):
+            self.problems.append(
+                f"variable {self.named(data)} inside a <{self.raw_text_element}> element could run as code"
+            )
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        outside_quotes = _QUOTED.sub('""', self.get_starttag_text() or "")
+        if _MARK.search(outside_quotes):
+            self.problems.append(
+                f"variable {self.named(outside_quotes)} is in a tag outside a quoted attribute value:"
+                " quote the value (a placeholder cannot name a tag or an attribute)"
+            )
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name in URL_ATTRIBUTES:
+                self._url(name, value)
+            elif _MARK.search(value) and (name.startswith("on") or name == "style"):
+                self.problems.append(
+                    f"variable {self.named(value)} in the {name} attribute could run script or load content"
+                )
+
+    def _url(self, name: str, value: str) -> None:
+        if not _MARK.search(value):
+            if not SAFE_URL.fullmatch(value):
+                self.problems.append(
+                    f"the {name} attribute {value[:MAX_SHOWN]!r} must be an absolute https: or mailto: URL"
+                )
+            return
+        if not (value.startswith(_MARK_OPEN) or SAFE_URL_START.match(value)):
+            self.problems.append(
+                f"the {name} attribute must begin with https:// or mailto: or with a placeholder,"
+                f" got {value.split(_MARK_OPEN, 1)[0][:MAX_SHOWN]!r}"
+            )
+            return
+        pieces = _MARK.split(value)  # literal, index, literal, index, ..., literal
+        parts = tuple(piece if n % 2 == 0 else int(piece) for n, piece in enumerate(pieces) if piece)
+        self.attributes.append(UrlAttribute(name, parts))
+
+
+@lru_cache(maxsize=512)
+def _html_url_attributes(template: str) -> tuple[UrlAttribute, ...]:
+    """The template's URL attributes with placeholders; ``TemplateError`` for an unsafe placeholder or
+    literal URL (the first problem found)."""
+    names = _placeholders(template)
+    counter = iter(range(len(names)))
+    marked = PLACEHOLDER.sub(lambda _match: f"{_MARK_OPEN}{next(counter)}{_MARK_CLOSE}", template)
+    scanner = _Scanner(names)
+    scanner.feed(marked)
+    scanner.close()
+    for tag_start in _TAG_START.finditer(marked):  # "<{{ x }}": the parser reads it as text
+        scanner.problems.append(
+            f"variable {scanner.named(tag_start.group())} is in a tag outside a quoted attribute value:"
+            " quote the value (a placeholder cannot name a tag or an attribute)"
+        )
+    if scanner.problems:
+        raise TemplateError(scanner.problems[0])
+    return tuple(scanner.attributes)
+
+
+def _describe_url(url: str) -> str:
+    """What an unsafe URL is, without quoting it (it is producer data)."""
+    if not url:
+        return "an empty value"
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return "a relative URL" if url.strip() == url else "a URL with leading whitespace"
+    if scheme.group(1).lower() in {"https", "mailto"}:
+        return f"a URL with scheme {scheme.group(1).lower()}: and whitespace, control characters or no host"
+    return f"a URL with scheme {scheme.group(1).lower()}:"
+
+
+def _check_urls(attributes: Iterable[UrlAttribute], texts: Sequence[str], names: Sequence[str]) -> None:
+    for attribute in attributes:
+        url = "".join(part if isinstance(part, str) else texts[part] for part in attribute.parts)
+        if not SAFE_URL.fullmatch(url):
+            indexes = attribute.placeholders
+            named = ", ".join(repr(names[index]) for index in indexes)
+            raise TemplateError(
+                f"variable{'s' if len(indexes) > 1 else ''} {named} in the {attribute.name} attribute must"
+                f" make an absolute https: or mailto: URL, got {_describe_url(url)}"
+            )
 
 
 def _lookup(variables: Mapping[str, Any], path: str) -> Any:
@@ -73,15 +264,14 @@ def _text(value: Any, path: str) -> str:
 
 
 def render(template: str, variables: Mapping[str, Any], *, escape_html: bool = False) -> str:
-    """``template`` with every placeholder replaced by its variable's value."""
-    check(template)
-
-    def substitute(match: re.Match[str]) -> str:
-        path = match.group(1)
-        text = _text(_lookup(variables, path), path)
-        return html.escape(text, quote=True) if escape_html else text
-
-    return PLACEHOLDER.sub(substitute, template)
+    """``template`` with every placeholder replaced by its variable's value; with ``escape_html`` the
+    values are HTML-escaped and URL attributes must render as https:/mailto: URLs (module docstring)."""
+    names = check(template)
+    texts = [_text(_lookup(variables, path), path) for path in names]
+    if escape_html:
+        _check_urls(_html_url_attributes(template), texts, names)
+    replacements = iter(html.escape(text, quote=True) if escape_html else text for text in texts)
+    return PLACEHOLDER.sub(lambda _match: next(replacements), template)
 
 
 def choose_locale(user_locale: str | None, available: Iterable[str], fallback: str) -> str:

@@ -25,7 +25,8 @@ responses, ``partial_batch``). One invocation handles one batch:
 A malformed body is logged (reason only) and reported in ``batchItemFailures`` (to the queue's DLQ after
 ``max_receive_count``), as in the email worker. A batch-wide failure (a connections ``Query``, the stale
 connection deletes, the delivery log) raises: every record is redelivered; completed claims make the
-redelivery post nothing twice. Logs never contain a body.
+redelivery post nothing twice, and each completed claim holds its connection's row, which the redelivery
+writes again (a ``connection_gone`` row also re-queues that connection's delete). Logs never contain a body.
 
 Environment:
     CONNECTIONS_TABLE                 required.
@@ -57,6 +58,7 @@ from notification_handlers.service.channel_worker import (
     bound_message,
     finish_batch,
     remaining_ms,
+    rewrite_completed_row,
 )
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, Deduplicator, deduplicator_from_env
@@ -295,13 +297,14 @@ def _row(message: ChannelMessage, status: str, target: str, reason: str | None =
     )
 
 
-def _settle(dedup: Deduplicator, key: str, error: Exception | None) -> None:
-    """Complete (error None) or release a claim; a failure is logged (the claim then expires)."""
+def _settle(dedup: Deduplicator, key: str, outcome: Delivery | Exception) -> None:
+    """Complete a claim with its row (re-written by a redelivery that finds it done) or release it on
+    an error; a failure is logged (the claim then expires)."""
     try:
-        if error is None:
-            dedup.complete(key)
+        if isinstance(outcome, Delivery):
+            dedup.complete(key, delivery_log.as_claim_result(outcome))
         else:
-            dedup.release(key, error)
+            dedup.release(key, outcome)
     except AWS_ERRORS as settle_error:
         logger.error(
             "Settling the claim failed; it expires with this invocation",
@@ -318,7 +321,9 @@ def _claim_all(
     retry: list[str] = []
     for connection_id in connection_ids:
         try:
-            claim = dedup.claim(claim_key(message, connection_id), remaining_time_in_millis=remaining_ms)
+            claim, done = dedup.claim_with_result(
+                claim_key(message, connection_id), remaining_time_in_millis=remaining_ms
+            )
         except AWS_ERRORS as error:
             retry.append(f"claim failed ({aws_clients.error_code(error)})")
             batch.count("retried")
@@ -327,6 +332,10 @@ def _claim_all(
             claimed.append(connection_id)
         elif claim is Claim.ALREADY_DONE:
             batch.count("duplicate")
+            rewrite_completed_row(batch, done)
+            row = delivery_log.from_claim_result(done)
+            if row is not None and row.reason == REASON_GONE:
+                batch.gone.add(connection_id)  # its delete may have failed with the log write: redo it
         else:
             retry.append("delivery in progress elsewhere")
             batch.count("in_progress")
@@ -354,15 +363,18 @@ def _deliver(
     result = fan_out(claimed, payload, post, batch.settings.max_concurrent_posts)
     dedup = deduplicator_from_env()
     for connection_id in result.sent:
-        batch.rows.append(_row(message, delivery_log.SENT, connection_id))
-        _settle(dedup, claim_key(message, connection_id), None)
+        row = _row(message, delivery_log.SENT, connection_id)
+        batch.rows.append(row)
+        _settle(dedup, claim_key(message, connection_id), row)
     for connection_id in result.gone:
-        batch.rows.append(_row(message, delivery_log.FAILED, connection_id, REASON_GONE))
+        row = _row(message, delivery_log.FAILED, connection_id, REASON_GONE)
+        batch.rows.append(row)
         batch.gone.add(connection_id)
-        _settle(dedup, claim_key(message, connection_id), None)
+        _settle(dedup, claim_key(message, connection_id), row)
     for connection_id, code in result.failed.items():
-        batch.rows.append(_row(message, delivery_log.FAILED, connection_id, code))
-        _settle(dedup, claim_key(message, connection_id), None)
+        row = _row(message, delivery_log.FAILED, connection_id, code)
+        batch.rows.append(row)
+        _settle(dedup, claim_key(message, connection_id), row)
         logger.error(
             "API Gateway refused the post permanently; recorded as failed",
             extra={"decision": "failed", "error_code": code, "connection_id": connection_id},
@@ -431,8 +443,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         batch,
         _record_handler(batch, post, context),
         CHANNEL,
-        before_write=delete_gone,
+        after_write=delete_gone,
         write_failed=(
-            "Deleting stale connections or writing the delivery log failed; the batch is redelivered"
+            "Writing the delivery log or deleting stale connections failed; the batch is redelivered"
         ),
     )
