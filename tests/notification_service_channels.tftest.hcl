@@ -243,8 +243,6 @@ run "all_channels_plan" {
     } && aws_apigatewayv2_route.websocket["$connect"].authorizer_id == "wsauth1"
     error_message = "Exactly $connect (the built-in JWT authorizer by default), $disconnect and $default, each to the connections function."
   }
-    error_message = "Exactly $connect (the built-in JWT authorizer by default), $disconnect and $default, each to the connections function."
-  }
 
   assert {
     condition = (

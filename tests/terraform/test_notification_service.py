@@ -736,15 +736,20 @@ def test_websocket_identity_is_the_jwt_sub_the_registration_api_and_producers_us
 
     from notification_handlers.service import websocket_authorizer  # noqa: PLC0415
 
-    # The deployed authorizer trusts exactly the registration API's JWT authorizer: issuer and audience.
+    # The deployed authorizer trusts exactly what the registration API trusts: the example's user pool (its
+    # issuer) and app client (the audience).
     lambda_client = service.emulator.client("lambda")
     deployed = lambda_client.get_function_configuration(FunctionName=service.function("websocket_authorizer"))
     environment = deployed["Environment"]["Variables"]
-    apigateway = service.emulator.client("apigatewayv2")
-    [http_api] = [a for a in apigateway.get_apis()["Items"] if a["ProtocolType"] == "HTTP"]
-    [jwt] = [a["JwtConfiguration"] for a in apigateway.get_authorizers(ApiId=http_api["ApiId"])["Items"]]
+    cognito = service.emulator.client("cognito-idp")
+    [pool] = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == f"{NAME}-users"]
+    [client] = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
     issuer, audience = environment["JWT_ISSUER"], json.loads(environment["JWT_AUDIENCE"])
-    assert (issuer, audience) == (jwt["Issuer"], jwt["Audience"])
+    region = service.emulator.region
+    assert (issuer, audience) == (
+        f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+        [client["ClientId"]],
+    )
     assert environment["JWKS_URI"] == f"{issuer}/.well-known/jwks.json"
 
     # The issuer's keys: the authorizer's one JWKS fetch answered here, for the deployed URI only.
