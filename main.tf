@@ -36,6 +36,7 @@ locals {
       websocket_connections = "${var.name}-websocket-connections"
       websocket_worker      = "${var.name}-websocket-worker"
     } : {},
+    local.websocket_builtin_authorizer ? { websocket_authorizer = "${var.name}-websocket-authorizer" } : {},
     local.push_enabled ? { push_worker = "${var.name}-push-worker" } : {},
     local.push_enabled && length(local.provisioned_platforms) > 0 ? { push_platforms = "${var.name}-push-platforms" } : {},
     local.registration_api_enabled ? { registration_api = "${var.name}-registration-api" } : {},
@@ -44,6 +45,7 @@ locals {
   # Part 2 functions by role (outputs list those that exist).
   part2_functions = {
     websocket_connections = module.websocket_connections
+    websocket_authorizer  = module.websocket_authorizer
     websocket_worker      = module.websocket_worker
     push_worker           = module.push_worker
     push_platforms        = module.push_platforms

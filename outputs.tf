@@ -125,7 +125,7 @@ output "catalog_definitions" {
 }
 
 output "function_names" {
-  description = "Map of function role (router, email_worker, email_feedback, and with part 2 websocket_connections, websocket_worker, push_worker, push_platforms, registration_api) to function name."
+  description = "Map of function role (router, email_worker, email_feedback, and with part 2 websocket_connections, websocket_worker, websocket_authorizer (the built-in $connect authorizer), push_worker, push_platforms, registration_api) to function name."
   value = !var.create ? null : merge(
     {
       router         = module.router.function_name
@@ -268,7 +268,7 @@ output "websocket_api_id" {
 }
 
 output "websocket_api_execution_arn" {
-  description = "Execution ARN of the WebSocket API (grant clients execute-api:Invoke on <arn>/<stage>/$connect for IAM authorisation)."
+  description = "Execution ARN of the WebSocket API (with websocket.iam_authorization, grant clients execute-api:Invoke on <arn>/<stage>/$connect)."
   value       = local.websocket_execution_arn
 }
 

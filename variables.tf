@@ -602,13 +602,26 @@ variable "websocket" {
     The WebSocket channel (null = off): an API Gateway WebSocket API, its connections table, the websocket queue
     and DLQ, and the worker that posts to the user's open connections.
       stage_name             - stage of the API (the wss:// URL ends with it)
-      authorizer             - null (default): $connect needs IAM (SigV4) authorisation, the user id is the
-                               caller's Cognito identity id or IAM ARN. Otherwise a Lambda REQUEST authorizer:
-                               function_arn (optionally with a version or alias), identity_sources (where the
-                               credentials are: route.request.header.<name> / route.request.querystring.<name>),
-                               create_permission (default true: the module lets this API invoke the function;
-                               false when the function is in another account and its owner grants it). The user
-                               id is the authorizer's principalId; a client can never choose it.
+    Who may connect ($connect authorisation; the connection's user id, the one notifications are sent to):
+      (default)              - the built-in JWT authorizer: the same token the registration API accepts (issuer,
+                               audience, RS256 signature against the issuer's JWKS, exp/nbf/iat, token_use,
+                               scopes); the user id is its `sub`, as on every other channel. The browser offers
+                               the token as a subprotocol: new WebSocket(url, ["notifications", token]). Needs
+                               registration_api (its jwt_issuer, jwt_audience and authorization_scopes are reused)
+                               or `jwt`.
+      jwt                    - issuer (https URL), audience (accepted aud / client_id values), scopes (optional:
+                               a token must carry one of them), jwks_uri (optional https URL, default
+                               <issuer>/.well-known/jwks.json, Cognito's and most OIDC issuers')
+      authorizer             - your own Lambda REQUEST authorizer instead: function_arn (optionally with a
+                               version or alias), identity_sources (route.request.header.<name> /
+                               route.request.querystring.<name>), create_permission (default true: the module
+                               lets this API invoke the function; false when the function is in another account
+                               and its owner grants it). The user id is its principalId: make it the JWT sub.
+      iam_authorization      - true: SigV4 (IAM) instead, an explicit opt-in. The user id is then the caller's
+                               Cognito identity id (identity pool), NOT the JWT sub the registration API and
+                               producers use: send notifications to that id. An IAM ARN is never a user id.
+    At most one of jwt, authorizer and iam_authorization = true. A client can never choose its user id, and an
+    id that is not a valid recipient (the event contract's pattern) is refused at $connect.
       throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
       max_concurrent_posts   - PostToConnection calls one worker invocation makes at once (MAX_CONCURRENT_POSTS)
       worker                 - websocket worker and its event source mapping (same fields as email_worker)
@@ -617,11 +630,18 @@ variable "websocket" {
   EOT
   type = object({
     stage_name = optional(string, "live")
+    jwt = optional(object({
+      issuer   = string
+      audience = list(string)
+      scopes   = optional(list(string), [])
+      jwks_uri = optional(string)
+    }))
     authorizer = optional(object({
       function_arn      = string
       identity_sources  = optional(list(string), ["route.request.header.Authorization"])
       create_permission = optional(bool, true)
     }))
+    iam_authorization      = optional(bool, false)
     throttling_burst_limit = optional(number, 500)
     throttling_rate_limit  = optional(number, 1000)
     max_concurrent_posts   = optional(number, 16)
@@ -649,6 +669,31 @@ variable "websocket" {
       false
     )
     error_message = "websocket.authorizer: function_arn must be a Lambda function ARN (optionally with a version or alias) and identity_sources a non-empty list such as [\"route.request.header.Authorization\"] or [\"route.request.querystring.token\"]."
+  }
+
+  validation {
+    condition = var.websocket == null ? true : try(
+      length([for chosen in [var.websocket.jwt != null, var.websocket.authorizer != null, var.websocket.iam_authorization] : chosen if chosen]) <= 1,
+      false
+    )
+    error_message = "websocket: choose at most one of jwt (the built-in JWT authorizer with another issuer), authorizer (your own Lambda authorizer) and iam_authorization = true (SigV4; its user ids are not the JWT sub)."
+  }
+
+  validation {
+    condition = var.websocket == null ? true : try(var.websocket.jwt == null, false) || try(
+      can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s?#]*)?$", var.websocket.jwt.issuer)) &&
+      length(var.websocket.jwt.audience) > 0 && alltrue([for a in var.websocket.jwt.audience : length(trimspace(a)) > 0]) &&
+      alltrue([for s in var.websocket.jwt.scopes : can(regex("^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,256}$", s))]),
+      false
+    )
+    error_message = "websocket.jwt: issuer must be the issuer's https:// URL without query or fragment (Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>), audience a non-empty list of non-empty client ids, scopes OAuth scope names without spaces or quotes."
+  }
+
+  validation {
+    condition = var.websocket == null ? true : try(var.websocket.jwt.jwks_uri == null, true) || try(
+      can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s?#]*)?$", var.websocket.jwt.jwks_uri)), false
+    )
+    error_message = "websocket.jwt.jwks_uri must be an https:// URL without query or fragment (e.g. https://issuer.example.com/.well-known/jwks.json): the signing keys are never fetched over plain HTTP."
   }
 
   validation {

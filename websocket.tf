@@ -4,11 +4,43 @@
 
 locals {
   websocket_stage_name = try(var.websocket.stage_name, "live")
-  websocket_authorizer = try(var.websocket.authorizer, null)
+
+  # Who may connect, and so what a connection's user id is (docs/notification-service.md, section 7):
+  #   "jwt"    (default) the built-in authorizer: the same JWT the registration API accepts; user id = its sub.
+  #   "lambda" the caller's Lambda REQUEST authorizer (websocket.authorizer); user id = its principalId.
+  #   "iam"    explicit opt-in (websocket.iam_authorization): SigV4; user id = the Cognito identity id, which is
+  #            NOT the JWT sub the other channels use.
+  websocket_authorization = !local.websocket_enabled ? null : (
+    try(var.websocket.authorizer, null) != null ? "lambda" : (try(var.websocket.iam_authorization, false) ? "iam" : "jwt")
+  )
+  websocket_builtin_authorizer = local.websocket_authorization == "jwt"
+
+  # The issuer and audience: websocket.jwt when given, else the registration API's, so one token serves both.
+  websocket_jwt = !local.websocket_builtin_authorizer ? null : (
+    try(var.websocket.jwt, null) != null ? {
+      issuer   = var.websocket.jwt.issuer
+      audience = var.websocket.jwt.audience
+      scopes   = var.websocket.jwt.scopes
+      jwks_uri = var.websocket.jwt.jwks_uri
+      } : var.registration_api == null ? null : {
+      issuer   = var.registration_api.jwt_issuer
+      audience = var.registration_api.jwt_audience
+      scopes   = var.registration_api.authorization_scopes
+      jwks_uri = null
+    }
+  )
+  websocket_jwks_uri = try(coalesce(local.websocket_jwt.jwks_uri, "${trimsuffix(local.websocket_jwt.issuer, "/")}/.well-known/jwks.json"), null)
+
+  # The authorizer API Gateway calls on $connect: the built-in function, or the caller's.
+  websocket_authorizer = local.websocket_builtin_authorizer ? {
+    function_arn      = module.websocket_authorizer.function_arn
+    identity_sources  = ["route.request.header.Sec-WebSocket-Protocol"]
+    create_permission = true
+  } : try(var.websocket.authorizer, null)
 
   # A Lambda authorizer given with a qualifier (version or alias) is invoked and permitted with that qualifier.
-  websocket_authorizer_function = local.websocket_authorizer == null ? null : regex(
-    "^(?P<arn>arn:[^:]+:lambda:[^:]+:[0-9]{12}:function:[^:]+)(?::(?P<qualifier>.+))?$", local.websocket_authorizer.function_arn
+  websocket_authorizer_function = try(var.websocket.authorizer, null) == null ? null : regex(
+    "^(?P<arn>arn:[^:]+:lambda:[^:]+:[0-9]{12}:function:[^:]+)(?::(?P<qualifier>.+))?$", var.websocket.authorizer.function_arn
   )
 
   # API Gateway closes every WebSocket connection after 2 hours: a connection item outlives it only by its TTL lag.
@@ -24,7 +56,17 @@ locals {
   websocket_connections_environment = {
     CONNECTIONS_TABLE       = module.connections_table.table_name
     CONNECTION_TTL_SECONDS  = tostring(local.websocket_connection_ttl_seconds)
+    USER_ID_SOURCE          = local.websocket_authorization == "iam" ? "iam" : "authorizer"
     POWERTOOLS_SERVICE_NAME = "${var.name}-websocket-connections"
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  }
+
+  websocket_authorizer_environment = local.websocket_jwt == null ? {} : {
+    JWT_ISSUER              = local.websocket_jwt.issuer
+    JWT_AUDIENCE            = jsonencode(local.websocket_jwt.audience)
+    JWT_SCOPES              = jsonencode(local.websocket_jwt.scopes)
+    JWKS_URI                = local.websocket_jwks_uri
+    POWERTOOLS_SERVICE_NAME = "${var.name}-websocket-authorizer"
     POWERTOOLS_LOG_LEVEL    = var.log_level
   }
 
@@ -66,6 +108,44 @@ resource "aws_apigatewayv2_api" "websocket" {
   route_selection_expression = "$request.body.action"
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.websocket_authorization != "jwt" || local.websocket_jwt != null
+      error_message = "websocket: the built-in $connect authorizer needs the JWT issuer and audience of your users' tokens: set registration_api (its jwt_issuer/jwt_audience are reused) or websocket.jwt; or bring your own websocket.authorizer, or opt in to websocket.iam_authorization = true (its user ids are not the JWT sub)."
+    }
+  }
+}
+
+# The built-in $connect authorizer: checks the token the registration API accepts and answers its sub as the
+# principalId. It calls no AWS API: no policy_statements, only the module's base (its log group, X-Ray, the
+# CMK through Lambda for its environment, the websocket DLQ that only a stray asynchronous invoke could reach).
+module "websocket_authorizer" {
+  source = "./modules/lambda-function"
+
+  create       = local.websocket_builtin_authorizer
+  name         = "${var.name}-websocket-authorizer"
+  description  = "Admits ${var.name} WebSocket connections whose JWT the registration API would accept; principalId = sub"
+  handler      = "notification_handlers.service.websocket_authorizer.handler"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+  timeout      = 10 # a cold JWKS fetch times out after 3 s
+  memory_size  = 256
+  package      = var.lambda_package
+  kms_key_arn  = local.key_arn
+  tracing_mode = "Active"
+
+  code_signing_config_arn = var.lambda_code_signing_config_arn
+  log_retention_in_days   = var.log_retention_in_days
+
+  environment_variables = local.websocket_authorizer_environment
+
+  create_dead_letter_queue = false
+  dead_letter_target_arn   = local.websocket_builtin_authorizer ? module.websocket_dlq.queue_arn : null
+
+  policy_statements = []
+
+  tags = var.tags
 }
 
 resource "aws_apigatewayv2_integration" "websocket" {
@@ -88,14 +168,16 @@ resource "aws_apigatewayv2_authorizer" "websocket" {
   identity_sources = local.websocket_authorizer.identity_sources
 }
 
-# API Gateway may invoke the caller's authorizer for this API's authorizer only.
+# API Gateway may invoke the authorizer (built-in or the caller's) for this API's authorizer only.
 resource "aws_lambda_permission" "websocket_authorizer" {
   count = local.websocket_enabled && try(local.websocket_authorizer.create_permission, false) ? 1 : 0
 
+  # The built-in function's name is known at plan (its ARN is not): the permission's function_name is either.
+
   statement_id   = "${var.name}-websocket-authorizer"
   action         = "lambda:InvokeFunction"
-  function_name  = local.websocket_authorizer_function.arn
-  qualifier      = local.websocket_authorizer_function.qualifier
+  function_name  = local.websocket_builtin_authorizer ? module.websocket_authorizer.function_name : local.websocket_authorizer_function.arn
+  qualifier      = local.websocket_builtin_authorizer ? null : local.websocket_authorizer_function.qualifier
   principal      = "apigateway.amazonaws.com"
   source_arn     = "${aws_apigatewayv2_api.websocket[0].execution_arn}/authorizers/${aws_apigatewayv2_authorizer.websocket[0].id}"
   source_account = local.account_id
@@ -104,7 +186,7 @@ resource "aws_lambda_permission" "websocket_authorizer" {
 # Only $connect can be authorised on a WebSocket API: $disconnect and $default run on a connection that $connect
 # admitted, and API Gateway refuses an authorizer on them.
 resource "aws_apigatewayv2_route" "websocket" {
-  # checkov:skip=CKV_AWS_309: only $connect can carry authorisation on a WebSocket API (IAM or the Lambda authorizer, never NONE); $disconnect and $default run on a connection $connect admitted, and API Gateway rejects an authorization type on them.
+  # checkov:skip=CKV_AWS_309: only $connect can carry authorisation on a WebSocket API (the JWT authorizer, a caller's Lambda authorizer or IAM, never NONE); $disconnect and $default run on a connection $connect admitted, and API Gateway rejects an authorization type on them.
   for_each = local.websocket_enabled ? toset(["$connect", "$disconnect", "$default"]) : toset([])
 
   api_id             = aws_apigatewayv2_api.websocket[0].id

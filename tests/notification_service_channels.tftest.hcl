@@ -232,6 +232,18 @@ run "all_channels_plan" {
   }
 
   override_resource {
+    target          = module.websocket_authorizer.aws_lambda_function.this
+    override_during = plan
+    values          = { arn = "arn:aws:lambda:us-east-1:123456789012:function:notify-websocket-authorizer" }
+  }
+
+  override_resource {
+    target          = aws_apigatewayv2_authorizer.websocket
+    override_during = plan
+    values          = { id = "wsauth1" }
+  }
+
+  override_resource {
     target          = aws_lambda_invocation.push_platform
     override_during = plan
     values          = { result = "{\"platform_application_arn\":\"arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns\"}" }
@@ -249,20 +261,54 @@ run "all_channels_plan" {
 
   assert {
     condition = { for k, r in aws_apigatewayv2_route.websocket : k => [r.authorization_type, r.target] } == {
-      "$connect"    = ["AWS_IAM", "integrations/wsint1"]
+      "$connect"    = ["CUSTOM", "integrations/wsint1"]
       "$disconnect" = ["NONE", "integrations/wsint1"]
       "$default"    = ["NONE", "integrations/wsint1"]
-    }
-    error_message = "Exactly $connect (IAM by default), $disconnect and $default, each to the connections function."
+    } && aws_apigatewayv2_route.websocket["$connect"].authorizer_id == "wsauth1"
+    error_message = "Exactly $connect (the built-in JWT authorizer by default), $disconnect and $default, each to the connections function."
   }
 
   assert {
     condition = (
       aws_apigatewayv2_integration.websocket[0].integration_type == "AWS_PROXY" &&
-      aws_apigatewayv2_integration.websocket[0].integration_uri == "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:notify-websocket-connections/invocations" &&
-      length(aws_apigatewayv2_authorizer.websocket) == 0 && length(aws_lambda_permission.websocket_authorizer) == 0
+      aws_apigatewayv2_integration.websocket[0].integration_uri == "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:notify-websocket-connections/invocations"
     )
-    error_message = "Lambda proxy integration to the connections function; no authorizer with IAM authorisation."
+    error_message = "Lambda proxy integration to the connections function."
+  }
+
+  # --- Finding 5: one identity across channels (the built-in JWT authorizer is the default) ---
+
+  assert {
+    condition = (
+      aws_apigatewayv2_authorizer.websocket[0].authorizer_type == "REQUEST" &&
+      aws_apigatewayv2_authorizer.websocket[0].identity_sources == toset(["route.request.header.Sec-WebSocket-Protocol"]) &&
+      aws_apigatewayv2_authorizer.websocket[0].authorizer_uri == "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:notify-websocket-authorizer/invocations"
+    )
+    error_message = "$connect is authorised by the built-in function, the token read from Sec-WebSocket-Protocol (never the query string)."
+  }
+
+  assert {
+    condition = local.websocket_authorizer_environment == tomap({
+      JWT_ISSUER              = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123"
+      JWT_AUDIENCE            = "[\"client-1\"]"
+      JWT_SCOPES              = "[]"
+      JWKS_URI                = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123/.well-known/jwks.json"
+      POWERTOOLS_SERVICE_NAME = "notify-websocket-authorizer"
+      POWERTOOLS_LOG_LEVEL    = "INFO"
+    })
+    error_message = "The built-in authorizer checks the registration API's issuer, audience and scopes, with the issuer's JWKS."
+  }
+
+  assert {
+    condition = (
+      local.websocket_connections_environment.USER_ID_SOURCE == "authorizer" &&
+      aws_lambda_permission.websocket_authorizer[0].function_name == "notify-websocket-authorizer" &&
+      aws_lambda_permission.websocket_authorizer[0].qualifier == null &&
+      aws_lambda_permission.websocket_authorizer[0].principal == "apigateway.amazonaws.com" &&
+      aws_lambda_permission.websocket_authorizer[0].source_arn == "arn:aws:execute-api:us-east-1:123456789012:ws0123/authorizers/wsauth1" &&
+      aws_lambda_permission.websocket_authorizer[0].source_account == "123456789012"
+    )
+    error_message = "The connections function stores the authorizer's principalId only; API Gateway may invoke the authorizer for this API's authorizer only."
   }
 
   assert {
@@ -297,7 +343,8 @@ run "all_channels_plan" {
       contains(local.log_group_arns, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/notify-websocket") &&
       contains(local.log_group_arns, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/notify-registration-api") &&
       contains(local.log_group_arns, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/notify-push-platforms") &&
-      length(local.log_group_arns) == 10
+      contains(local.log_group_arns, "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/notify-websocket-authorizer") &&
+      length(local.log_group_arns) == 11
     )
     error_message = "Both access log groups use the CMK, and the key policy lets CloudWatch Logs use it for them and every function's log group."
   }
@@ -343,7 +390,7 @@ run "all_channels_plan" {
   }
 
   assert {
-    condition     = local.websocket_connections_environment.CONNECTIONS_TABLE == "notify-connections" && local.websocket_connections_environment.CONNECTION_TTL_SECONDS == "7200" && length(local.websocket_connections_environment) == 4
+    condition     = local.websocket_connections_environment.CONNECTIONS_TABLE == "notify-connections" && local.websocket_connections_environment.CONNECTION_TTL_SECONDS == "7200" && length(local.websocket_connections_environment) == 5
     error_message = "The connections function gets its table and the 2-hour TTL."
   }
 
@@ -603,7 +650,7 @@ run "all_channels_plan" {
   }
 
   assert {
-    condition     = alltrue([for k in ["websocket-dlq", "push-dlq", "websocket-connections-errors", "websocket-worker-errors", "push-worker-errors", "push-platforms-errors", "registration-api-errors"] : contains(keys(aws_cloudwatch_metric_alarm.this), k)]) && length(aws_cloudwatch_metric_alarm.this) == 14 && aws_cloudwatch_metric_alarm.this["push-dlq"].dimensions["QueueName"] == "notify-push-dlq"
+    condition     = alltrue([for k in ["websocket-dlq", "push-dlq", "websocket-connections-errors", "websocket-worker-errors", "websocket-authorizer-errors", "push-worker-errors", "push-platforms-errors", "registration-api-errors"] : contains(keys(aws_cloudwatch_metric_alarm.this), k)]) && length(aws_cloudwatch_metric_alarm.this) == 15 && aws_cloudwatch_metric_alarm.this["push-dlq"].dimensions["QueueName"] == "notify-push-dlq"
     error_message = "Every new DLQ and function has an alarm."
   }
 
@@ -612,7 +659,8 @@ run "all_channels_plan" {
       output.websocket_management_endpoint == "https://ws0123.execute-api.us-east-1.amazonaws.com/live" &&
       output.websocket_api_id == "ws0123" && output.registration_api_id == "http0123" &&
       output.function_names.registration_api == "notify-registration-api" && output.function_names.push_platforms == "notify-push-platforms" &&
-      length(output.function_names) == 8 && output.websocket_queue_url == "https://sqs.us-east-1.amazonaws.com/123456789012/notify-websocket"
+      output.function_names.websocket_authorizer == "notify-websocket-authorizer" &&
+      length(output.function_names) == 9 && output.websocket_queue_url == "https://sqs.us-east-1.amazonaws.com/123456789012/notify-websocket"
     )
     error_message = "Outputs name the APIs, the management endpoint, the new functions and queues."
   }
@@ -676,6 +724,153 @@ run "websocket_lambda_authorizer" {
     )
     error_message = "Stage name and throttling come from the input; ManageConnections follows the stage."
   }
+}
+
+run "websocket_lambda_authorizer_replaces_the_builtin_one" {
+  command = plan
+
+  variables {
+    websocket = { authorizer = { function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ws-auth" } }
+  }
+
+  assert {
+    condition = (
+      length(local.websocket_authorizer_environment) == 0 && !contains(keys(output.function_names), "websocket_authorizer") &&
+      local.websocket_connections_environment.USER_ID_SOURCE == "authorizer"
+    )
+    error_message = "With the caller's authorizer the built-in function is not created; its principalId is the user id."
+  }
+}
+
+run "websocket_iam_is_an_explicit_opt_in" {
+  command = plan
+
+  variables {
+    websocket = { iam_authorization = true }
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_route.websocket["$connect"].authorization_type == "AWS_IAM" &&
+      aws_apigatewayv2_route.websocket["$connect"].authorizer_id == null &&
+      length(aws_apigatewayv2_authorizer.websocket) == 0 && length(aws_lambda_permission.websocket_authorizer) == 0 &&
+      !contains(keys(output.function_names), "websocket_authorizer") &&
+      local.websocket_connections_environment.USER_ID_SOURCE == "iam"
+    )
+    error_message = "IAM only when chosen: SigV4 on $connect, no authorizer, the Cognito identity id as user id."
+  }
+}
+
+run "websocket_jwt_of_another_issuer_without_the_registration_api" {
+  command = plan
+
+  variables {
+    registration_api = null
+    websocket = {
+      jwt = {
+        issuer   = "https://login.example.com/"
+        audience = ["web-app", "ios-app"]
+        scopes   = ["notifications/self"]
+        jwks_uri = "https://login.example.com/oauth2/v1/keys"
+      }
+    }
+  }
+
+  assert {
+    condition = (
+      local.websocket_authorizer_environment.JWT_ISSUER == "https://login.example.com/" &&
+      jsondecode(local.websocket_authorizer_environment.JWT_AUDIENCE) == ["web-app", "ios-app"] &&
+      jsondecode(local.websocket_authorizer_environment.JWT_SCOPES) == ["notifications/self"] &&
+      local.websocket_authorizer_environment.JWKS_URI == "https://login.example.com/oauth2/v1/keys" &&
+      aws_apigatewayv2_route.websocket["$connect"].authorization_type == "CUSTOM"
+    )
+    error_message = "websocket.jwt sets the built-in authorizer's issuer, audience, scopes and JWKS URI."
+  }
+}
+
+run "websocket_jwks_uri_defaults_to_the_issuers_well_known_keys" {
+  command = plan
+
+  variables {
+    registration_api = null
+    websocket        = { jwt = { issuer = "https://auth.example.com/tenant-1/", audience = ["web-app"] } }
+  }
+
+  assert {
+    condition     = local.websocket_authorizer_environment.JWKS_URI == "https://auth.example.com/tenant-1/.well-known/jwks.json"
+    error_message = "Without jwks_uri the keys come from <issuer>/.well-known/jwks.json."
+  }
+}
+
+run "rejects_builtin_websocket_authorizer_without_an_issuer" {
+  command = plan
+
+  variables {
+    registration_api = null
+    websocket        = {}
+  }
+
+  expect_failures = [aws_apigatewayv2_api.websocket]
+}
+
+run "rejects_two_websocket_authorisations" {
+  command = plan
+
+  variables {
+    websocket = { iam_authorization = true, authorizer = { function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ws-auth" } }
+  }
+
+  expect_failures = [var.websocket]
+}
+
+run "rejects_websocket_jwt_with_iam" {
+  command = plan
+
+  variables {
+    websocket = { iam_authorization = true, jwt = { issuer = "https://login.example.com", audience = ["web-app"] } }
+  }
+
+  expect_failures = [var.websocket]
+}
+
+run "rejects_websocket_jwt_http_issuer" {
+  command = plan
+
+  variables {
+    websocket = { jwt = { issuer = "http://login.example.com", audience = ["web-app"] } }
+  }
+
+  expect_failures = [var.websocket]
+}
+
+run "rejects_websocket_jwt_empty_audience" {
+  command = plan
+
+  variables {
+    websocket = { jwt = { issuer = "https://login.example.com", audience = [" "] } }
+  }
+
+  expect_failures = [var.websocket]
+}
+
+run "rejects_websocket_jwt_scope_with_space" {
+  command = plan
+
+  variables {
+    websocket = { jwt = { issuer = "https://login.example.com", audience = ["web-app"], scopes = ["read write"] } }
+  }
+
+  expect_failures = [var.websocket]
+}
+
+run "rejects_websocket_jwks_uri_over_http" {
+  command = plan
+
+  variables {
+    websocket = { jwt = { issuer = "https://login.example.com", audience = ["web-app"], jwks_uri = "http://login.example.com/jwks.json" } }
+  }
+
+  expect_failures = [var.websocket]
 }
 
 run "registration_api_without_push" {

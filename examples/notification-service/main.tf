@@ -118,8 +118,9 @@ module "notification_service" {
     unsubscribe_url_template = var.unsubscribe_url_template
   }
 
-  # Browsers connect with SigV4-signed requests (IAM authorisation, the default); the user id is the caller's
-  # Cognito identity, never a query-string value.
+  # Browsers connect with the user pool token the registration API accepts, offered as a subprotocol:
+  # new WebSocket(url, ["notifications", idToken]). The module's built-in authorizer checks it against the
+  # registration API's issuer and audience; the connection's user id is its `sub`, as on every channel.
   websocket = {}
 
   push = length(local.push_platforms) == 0 ? null : { platforms = local.push_platforms }

@@ -124,7 +124,7 @@ output "kms_key_arn" {
 }
 
 output "websocket_url" {
-  description = "wss:// URL browsers connect to (SigV4-signed $connect)."
+  description = "wss:// URL browsers connect to, offering the subprotocols [\"notifications\", <JWT>]."
   value       = module.notification_service.websocket_url
 }
 

@@ -11,8 +11,11 @@ function through the in-process Lambda service. One deployment serves every test
 Part 2 (WebSocket, push, registration API) runs on the same deployment, every channel on. The push platform
 applications are created during apply by the deployed provisioner, which Terraform invokes synchronously
 (the emulator runs it in this process) from fake credentials the fixture stores in Secrets Manager first.
-The connections and registration functions are invoked with API Gateway's event shapes (IAM-authorised
-``$connect``; HTTP API payload 2.0 with JWT claims); the WebSocket worker posts through the management API
+The connections and registration functions are invoked with API Gateway's event shapes (``$connect`` as
+the built-in JWT authorizer admitted it, its ``principalId`` the user's sub; HTTP API payload 2.0 with JWT
+claims);
+the deployed authorizer itself is run on a ``$connect`` REQUEST with tokens signed here, its JWKS fetch (one
+seam) answered with the test's keys; the WebSocket worker posts through the management API
 of the deployed stage, where ``Emulator.connections`` says which browser tabs are live and keeps what each
 received; SNS endpoints record what each device received (``endpoint_deliveries``).
 """
@@ -546,22 +549,28 @@ def _websocket_api(service: Service) -> tuple[str, str]:
     return api["ApiId"], stage["StageName"]
 
 
-def _connect_event(service: Service, connection_id: str, user_id: str | None) -> dict[str, Any]:
-    """A ``$connect`` to the deployed stage, IAM-authorised as ``user_id`` (a Cognito identity), or not
-    at all. The fixture's query string asks to be ``mallory``: it must be ignored."""
-    event = load_event("notification_service_websocket_connect_iam")
+def _connect_event(
+    service: Service, connection_id: str, user_id: str | None, offered: str | None = None
+) -> dict[str, Any]:
+    """A ``$connect`` to the deployed stage as API Gateway hands it to the integration once the authorizer
+    admitted it (``requestContext.authorizer.principalId`` = ``user_id``), or with no authorizer result at
+    all. The fixture's query string asks to be ``mallory``: it must be ignored. ``offered``: the client's
+    ``Sec-WebSocket-Protocol`` header."""
+    event = load_event("notification_service_websocket_connect_lambda_authorizer")
     api_id, stage = _websocket_api(service)
     host = f"{api_id}.execute-api.{service.emulator.region}.amazonaws.com"
     event["headers"]["Host"] = host
     event["multiValueHeaders"]["Host"] = [host]
+    if offered is not None:
+        event["headers"]["Sec-WebSocket-Protocol"] = offered
+        event["multiValueHeaders"]["Sec-WebSocket-Protocol"] = [offered]
     context = event["requestContext"]
     context.update(apiId=api_id, stage=stage, domainName=host, connectionId=connection_id)
     context["connectedAt"] = context["requestTimeEpoch"] = int(time.time() * 1000)
     if user_id is None:
-        for name in ("cognitoIdentityPoolId", "cognitoIdentityId", "cognitoAuthenticationType", "userArn"):
-            context["identity"][name] = None
+        del context["authorizer"]
     else:
-        context["identity"]["cognitoIdentityId"] = user_id
+        context["authorizer"] = {"principalId": user_id, "integrationLatency": 23}
     return event
 
 
@@ -611,7 +620,8 @@ class Realtime:
         return dict(result.result)
 
     def open_tab(self, user_id: str) -> str:
-        """A browser tab of ``user_id``: ``$connect`` (IAM) answered 200, so API Gateway keeps it open."""
+        """A browser tab of ``user_id``: ``$connect`` (admitted by the authorizer) answered 200, so API
+        Gateway keeps it open."""
         connection_id = _connection_id()
         answer = self.invoke("websocket_connections", _connect_event(self.service, connection_id, user_id))
         assert answer == {"statusCode": 200}
@@ -709,6 +719,137 @@ def test_connect_stores_only_the_authorised_user_never_the_query_string(
     assert message["statusCode"] == 400
     closed = realtime.invoke("websocket_connections", _route_event(service, "disconnect", tab))
     assert closed == {"statusCode": 200} and realtime.connection_item(tab) is None
+
+
+# --- Finding 5: one identity across channels (the WebSocket user id is the JWT sub) ---------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _signed_token(key: Any, kid: str, claims: dict[str, Any]) -> str:
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 - only this test signs tokens
+    from cryptography.hazmat.primitives.asymmetric import padding  # noqa: PLC0415
+
+    head = _b64url(json.dumps({"kid": kid, "alg": "RS256"}).encode())
+    body = _b64url(json.dumps(claims).encode())
+    signature = key.sign(f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{head}.{body}.{_b64url(signature)}"
+
+
+def test_websocket_identity_is_the_jwt_sub_the_registration_api_and_producers_use(
+    service: Service, realtime: Realtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    from notification_handlers.service import websocket_authorizer  # noqa: PLC0415
+
+    # The deployed authorizer trusts exactly what the registration API trusts: the example's user pool (its
+    # issuer) and app client (the audience).
+    lambda_client = service.emulator.client("lambda")
+    deployed = lambda_client.get_function_configuration(FunctionName=service.function("websocket_authorizer"))
+    environment = deployed["Environment"]["Variables"]
+    cognito = service.emulator.client("cognito-idp")
+    [pool] = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == f"{NAME}-users"]
+    [client] = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+    issuer, audience = environment["JWT_ISSUER"], json.loads(environment["JWT_AUDIENCE"])
+    region = service.emulator.region
+    assert (issuer, audience) == (
+        f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}",
+        [client["ClientId"]],
+    )
+    assert environment["JWKS_URI"] == f"{issuer}/.well-known/jwks.json"
+
+    # The issuer's keys: the authorizer's one JWKS fetch answered here, for the deployed URI only.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    jwks = {
+        "keys": [
+            {
+                "kty": "RSA",
+                "kid": "k1",
+                "alg": "RS256",
+                "use": "sig",
+                "e": _b64url(b"\x01\x00\x01"),
+                "n": _b64url(numbers.n.to_bytes(256, "big")),
+            }
+        ]
+    }
+    fetched: list[str] = []
+
+    def fetch(uri: str) -> object:
+        fetched.append(uri)
+        assert uri == environment["JWKS_URI"]
+        return jwks
+
+    monkeypatch.setattr(websocket_authorizer, "fetch_jwks", fetch)
+    monkeypatch.setattr(websocket_authorizer, "_CACHE", {})
+
+    ann = service.seed_user("ann")
+    now = int(time.time())
+    claims = {
+        "sub": ann.user_id,
+        "iss": issuer,
+        "aud": audience[0],
+        "token_use": "id",
+        "iat": now,
+        "exp": now + 3600,
+    }
+    api_id, stage = _websocket_api(service)
+
+    def authorize(token: str) -> dict[str, Any]:
+        event = load_event("notification_service_websocket_authorizer_request")
+        event["methodArn"] = (
+            f"arn:aws:execute-api:{service.emulator.region}:{ACCOUNT_ID}:{api_id}/{stage}/$connect"
+        )
+        event["headers"]["Sec-WebSocket-Protocol"] = f"notifications, {token}"
+        event["requestContext"].update(apiId=api_id, stage=stage, connectionId=_connection_id())
+        return realtime.invoke("websocket_authorizer", event)
+
+    # Ann's token: admitted, principalId = her sub; the connection is stored under it.
+    admitted = authorize(_signed_token(key, "k1", claims))
+    assert admitted["principalId"] == ann.user_id
+    assert admitted["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    tab = _connection_id()
+    answer = realtime.invoke(
+        "websocket_connections",
+        _connect_event(service, tab, admitted["principalId"], offered="notifications, <the token>"),
+    )
+    assert answer == {"statusCode": 200, "headers": {"Sec-WebSocket-Protocol": "notifications"}}
+    realtime.connections.open(tab)
+    item = realtime.connection_item(tab)
+    assert item is not None and item["user_id"]["S"] == ann.user_id
+
+    # The registration API sees the same user (the JWT sub), and a producer addresses her by it: both reach
+    # her, the tab and the device.
+    device = realtime.register(ann.user_id, "fcm", _fcm_token())
+    notification = _key()
+    service.put("order_shipped", _order([ann.user_id], notification))
+    service.deliver()
+    assert [m["notification_id"] for m in realtime.connections.messages(tab)] == [notification]
+    assert len(endpoint_deliveries(device.endpoint_arn)) == 1
+
+    # A forged token (another key under the same kid, claiming Ann's sub) is denied: API Gateway then never
+    # calls the connections function, and nothing is stored.
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    denied = authorize(_signed_token(forger, "k1", claims))
+    assert denied["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert denied["principalId"] != ann.user_id
+    assert (
+        authorize(_signed_token(key, "k1", {**claims, "aud": "another-app"}))["policyDocument"]["Statement"][
+            0
+        ]["Effect"]
+        == "Deny"
+    )
+    stored = service.emulator.client("dynamodb").query(
+        TableName=service.table("connections"),
+        IndexName="by_user",
+        KeyConditionExpression="user_id = :u",
+        ExpressionAttributeValues={":u": {"S": ann.user_id}},
+    )["Items"]
+    assert [i["connection_id"]["S"] for i in stored] == [tab]
+    assert fetched == [environment["JWKS_URI"]], "one fetch, then the cached keys"
 
 
 def test_unauthenticated_registration_is_rejected_and_stores_nothing(

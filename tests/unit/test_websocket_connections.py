@@ -1,5 +1,6 @@
 """WebSocket $connect / $disconnect / $default against moto: the user id comes only from the authorizer's
-context (never the query string), connections are stored with their TTL and deleted on disconnect."""
+principalId (or, when IAM was chosen explicitly, the Cognito identity id; never the query string or an ARN)
+and must be a valid user id; connections are stored with their TTL and deleted on disconnect."""
 
 from __future__ import annotations
 
@@ -53,20 +54,68 @@ def test_connect_with_a_lambda_authorizer_stores_the_principal_not_the_query_str
     }
 
 
-def test_connect_with_iam_uses_the_cognito_identity(world: None, context: FakeLambdaContext) -> None:
-    assert handler(load_event("notification_service_websocket_connect_iam"), context) == {"statusCode": 200}
+def test_connect_with_iam_uses_the_cognito_identity_only_when_iam_was_chosen(
+    world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = load_event("notification_service_websocket_connect_iam")
+    refused = handler(event, context)  # the default: only an authorizer's principalId is a user id
+    assert refused["statusCode"] == 403 and connection_ids() == set()
+
+    monkeypatch.setenv("USER_ID_SOURCE", "iam")
+    assert handler(event, context) == {"statusCode": 200}
     assert items()["L0SNAdG8vHcCJbQ="]["user_id"] == "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 
 
-def test_connect_with_iam_and_no_cognito_identity_uses_the_user_arn(
+def test_connect_with_iam_never_falls_back_to_the_user_arn(
+    world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER_ID_SOURCE", "iam")
+    event = load_event("notification_service_websocket_connect_iam")
+    event["requestContext"]["identity"]["cognitoIdentityId"] = None  # the ARN's session name is the caller's
+    assert handler(event, context)["statusCode"] == 403
+    assert connection_ids() == set()
+
+
+# --- finding 5: one identity across channels -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        "arn:aws:sts::123456789012:assumed-role/web-identity/victim",  # "/" and a caller-chosen session
+        "u-1#websocket",  # "#" would widen the delivery log's begins_with to another user's rows
+        "-leading-dash",
+        "x" * 129,
+        "Ann Example",
+    ],
+)
+def test_websocket_identity_that_is_not_a_valid_user_id_is_refused_and_stores_nothing(
+    world: None, context: FakeLambdaContext, principal: str
+) -> None:
+    event = load_event("notification_service_websocket_connect_lambda_authorizer")
+    event["requestContext"]["authorizer"]["principalId"] = principal
+    answer = handler(event, context)
+    assert answer["statusCode"] == 403 and '"forbidden"' in answer["body"]
+    assert connection_ids() == set()
+
+
+def test_websocket_identity_source_must_be_authorizer_or_iam(
+    world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER_ID_SOURCE", "query")
+    with pytest.raises(ConfigurationError, match="USER_ID_SOURCE"):
+        handler(load_event("notification_service_websocket_connect_lambda_authorizer"), context)
+
+
+def test_connect_answers_the_offered_subprotocol_never_the_token(
     world: None, context: FakeLambdaContext
 ) -> None:
-    event = load_event("notification_service_websocket_connect_iam")
-    event["requestContext"]["identity"]["cognitoIdentityId"] = None
-    assert handler(event, context)["statusCode"] == 200
-    assert items()["L0SNAdG8vHcCJbQ="]["user_id"] == (
-        "arn:aws:sts::123456789012:assumed-role/web-identity/CognitoIdentityCredentials"
-    )
+    event = load_event("notification_service_websocket_connect_lambda_authorizer")
+    event["headers"]["Sec-WebSocket-Protocol"] = "notifications, eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+    assert handler(event, context) == {
+        "statusCode": 200,
+        "headers": {"Sec-WebSocket-Protocol": "notifications"},
+    }
 
 
 def test_connect_without_an_authenticated_user_is_refused_and_stores_nothing(
@@ -148,19 +197,18 @@ _text = st.one_of(st.none(), st.just(""), st.just("  "), st.text(min_size=1, max
     principal=_text,
     cognito=_text,
     user_arn=_text,
+    source=st.sampled_from(["authorizer", "iam"]),
     query=st.dictionaries(st.text(max_size=10), st.text(max_size=10), max_size=3),
 )
-def test_user_id_is_the_first_authorizer_field_present(
-    principal: str | None, cognito: str | None, user_arn: str | None, query: dict[str, str]
+def test_user_id_comes_from_the_chosen_source_only(
+    principal: str | None, cognito: str | None, user_arn: str | None, source: str, query: dict[str, str]
 ) -> None:
     request_context: dict[str, Any] = {
         "authorizer": {"principalId": principal},
         "identity": {"cognitoIdentityId": cognito, "userArn": user_arn},
         "queryStringParameters": query,  # never a source, wherever it appears
     }
-    expected = next(
-        (value.strip() for value in (principal, cognito, user_arn) if value is not None and value.strip()),
-        None,
-    )
-    caller = user_id_from_context(request_context)
+    value = principal if source == "authorizer" else cognito  # never a fallback, never the ARN
+    expected = value.strip() if value is not None and value.strip() else None
+    caller = user_id_from_context(request_context, source)
     assert (caller.user_id if caller else None) == expected

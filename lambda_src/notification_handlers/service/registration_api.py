@@ -89,6 +89,7 @@ from notification_handlers.service import (
 from notification_handlers.service.catalog import Catalog
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
 from notification_handlers.service.email_address import is_plausible, mask, normalise
+from notification_handlers.service.identity import USER_ID_PATTERN  # the contract's recipient pattern
 from notification_handlers.service.log import logger
 
 # --- limits and patterns --------------------------------------------------------------------------
@@ -107,9 +108,6 @@ DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 100
 
 PLATFORMS: Final = ("apns", "apns_sandbox", "fcm")
-# The event contract's recipient pattern (detail.recipients): a sub outside it could never be notified,
-# and a "#" in it would widen the delivery log's begins_with("<sub>#") to another user's rows.
-USER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}")
 # The event contract's idempotencyKey pattern; EventBridge event ids (UUIDs) match it too.
 NOTIFICATION_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 APNS_TOKEN_PATTERN: Final = re.compile(r"[0-9A-Fa-f]{64}")
