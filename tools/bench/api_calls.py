@@ -31,7 +31,12 @@ OFF_THE_DELIVERY_PATH = {
         "off the delivery path: runs when Terraform creates, updates or deletes a platform application"
     ),
     "notification_handlers.service.registration_api": (
-        "off the delivery path: runs per registration API request (devices, subscriptions, preferences)"
+        "off the delivery path: runs per registration API request (one conditional UpdateItem of the"
+        " caller's request counter, then the route's own calls: devices, subscriptions, preferences)"
+    ),
+    "notification_handlers.service.websocket_authorizer": (
+        "off the delivery path: runs per WebSocket $connect (no AWS API call; one HTTPS JWKS fetch per"
+        " execution environment and hour, at most one more per 5 minutes on an unknown key id)"
     ),
     "notification_handlers.service.websocket_connections": (
         "off the delivery path: runs per WebSocket $connect/$disconnect"
