@@ -394,3 +394,55 @@ locals {
     ],
   )
 }
+
+# Producers: the router trusts an event's `source` (allowed_sources, namespaced notification ids) only as far as the
+# bus's PutEvents permissions go. One ready policy document per source, for the caller to attach to that producer's
+# role alone: PutEvents on this bus for events of that source and of the types it may send, nothing else.
+locals {
+  producer_sources = distinct(concat(
+    flatten([for t in values(var.notification_types) : t.allowed_sources == null ? [] : t.allowed_sources]),
+    var.event_sources,
+  ))
+  # Source -> the types it may send: those that list it, and those open to every source.
+  producer_types = {
+    for source, types in {
+      for source in local.producer_sources : source => sort([
+        for name, t in var.notification_types : name if t.allowed_sources == null ? true : contains(t.allowed_sources, source)
+      ])
+    } : source => types if length(types) > 0
+  }
+}
+
+data "aws_iam_policy_document" "producer" {
+  for_each = var.create ? local.producer_types : {}
+
+  statement {
+    sid       = "PutNotificationEventsOfOneSource"
+    actions   = ["events:PutEvents"]
+    resources = [local.bus_arn]
+
+    # events:source and events:detail-type are the fields of the entries put (EventBridge condition keys of
+    # PutEvents). ForAllValues holds whether EventBridge presents one entry's value or every entry's; the Null
+    # conditions stop ForAllValues from matching a request that carries no value at all.
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "events:source"
+      values   = [each.key]
+    }
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "events:detail-type"
+      values   = each.value
+    }
+    condition {
+      test     = "Null"
+      variable = "events:source"
+      values   = ["false"]
+    }
+    condition {
+      test     = "Null"
+      variable = "events:detail-type"
+      values   = ["false"]
+    }
+  }
+}

@@ -4,8 +4,13 @@ output "event_bus_name" {
 }
 
 output "event_bus_arn" {
-  description = "ARN of the service's event bus (grant producers events:PutEvents on it)."
+  description = "ARN of the service's event bus (grant each producer events:PutEvents on it with its document of producer_policy_documents)."
   value       = try(aws_cloudwatch_event_bus.this[0].arn, null)
+}
+
+output "producer_policy_documents" {
+  description = "Event source -> IAM policy document (JSON) allowing events:PutEvents on the bus only for events of that source (events:source) and of the notification types it may send (events:detail-type). Attach each to that producer's role alone: the router trusts an event's source only as far as these permissions go. One per source in allowed_sources or event_sources."
+  value       = var.create ? { for source, document in data.aws_iam_policy_document.producer : source => document.json } : null
 }
 
 output "event_archive_arn" {

@@ -100,20 +100,23 @@ module "idempotency_table" {
 
 locals {
   # The JSON the router parses (design document, section 2); optional template fields that are not set are
-  # left out rather than written as null.
+  # left out rather than written as null, and so is allowed_sources when every source may send the type.
   catalog_definitions = {
-    for type, t in var.notification_types : type => jsonencode({
-      critical        = t.critical
-      channels        = t.channels
-      fallback_locale = t.fallback_locale
-      templates = {
-        for locale, channels in t.templates : locale => {
-          for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push } : channel => {
-            for field, value in template : field => value if value != null
-          } if template != null
+    for type, t in var.notification_types : type => jsonencode(merge(
+      {
+        critical        = t.critical
+        channels        = t.channels
+        fallback_locale = t.fallback_locale
+        templates = {
+          for locale, channels in t.templates : locale => {
+            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push } : channel => {
+              for field, value in template : field => value if value != null
+            } if template != null
+          }
         }
-      }
-    })
+      },
+      t.allowed_sources == null ? {} : { allowed_sources = t.allowed_sources },
+    ))
   }
 }
 
@@ -139,6 +142,11 @@ resource "aws_dynamodb_table_item" "catalog" {
         for c in var.notification_types[each.key].channels : c == "email" || (c == "websocket" && var.websocket != null) || (c == "push" && var.push != null)
       ])
       error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
+    }
+    # An allowed source the ingest rule does not admit could never send the type: a typo, refused here.
+    precondition {
+      condition     = length(var.event_sources) == 0 || length(setsubtract(var.notification_types[each.key].allowed_sources == null ? [] : var.notification_types[each.key].allowed_sources, var.event_sources)) == 0
+      error_message = "notification_types.${each.key}.allowed_sources names a source the ingest rule does not admit: every allowed source must also be in event_sources (or leave event_sources empty)."
     }
   }
 }

@@ -43,6 +43,11 @@ variable "notification_types" {
     The notification types producers may send (the event's detail-type), keyed by type name. Each becomes one
     item of the catalog table, read by the router at run time: changing a template is an apply of one item.
       critical        - true: ignores opt-outs and the global mute, and carries no List-Unsubscribe header
+      allowed_sources - EventBridge sources (the event's `source`) that may send this type; an event from any
+                        other source is rejected to the ingest DLQ (reason source_not_allowed). Required for a
+                        critical type (users cannot opt out of it); null (default for others): every source the
+                        ingest rule admits. Bind each producer to its source with the output
+                        producer_policy_documents: the router can trust `source` only that far.
       channels        - channels the type is delivered on: email, websocket, push (a channel other than email
                         needs its input, `websocket` or `push`, to be set)
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
@@ -53,6 +58,7 @@ variable "notification_types" {
   EOT
   type = map(object({
     critical        = optional(bool, false)
+    allowed_sources = optional(list(string))
     channels        = list(string)
     fallback_locale = string
     templates = map(object({
@@ -169,6 +175,24 @@ variable "notification_types" {
       ]
     ]))
     error_message = "notification_types[*].templates[*].push: title must be 1-200 characters on one line and body 1-3,000 characters (APNs and FCM payloads hold 4 KB)."
+  }
+
+  validation {
+    # A critical type ignores opt-outs and the mute and has no unsubscribe link: a producer that may send it can
+    # reach every user with mail they cannot stop, so who may send it is never left open.
+    condition     = alltrue([for t in values(var.notification_types) : !t.critical || t.allowed_sources != null])
+    error_message = "notification_types[*]: a critical type must list the EventBridge sources allowed to send it in allowed_sources (e.g. allowed_sources = [\"com.example.identity\"]): its users cannot opt out of it."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : t.allowed_sources == null || try(
+        length(t.allowed_sources) > 0 && length(distinct(t.allowed_sources)) == length(t.allowed_sources) &&
+        alltrue([for s in t.allowed_sources : length(s) >= 1 && length(s) <= 256 && !startswith(s, "aws.")]),
+        false
+      )
+    ])
+    error_message = "notification_types[*].allowed_sources must be a non-empty list of distinct event sources of 1-256 characters, none starting with \"aws.\" (reserved for AWS services); leave it unset to admit every source."
   }
 
   validation {

@@ -19,6 +19,7 @@ variables {
     }
     security_alert = {
       critical        = true
+      allowed_sources = ["com.example.identity"]
       channels        = ["email"]
       fallback_locale = "en"
       templates = {
@@ -343,6 +344,31 @@ run "default_plan" {
     error_message = "One catalog item per type, keyed catalog_id = notification-types, notification_type = <name>."
   }
 
+  assert {
+    condition = (
+      jsondecode(jsondecode(aws_dynamodb_table_item.catalog["security_alert"].item).definition.S).allowed_sources == ["com.example.identity"] &&
+      !can(jsondecode(jsondecode(aws_dynamodb_table_item.catalog["order_shipped"].item).definition.S).allowed_sources)
+    )
+    error_message = "allowed_sources reaches the catalog definition when set, and is left out for a type open to every source."
+  }
+
+  # --- Producers: one PutEvents policy per source, bound to that source and the types it may send ---
+
+  assert {
+    condition = (
+      keys(data.aws_iam_policy_document.producer) == ["com.example.identity"] &&
+      data.aws_iam_policy_document.producer["com.example.identity"].statement[0].actions == toset(["events:PutEvents"]) &&
+      data.aws_iam_policy_document.producer["com.example.identity"].statement[0].resources == toset(["arn:aws:events:us-east-1:123456789012:event-bus/notify"]) &&
+      { for c in data.aws_iam_policy_document.producer["com.example.identity"].statement[0].condition : "${c.test} ${c.variable}" => toset(c.values) } == {
+        "ForAllValues:StringEquals events:source"      = toset(["com.example.identity"])
+        "ForAllValues:StringEquals events:detail-type" = toset(["order_shipped", "security_alert"])
+        "Null events:source"                           = toset(["false"])
+        "Null events:detail-type"                      = toset(["false"])
+      }
+    )
+    error_message = "The identity producer may put events of its own source only, for the critical type that lists it and the type open to every source."
+  }
+
   # --- Email: identity, configuration set, feedback loop ---
 
   assert {
@@ -458,7 +484,7 @@ run "existing_alarm_topic_sources_and_tuning" {
 
   variables {
     alarm_topic_arn        = "arn:aws:sns:us-east-1:123456789012:central-ops"
-    event_sources          = ["shop.orders", "shop.security"]
+    event_sources          = ["shop.orders", "com.example.identity"]
     archive_retention_days = 0
     router = {
       batch_size                         = 100
@@ -487,7 +513,7 @@ run "existing_alarm_topic_sources_and_tuning" {
   }
 
   assert {
-    condition     = jsondecode(output.ingest_rule_event_pattern) == { source = ["shop.orders", "shop.security"] } && aws_cloudwatch_event_archive.this[0].retention_days == 0
+    condition     = jsondecode(output.ingest_rule_event_pattern) == { source = ["shop.orders", "com.example.identity"] } && aws_cloudwatch_event_archive.this[0].retention_days == 0
     error_message = "event_sources restrict the rule; archive retention 0 keeps events indefinitely."
   }
 
@@ -527,7 +553,7 @@ run "create_false_creates_nothing" {
       output.email_queue_arn, output.email_dlq_url, output.email_dlq_arn, output.email_feedback_dlq_url, output.table_names,
       output.table_arns, output.function_names, output.function_arns, output.function_role_names, output.event_source_mapping_uuids,
       output.ses_identity_arn, output.ses_configuration_set_name, output.ses_events_topic_arn, output.ops_topic_arn,
-      output.alarm_names, output.kms_key_arn, output.catalog_definitions,
+      output.alarm_names, output.kms_key_arn, output.catalog_definitions, output.producer_policy_documents,
     ] : v == null])
     error_message = "With create = false every output must be null."
   }

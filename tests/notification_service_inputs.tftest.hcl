@@ -184,6 +184,126 @@ run "rejects_empty_text" {
   expect_failures = [var.notification_types]
 }
 
+run "rejects_critical_type_without_allowed_sources" {
+  command = plan
+
+  variables {
+    notification_types = {
+      security_alert = {
+        critical        = true
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Security alert", text = "New sign-in" } } }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
+
+run "rejects_empty_allowed_sources" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = {
+        allowed_sources = []
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Shipped", text = "Shipped." } } }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
+
+run "rejects_aws_allowed_source" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = {
+        allowed_sources = ["com.example.shop", "aws.s3"]
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Shipped", text = "Shipped." } } }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
+
+run "rejects_duplicate_allowed_source" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = {
+        allowed_sources = ["com.example.shop", "com.example.shop"]
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Shipped", text = "Shipped." } } }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
+
+run "rejects_allowed_source_the_rule_does_not_admit" {
+  command = plan
+
+  variables {
+    event_sources = ["com.example.shop"]
+    notification_types = {
+      order_shipped = {
+        allowed_sources = ["com.example.shopp"]
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Shipped", text = "Shipped." } } }
+      }
+    }
+  }
+
+  expect_failures = [aws_dynamodb_table_item.catalog]
+}
+
+run "producer_policies_cover_open_and_restricted_types" {
+  command = plan
+
+  variables {
+    event_sources = ["com.example.shop", "com.example.identity"]
+    notification_types = {
+      order_shipped = {
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Shipped", text = "Shipped." } } }
+      }
+      security_alert = {
+        critical        = true
+        allowed_sources = ["com.example.identity"]
+        channels        = ["email"]
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Security alert", text = "New sign-in" } } }
+      }
+    }
+  }
+
+  assert {
+    condition = {
+      for source, d in data.aws_iam_policy_document.producer : source => one([
+        for c in d.statement[0].condition : toset(c.values) if c.variable == "events:detail-type" && c.test != "Null"
+      ])
+      } == {
+      "com.example.identity" = toset(["order_shipped", "security_alert"])
+      "com.example.shop"     = toset(["order_shipped"])
+    }
+    error_message = "Every admitted source gets a policy for the types it may send: the shop only the open type, the identity service both."
+  }
+}
+
 run "rejects_aws_event_source" {
   command = plan
 

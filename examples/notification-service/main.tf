@@ -62,7 +62,9 @@ module "notification_service" {
     # Opt-out-able: carries List-Unsubscribe, respects preferences. German recipients get the de template, every
     # other locale falls back to en.
     order_shipped = {
-      critical        = false
+      critical = false
+      # Two producers send it (each with its own idempotency keys: the same key from both is two notifications).
+      allowed_sources = ["com.example.shop", "com.example.marketplace"]
       channels        = concat(["email", "websocket"], local.push_channel)
       fallback_locale = "en"
       templates = {
@@ -98,7 +100,9 @@ module "notification_service" {
     }
     # Critical: ignores opt-outs and the global mute, and has no unsubscribe link.
     security_alert = {
-      critical        = true
+      critical = true
+      # A critical type must name its producers: only the identity service may send it.
+      allowed_sources = ["com.example.identity"]
       channels        = ["email"]
       fallback_locale = "en"
       templates = {

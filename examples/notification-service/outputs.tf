@@ -8,6 +8,11 @@ output "event_bus_arn" {
   value       = module.notification_service.event_bus_arn
 }
 
+output "producer_policy_documents" {
+  description = "Event source -> IAM policy (JSON) for that producer's role: PutEvents on the bus for its own source and types only."
+  value       = module.notification_service.producer_policy_documents
+}
+
 output "event_archive_arn" {
   description = "ARN of the bus archive."
   value       = module.notification_service.event_archive_arn

@@ -40,6 +40,7 @@ from moto.sesv2.models import SESV2Backend
 
 from notification_handlers.aws_clients import reset_clients
 from notification_handlers.service import registration_api
+from notification_handlers.service.contract import notification_id
 from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
 from tests.support.event_source_poller import BatchResult, EventSourcePoller
 from tests.support.inventory import created_since, inventory
@@ -80,6 +81,9 @@ PUSH_SECRETS = {
     },
 }
 TRACKING = "https://track.example.com/A-1001?carrier=dhl&lang=de"
+# The example's producers (allowed_sources): the shop and the marketplace send order_shipped, only the
+# identity service sends the critical security_alert.
+SHOP, MARKETPLACE, IDENTITY = "com.example.shop", "com.example.marketplace", "com.example.identity"
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ class Service:
     def function(self, role: str) -> str:
         return str(self.outputs["function_names"][role])
 
-    def put(self, detail_type: str, detail: dict[str, Any], source: str = "com.example.shop") -> None:
+    def put(self, detail_type: str, detail: dict[str, Any], source: str = SHOP) -> None:
         self.emulator.put_event(
             {"source": source, "detail-type": detail_type, "detail": detail},
             bus=self.outputs["event_bus_name"],
@@ -286,6 +290,11 @@ def _key() -> str:
     return f"n-{uuid.uuid4().hex[:12]}"
 
 
+def _id(key: str, notification_type: str = "order_shipped", source: str = SHOP) -> str:
+    """The notification id of a producer's idempotencyKey (namespaced by source and type)."""
+    return notification_id(source, notification_type, key)
+
+
 # --- what was deployed -------------------------------------------------------------------------------
 
 
@@ -326,6 +335,8 @@ def test_catalog_holds_the_declared_types(service: Service) -> None:
     assert set(definitions) == {"order_shipped", "security_alert"}
     assert definitions["security_alert"]["critical"] is True
     assert definitions["order_shipped"]["critical"] is False
+    assert definitions["security_alert"]["allowed_sources"] == [IDENTITY]
+    assert definitions["order_shipped"]["allowed_sources"] == [SHOP, MARKETPLACE]
     de = definitions["order_shipped"]["templates"]["de"]["email"]
     assert de["subject"] == "Ihre Bestellung {{ order_id }} wurde versandt"
 
@@ -375,8 +386,12 @@ def test_email_is_rendered_in_the_recipients_locale(service: Service, outbox: Ou
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     assert mail.configuration_set == service.outputs["ses_configuration_set_name"]
-    assert mail.tags == {"notification_id": key, "notification_type": "order_shipped", "user_id": ana.user_id}
-    log = service.delivery_log(key, "email")
+    assert mail.tags == {
+        "notification_id": _id(key),
+        "notification_type": "order_shipped",
+        "user_id": ana.user_id,
+    }
+    log = service.delivery_log(_id(key), "email")
     assert list(log) == [f"{ana.user_id}#email#{ana.address}"]
     assert log[f"{ana.user_id}#email#{ana.address}"]["status"] == "sent"
 
@@ -386,7 +401,9 @@ def test_opted_out_user_gets_nothing_but_critical_still_arrives(service: Service
     order_key, alert_key = _key(), _key()
     service.put("order_shipped", _order([bob.user_id], order_key))
     alert = {"event": "New sign-in", "occurred_at": "2026-11-24T10:00:00Z", "location": "Berlin"}
-    service.put("security_alert", {"recipients": [bob.user_id], "data": alert, "idempotencyKey": alert_key})
+    service.put(
+        "security_alert", {"recipients": [bob.user_id], "data": alert, "idempotencyKey": alert_key}, IDENTITY
+    )
 
     service.deliver()
 
@@ -398,11 +415,16 @@ def test_opted_out_user_gets_nothing_but_critical_still_arrives(service: Service
         "If this was not you, reset your password now."
     )
     assert "List-Unsubscribe" not in mail.headers and mail.headers == {}
-    order_log = service.delivery_log(order_key, "email")
+    order_log = service.delivery_log(_id(order_key), "email")
     assert {k: (v["status"], v.get("reason")) for k, v in order_log.items()} == {
         f"{bob.user_id}#email#-": ("suppressed_preference", "opted_out")
     }
-    assert service.delivery_log(alert_key)[f"{bob.user_id}#email#{bob.address}"]["status"] == "sent"
+    assert (
+        service.delivery_log(_id(alert_key, "security_alert", IDENTITY))[
+            f"{bob.user_id}#email#{bob.address}"
+        ]["status"]
+        == "sent"
+    )
 
 
 def test_duplicate_event_is_sent_once(service: Service, outbox: Outbox) -> None:
@@ -416,8 +438,90 @@ def test_duplicate_event_is_sent_once(service: Service, outbox: Outbox) -> None:
     service.deliver()
 
     [mail] = outbox.new()
-    assert mail.to == [cleo.address] and mail.tags["notification_id"] == key
-    assert [v["status"] for v in service.delivery_log(key, "email").values()] == ["sent"]
+    assert mail.to == [cleo.address] and mail.tags["notification_id"] == _id(key)
+    assert [v["status"] for v in service.delivery_log(_id(key), "email").values()] == ["sent"]
+
+
+# --- finding 4: producers are isolated ----------------------------------------------------------------
+
+
+def test_producers_are_isolated_the_same_key_from_two_producers_delivers_both(
+    service: Service, outbox: Outbox
+) -> None:
+    ida = service.seed_user("ida")
+    key = _key()
+    service.put("order_shipped", _order([ida.user_id], key, order_id="S-1"), SHOP)
+    service.put("order_shipped", _order([ida.user_id], key, order_id="M-1"), MARKETPLACE)
+
+    service.deliver()
+    service.put("order_shipped", _order([ida.user_id], key, order_id="S-1"), SHOP)  # the shop's redelivery
+    service.deliver()
+
+    assert sorted((m.subject, m.tags["notification_id"]) for m in outbox.new()) == sorted(
+        [
+            ("Your order S-1 has shipped", _id(key)),
+            ("Your order M-1 has shipped", _id(key, source=MARKETPLACE)),
+        ]
+    )
+    for source in (SHOP, MARKETPLACE):
+        log = service.delivery_log(_id(key, source=source), "email")
+        assert {k: v["status"] for k, v in log.items()} == {f"{ida.user_id}#email#{ida.address}": "sent"}
+
+
+def test_producers_are_isolated_a_critical_event_of_an_unlisted_source_is_dead_lettered_neighbour_delivered(
+    service: Service, outbox: Outbox
+) -> None:
+    jo = service.seed_user("jo")
+    key = _key()
+    alert = {"event": "Password changed", "occurred_at": "2026-11-24T10:00:00Z", "location": "Nowhere"}
+    service.put("security_alert", {"recipients": [jo.user_id], "data": alert, "idempotencyKey": key}, SHOP)
+    service.put("order_shipped", _order([jo.user_id], key, order_id="A-9"), SHOP)
+
+    routed, _ = service.deliver()
+
+    assert routed and all(
+        b.invocation.succeeded and b.returned == [] for b in routed
+    )  # processed, not retried
+    assert [m.subject for m in outbox.new()] == ["Your order A-9 has shipped"]
+    [rejected] = service.receive_all(service.outputs["ingest_dlq_url"])
+    event = json.loads(rejected["Body"])
+    assert (event["source"], event["detail-type"], event["detail"]["idempotencyKey"]) == (
+        SHOP,
+        "security_alert",
+        key,
+    )
+    assert {k: v["StringValue"] for k, v in rejected["MessageAttributes"].items()} == {
+        "reason": "source_not_allowed: source 'com.example.shop' may not send notification type "
+        "'security_alert' (not in its allowed_sources)",
+        "error_type": "SourceNotAllowedError",
+    }
+    assert service.delivery_log(_id(key, "security_alert", SHOP)) == {}
+
+    # The identity service's alert with the very same key is neither blocked nor pre-empted.
+    service.put(
+        "security_alert", {"recipients": [jo.user_id], "data": alert, "idempotencyKey": key}, IDENTITY
+    )
+    service.deliver()
+    [mail] = outbox.new()
+    assert mail.subject == "Security alert: Password changed"
+    assert mail.tags["notification_id"] == _id(key, "security_alert", IDENTITY)
+
+
+def test_producers_are_isolated_each_source_gets_a_put_events_policy_bound_to_it(service: Service) -> None:
+    documents = {s: json.loads(d) for s, d in service.outputs["producer_policy_documents"].items()}
+    assert set(documents) == {SHOP, MARKETPLACE, IDENTITY}
+    for source, detail_type in (
+        (SHOP, "order_shipped"),
+        (MARKETPLACE, "order_shipped"),
+        (IDENTITY, "security_alert"),
+    ):
+        [statement] = documents[source]["Statement"]
+        assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
+        assert statement["Resource"] == service.outputs["event_bus_arn"]
+        assert statement["Condition"] == {
+            "ForAllValues:StringEquals": {"events:source": source, "events:detail-type": detail_type},
+            "Null": {"events:source": "false", "events:detail-type": "false"},
+        }
 
 
 def test_malformed_event_is_dead_lettered_with_its_reason_while_neighbours_are_delivered(
@@ -471,7 +575,7 @@ def test_bounced_address_is_suppressed_and_never_sent_again(service: Service, ou
     service.deliver()
 
     assert outbox.new() == []
-    assert {k: v["status"] for k, v in service.delivery_log(key, "email").items()} == {
+    assert {k: v["status"] for k, v in service.delivery_log(_id(key), "email").items()} == {
         f"{fay.user_id}#email#{fay.address.lower()}": "suppressed_bounce"
     }
 
@@ -514,9 +618,13 @@ def test_failing_ses_send_is_retried_then_dead_lettered(
     assert len(attempts) == 3 * MAX_RECEIVE_COUNT  # the SDK's 3 attempts per invocation
     [dead] = service.receive_all(service.outputs["email_dlq_url"])
     message = json.loads(dead["Body"])
-    assert (message["notification_id"], message["user_id"], message["locale"]) == (key, gus.user_id, "en")
+    assert (message["notification_id"], message["user_id"], message["locale"]) == (
+        _id(key),
+        gus.user_id,
+        "en",
+    )
     # A transient failure writes no row (the record is retried); only Hal's delivery is logged.
-    assert {k: v["status"] for k, v in service.delivery_log(key, "email").items()} == {
+    assert {k: v["status"] for k, v in service.delivery_log(_id(key), "email").items()} == {
         f"{hal.user_id}#email#{hal.address}": "sent"
     }
 
@@ -1026,7 +1134,7 @@ def test_one_notification_reaches_every_tab_and_device_of_its_user_and_no_one_el
 
     assert all(b.invocation.succeeded and b.returned == [] for r in service.realtime.values() for b in r)
     frame = {
-        "notification_id": key,
+        "notification_id": _id(key),
         "type": "order_shipped",
         "body": "Order A-1001 has shipped with DHL & Co <Express>.",
     }
@@ -1034,14 +1142,14 @@ def test_one_notification_reaches_every_tab_and_device_of_its_user_and_no_one_el
     assert realtime.connections.messages(ben_tab) == []
     alert = {"title": "Order A-1001 shipped", "body": "On its way with DHL & Co <Express>."}
     assert [json.loads(m) for m in endpoint_deliveries(apns.endpoint_arn)] == [
-        {"aps": {"alert": alert, "badge": 1, "sound": "default"}, "notification_id": key}
+        {"aps": {"alert": alert, "badge": 1, "sound": "default"}, "notification_id": _id(key)}
     ]
     assert [json.loads(m) for m in endpoint_deliveries(fcm.endpoint_arn)] == [
         {
             "fcmV1Message": {
                 "message": {
                     "notification": alert,
-                    "data": {"notification_id": key, "notification_type": "order_shipped"},
+                    "data": {"notification_id": _id(key), "notification_type": "order_shipped"},
                 }
             }
         }
@@ -1055,9 +1163,9 @@ def test_one_notification_reaches_every_tab_and_device_of_its_user_and_no_one_el
         f"{ann.user_id}#push#{apns.target}": "sent",
         f"{ann.user_id}#push#{fcm.target}": "sent",
     }
-    assert {k: v["status"] for k, v in service.delivery_log(key).items()} == expected
+    assert {k: v["status"] for k, v in service.delivery_log(_id(key)).items()} == expected
     # The user reads the same rows through the registration API; another user sees none of them.
-    path = {"notification_id": key}
+    path = {"notification_id": _id(key)}
     route = "GET /notifications/{notification_id}/deliveries"
     mine = realtime.invoke("registration_api", _registration_event(service, route, path, ann.user_id))
     assert mine["statusCode"] == 200
@@ -1090,7 +1198,7 @@ def test_stale_connection_and_disabled_endpoint_are_removed(service: Service, re
     with pytest.raises(sns.exceptions.NotFoundException):
         sns.get_endpoint_attributes(EndpointArn=dead.endpoint_arn)
     assert len(endpoint_deliveries(good.endpoint_arn)) == 1
-    log = service.delivery_log(key)
+    log = service.delivery_log(_id(key))
     assert {k: (v["status"], v.get("reason")) for k, v in log.items() if "#email#" not in k} == {
         f"{cyd.user_id}#websocket#{live}": ("sent", None),
         f"{cyd.user_id}#websocket#{stale}": ("failed", "connection_gone"),
@@ -1204,7 +1312,7 @@ def test_a_user_without_tabs_or_devices_is_logged_not_failed(service: Service) -
     service.put("order_shipped", _order([dee.user_id], key))
     service.deliver()
 
-    assert {k: v["status"] for k, v in service.delivery_log(key).items() if "#email#" not in k} == {
+    assert {k: v["status"] for k, v in service.delivery_log(_id(key)).items() if "#email#" not in k} == {
         f"{dee.user_id}#websocket#-": "no_connection",
         f"{dee.user_id}#push#-": "no_device",
     }

@@ -13,7 +13,13 @@ from typing import Any
 import boto3
 import pytest
 
-from notification_handlers.service import dynamodb_batch, email_worker, preferences, registration_api
+from notification_handlers.service import (
+    contract,
+    dynamodb_batch,
+    email_worker,
+    preferences,
+    registration_api,
+)
 from notification_handlers.service.catalog import parse_catalog
 from notification_handlers.service.log import logger
 from tests.support.emulator import DEFAULT_REGION as REGION
@@ -44,6 +50,10 @@ from tests.unit.registration_api_fakes import (
 from tests.unit.service_fakes import record_calls, scan
 
 OTHER = "u-2"
+# Notification ids as the router makes them (contract.notification_id): 64 hex digits.
+FIXTURE_ID = contract.notification_id("com.example.shop", "order_shipped", "order-A-1001-shipped")
+N1 = contract.notification_id("com.example.shop", "order_shipped", "n-1")
+N2 = contract.notification_id("com.example.shop", "order_shipped", "n-2")
 
 
 @pytest.fixture
@@ -188,15 +198,15 @@ def test_fixture_preferences_put_then_get(world: World) -> None:
 
 def test_fixture_get_deliveries(world: World) -> None:
     log_rows(
-        ("order-A-1001-shipped", SUB, "email", "ana@example.com"),
-        ("order-A-1001-shipped", OTHER, "email", "x@y.z"),
+        (FIXTURE_ID, SUB, "email", "ana@example.com"),
+        (FIXTURE_ID, OTHER, "email", "x@y.z"),
     )
 
     answer = call(fixture_event("get_deliveries"))
 
     assert answer.status == 200
     assert answer.body == {
-        "notification_id": "order-A-1001-shipped",
+        "notification_id": FIXTURE_ID,
         "deliveries": [
             {
                 "channel": "email",
@@ -688,15 +698,15 @@ def test_get_preferences_tolerates_a_hand_written_item(world: World) -> None:
 
 def test_deliveries_are_only_the_callers_rows(world: World) -> None:
     log_rows(
-        ("n-1", SUB, "email", "ana@example.com"),
-        ("n-1", SUB, "push", "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/1"),
-        ("n-1", "u-1", "email", "u1@example.com"),
-        ("n-1", "u-10", "email", "u10@example.com"),
-        ("n-2", SUB, "email", "ana@example.com"),
+        (N1, SUB, "email", "ana@example.com"),
+        (N1, SUB, "push", "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/app/1"),
+        (N1, "u-1", "email", "u1@example.com"),
+        (N1, "u-10", "email", "u10@example.com"),
+        (N2, SUB, "email", "ana@example.com"),
     )
 
-    mine = deliveries("n-1")
-    theirs = deliveries("n-1", sub="u-1")
+    mine = deliveries(N1)
+    theirs = deliveries(N1, sub="u-1")
 
     assert [row["channel"] for row in mine.body["deliveries"]] == ["email", "push"]
     assert [row["target"] for row in theirs.body["deliveries"]] == ["u1@example.com"], "u-10 is not u-1"
@@ -706,21 +716,19 @@ def test_deliveries_are_only_the_callers_rows(world: World) -> None:
 
 
 def test_deliveries_of_a_notification_not_sent_to_the_caller_is_404(world: World) -> None:
-    log_rows(("n-1", OTHER, "email", "x@example.com"))
-    answer = deliveries("n-1")
+    log_rows((N1, OTHER, "email", "x@example.com"))
+    answer = deliveries(N1)
     assert (answer.status, answer.error_code) == (404, "not_found")
-    assert deliveries("n-unknown").status == 404
+    assert deliveries(N2).status == 404
 
 
 def test_deliveries_paginate(world: World) -> None:
-    log_rows(
-        *[("n-1", SUB, "websocket", f"conn-{index}") for index in range(5)], ("n-1", OTHER, "email", "x@y.z")
-    )
+    log_rows(*[(N1, SUB, "websocket", f"conn-{index}") for index in range(5)], (N1, OTHER, "email", "x@y.z"))
     seen: list[str] = []
     query: dict[str, str] = {"limit": "2"}
     pages = 0
     while True:
-        answer = deliveries("n-1", **query)
+        answer = deliveries(N1, **query)
         assert answer.status == 200
         pages += 1
         seen += [row["target"] for row in answer.body["deliveries"]]
@@ -733,17 +741,17 @@ def test_deliveries_paginate(world: World) -> None:
 
 def test_page_token_of_another_user_is_refused(world: World) -> None:
     log_rows(
-        ("n-1", SUB, "email", "a@example.com"),
-        ("n-1", SUB, "push", "p"),
-        ("n-1", OTHER, "email", "b@example.com"),
+        (N1, SUB, "email", "a@example.com"),
+        (N1, SUB, "push", "p"),
+        (N1, OTHER, "email", "b@example.com"),
     )
-    token = deliveries("n-1", limit="1").body["next_token"]
+    token = deliveries(N1, limit="1").body["next_token"]
 
-    answer = deliveries("n-1", sub=OTHER, next_token=token)
+    answer = deliveries(N1, sub=OTHER, next_token=token)
     assert (answer.status, answer.error_code) == (400, "invalid_query")
     forged = base64.urlsafe_b64encode(json.dumps({"k": f"{OTHER}#"}).encode()).decode()
-    assert deliveries("n-1", next_token=forged).error_code == "invalid_query"
-    assert deliveries("n-1", next_token="%%%").error_code == "invalid_query"
+    assert deliveries(N1, next_token=forged).error_code == "invalid_query"
+    assert deliveries(N1, next_token="%%%").error_code == "invalid_query"
 
 
 @pytest.mark.parametrize(
@@ -753,23 +761,35 @@ def test_page_token_of_another_user_is_refused(world: World) -> None:
         ("-n", {}, 422, "invalid_notification_id"),
         ("n#1", {}, 422, "invalid_notification_id"),
         ("n" * 129, {}, 422, "invalid_notification_id"),
-        ("n-1", {"limit": "0"}, 400, "invalid_query"),
-        ("n-1", {"limit": "101"}, 400, "invalid_query"),
-        ("n-1", {"limit": "ten"}, 400, "invalid_query"),
-        ("n-1", {"user_id": OTHER}, 400, "invalid_query"),
+        (N1 + "0", {}, 422, "invalid_notification_id"),
+        (N1, {"limit": "0"}, 400, "invalid_query"),
+        (N1, {"limit": "101"}, 400, "invalid_query"),
+        (N1, {"limit": "ten"}, 400, "invalid_query"),
+        (N1, {"user_id": OTHER}, 400, "invalid_query"),
     ],
 )
 def test_deliveries_validation(
     world: World, notification_id: str, query: dict[str, str], status: int, code: str
 ) -> None:
-    log_rows(("n-1", SUB, "email", "a@example.com"))
+    log_rows((N1, SUB, "email", "a@example.com"))
     answer = deliveries(notification_id, **query)
     assert (answer.status, answer.error_code) == (status, code)
 
 
-def test_eventbridge_event_id_is_a_valid_notification_id(world: World) -> None:
-    log_rows(("6a7e8feb-b491-4cf7-a9f1-bf3703467718", SUB, "email", "a@example.com"))
-    assert deliveries("6a7e8feb-b491-4cf7-a9f1-bf3703467718").status == 200
+def test_a_routed_notification_id_is_a_valid_path_parameter(world: World) -> None:
+    routed = contract.notification_id(
+        "com.example.shop", "order_shipped", "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    )
+    log_rows((routed, SUB, "email", "a@example.com"))
+    assert deliveries(routed).status == 200
+
+
+@pytest.mark.parametrize("raw", ["order-A-1001-shipped", "6a7e8feb-b491-4cf7-a9f1-bf3703467718", N1.upper()])
+def test_producers_are_isolated_a_raw_key_is_not_a_notification_id(world: World, raw: str) -> None:
+    # The delivery log is keyed by the namespaced id: a bare idempotencyKey or event id names nothing.
+    answer = deliveries(raw)
+    assert (answer.status, answer.error_code) == (422, "invalid_notification_id")
+    assert "SHA-256" in answer.body["error"]["message"]
 
 
 # --- logs ---------------------------------------------------------------------------------------------

@@ -174,7 +174,7 @@ def test_ses_permanent_error_is_500(world: World) -> None:
 
 def test_timeouts_through_the_retries_are_503(world: World) -> None:
     time_out("dynamodb", "Query", 3)
-    assert_unavailable(deliveries("n-1"))
+    assert_unavailable(deliveries("0" * 64))
 
 
 def test_concurrent_change_during_verify_is_409_and_uses_no_attempt(world: World) -> None:

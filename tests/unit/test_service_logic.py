@@ -38,9 +38,15 @@ def body(**changes: Any) -> str:
 # --- contract ------------------------------------------------------------------------------------
 
 
+# The documented test vector (docs/notification-service.md, section 1), computed with
+# printf 'order_shipped\n16:com.example.shop\norder-A-1001-shipped' | sha256sum
+FIXTURE_NOTIFICATION_ID = "3936a9ff1f17c315bc3b04afaacb1124082b93af2b3d5d235fcbce3d64d8f805"
+
+
 def test_fixture_event_parses() -> None:
     notification = parse_notification(json.dumps(load_event(EVENT)))
-    assert notification.notification_id == "order-A-1001-shipped"
+    assert notification.notification_id == FIXTURE_NOTIFICATION_ID
+    assert notification.idempotency_key == "order-A-1001-shipped"
     assert notification.notification_type == "order_shipped"
     assert notification.event_id == "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
     assert notification.source == "com.example.shop"
@@ -49,10 +55,41 @@ def test_fixture_event_parses() -> None:
     assert notification.data["carrier"] == {"name": "DHL & Co <Express>"}
 
 
-def test_without_idempotency_key_the_event_id_is_the_notification_id() -> None:
+def test_without_idempotency_key_the_event_id_is_the_key() -> None:
     notification = parse_notification(body(detail__idempotencyKey=..., detail__data=...))
-    assert notification.notification_id == "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    assert notification.idempotency_key == "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    assert notification.notification_id == contract.notification_id(
+        "com.example.shop", "order_shipped", "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+    )
     assert notification.data == {}
+
+
+def test_producers_are_isolated_the_notification_id_is_namespaced_by_source_and_type() -> None:
+    shop = parse_notification(body())
+    other_source = parse_notification(body(source="com.example.marketing"))
+    other_type = parse_notification(body(detail_type="security_alert"))
+    redelivered = parse_notification(body(id="another-event-id"))
+    assert shop.idempotency_key == other_source.idempotency_key == other_type.idempotency_key
+    assert len({shop.notification_id, other_source.notification_id, other_type.notification_id}) == 3
+    assert redelivered.notification_id == shop.notification_id  # one producer's repeats: one notification
+    assert contract.NOTIFICATION_ID_PATTERN.fullmatch(shop.notification_id)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # A separator inside the source or key cannot shift a boundary: the source is length-prefixed.
+        (("a\n1:b", "t", "k"), ("a", "t", "1:b\nk")),
+        (("a:b", "t", "k"), ("a", "t", "b:k")),
+        (("a", "t", "b\nk"), ("a\nb", "t", "k")),
+        (("a", "t", ""), ("a\n", "t", "")),
+    ],
+)
+def test_separators_in_a_source_or_key_cannot_make_two_producers_collide(
+    one: tuple[str, str, str], other: tuple[str, str, str]
+) -> None:
+    assert contract.namespaced_key(*one) != contract.namespaced_key(*other)
+    assert contract.notification_id(*one) != contract.notification_id(*other)
 
 
 @pytest.mark.parametrize(
@@ -152,11 +189,28 @@ def test_parse_catalog_keeps_good_types_and_names_broken_ones() -> None:
         ({"templates": {"en": {"email": {"subject": "{{ a b }}", "text": "T"}}}}, "malformed placeholder"),
         ({"templates": {"en": {"push": {"title": "t", "body": "b"}}}}, "'push' is not in channels"),
         ({"extra": 1}, "unknown key"),
+        ({"allowed_sources": []}, "allowed_sources must be a non-empty list"),
+        ({"allowed_sources": "com.example.shop"}, "allowed_sources must be a non-empty list"),
+        ({"allowed_sources": [""]}, "allowed_sources must hold strings of 1-256"),
+        ({"allowed_sources": ["s" * 257]}, "allowed_sources must hold strings of 1-256"),
     ],
 )
 def test_parse_definition_errors(change: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         catalog.parse_definition("t", {**DEFINITION, **change})
+
+
+def test_producers_are_isolated_a_type_admits_only_its_allowed_sources() -> None:
+    open_type = catalog.parse_definition("t", DEFINITION)
+    restricted = catalog.parse_definition("t", {**DEFINITION, "allowed_sources": ["com.example.shop"]})
+    assert open_type.allowed_sources is None and restricted.allowed_sources == {"com.example.shop"}
+    open_type.check_source("anything")
+    restricted.check_source("com.example.shop")
+    with pytest.raises(catalog.SourceNotAllowedError) as refused:
+        restricted.check_source("com.example.shop.evil" + "x" * 300)
+    reason = str(refused.value)
+    assert reason.startswith("source_not_allowed: source 'com.example.shop.evil")
+    assert "notification type 't'" in reason and len(reason) < 250  # the refused source is cut short
 
 
 def test_catalog_cache_refreshes_after_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -334,4 +388,4 @@ def test_builtin_variables_win_over_data() -> None:
     notification = parse_notification(body(detail__data={"user": {"id": "spoofed"}, "notification": "x"}))
     variables = router.template_variables(notification, Profile("u-1"))
     assert variables["user"] == {"id": "u-1"}
-    assert variables["notification"] == {"id": "order-A-1001-shipped", "type": "order_shipped"}
+    assert variables["notification"] == {"id": FIXTURE_NOTIFICATION_ID, "type": "order_shipped"}

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notification_handlers.event_fields import MalformedEventError
+from notification_handlers.service import contract
 from notification_handlers.service.contract import parse_notification
 from notification_handlers.service.templates import PLACEHOLDER, TemplateError, choose_locale, render
 from tests.unit.conftest import JSON_VALUES, TEXT, examples, load_event, mutated
@@ -116,7 +117,10 @@ def test_valid_events_always_parse(recipients: list[str], data: dict[str, Any], 
         document["detail"]["idempotencyKey"] = key
     notification = parse_notification(json.dumps(document))
     assert notification.recipients == tuple(recipients)
-    assert notification.notification_id == (key or EVENT["id"])
+    assert notification.idempotency_key == (key or EVENT["id"])
+    assert notification.notification_id == contract.notification_id(
+        EVENT["source"], EVENT["detail-type"], key or EVENT["id"]
+    )
     assert notification.data == data
 
 
@@ -125,3 +129,57 @@ def test_valid_events_always_parse(recipients: list[str], data: dict[str, Any], 
 def test_arbitrary_bodies_never_crash_the_parser(raw: str) -> None:
     with contextlib.suppress(MalformedEventError):
         parse_notification(raw)
+
+
+# --- notification ids: producers are isolated -------------------------------------------------------
+
+TYPES = st.from_regex(r"[a-z][a-z0-9_]{0,63}", fullmatch=True)
+# Sources and keys may hold anything, separators ("\n", ":") and non-ASCII included.
+FREE_TEXT = st.text(alphabet=st.sampled_from("ab:\n1#/é\x00"), max_size=12) | TEXT
+
+
+def _decode(encoded: bytes) -> tuple[str, str, str]:
+    """The inverse of contract.namespaced_key: the encoding is injective."""
+    notification_type, rest = encoded.split(b"\n", 1)
+    length, rest = rest.split(b":", 1)
+    source, separator, key = rest[: int(length)], rest[int(length) : int(length) + 1], rest[int(length) + 1 :]
+    assert separator == b"\n"
+    utf8 = (notification_type, source, key)
+    return tuple(part.decode("utf-8", "surrogatepass") for part in utf8)  # type: ignore[return-value]
+
+
+@examples(300)
+@given(source=FREE_TEXT, notification_type=TYPES, key=FREE_TEXT)
+def test_producers_are_isolated_the_namespaced_key_decodes_to_its_parts(
+    source: str, notification_type: str, key: str
+) -> None:
+    encoded = contract.namespaced_key(source, notification_type, key)
+    assert _decode(encoded) == (notification_type, source, key)
+    assert contract.NOTIFICATION_ID_PATTERN.fullmatch(
+        contract.notification_id(source, notification_type, key)
+    )
+
+
+@examples(300)
+@given(
+    one=st.tuples(FREE_TEXT, TYPES, FREE_TEXT),
+    other=st.tuples(FREE_TEXT, TYPES, FREE_TEXT),
+)
+def test_producers_are_isolated_different_source_type_or_key_never_share_an_id(
+    one: tuple[str, str, str], other: tuple[str, str, str]
+) -> None:
+    if one == other:
+        assert contract.notification_id(*one) == contract.notification_id(*other)
+    else:
+        assert contract.namespaced_key(*one) != contract.namespaced_key(*other)
+        assert contract.notification_id(*one) != contract.notification_id(*other)
+
+
+@examples(200)
+@given(source=FREE_TEXT, notification_type=TYPES, key=FREE_TEXT.filter(bool), data=st.data())
+def test_producers_are_isolated_moving_characters_between_source_and_key_changes_the_id(
+    source: str, notification_type: str, key: str, data: st.DataObject
+) -> None:
+    cut = data.draw(st.integers(min_value=1, max_value=len(key)))
+    shifted = (source + key[:cut], notification_type, key[cut:])
+    assert contract.notification_id(*shifted) != contract.notification_id(source, notification_type, key)

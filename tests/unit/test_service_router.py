@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from notification_handlers.event_fields import MalformedEventError
-from notification_handlers.service import catalog, dynamodb_batch, idempotency, router
+from notification_handlers.service import catalog, contract, dynamodb_batch, idempotency, router
 from notification_handlers.service.idempotency import Claim, Deduplicator
 from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import EntireBatchFailedError
@@ -49,12 +49,23 @@ ORDER_SHIPPED = {
 }
 SECURITY_ALERT = {
     "critical": True,
+    "allowed_sources": ["com.example.shop", "com.example.identity"],
     "channels": ["email"],
     "fallback_locale": "en",
     "templates": {"en": {"email": {"subject": "Sign-in from {{ip}}", "text": "{{notification.id}}"}}},
 }
 BATCH = "notification_service_ingest_batch"
 ORDER, ALERT, UNKNOWN, BAD = (record["messageId"] for record in load_event(BATCH)["Records"])
+SHOP = "com.example.shop"  # the fixtures' source
+
+
+def nid(key: str, notification_type: str = "order_shipped", source: str = SHOP) -> str:
+    """The notification id of a producer's key (docs/notification-service.md, section 1)."""
+    return contract.notification_id(source, notification_type, key)
+
+
+ORDER_ID = nid("order-A-1001-shipped")
+ALERT_ID = nid("0c2a5b9e-3e1f-4d6c-8a0b-2f9d1c7e4a55", "security_alert")
 
 
 class Service:
@@ -161,7 +172,7 @@ def test_fixture_batch_routes_rejects_and_logs(service: Service) -> None:
     ]
     # u-1 is muted and u-3 opted out of order_shipped email: both logged, not sent.
     order = emails[0]
-    assert order["notification_id"] == "order-A-1001-shipped"  # the idempotencyKey
+    assert order["notification_id"] == ORDER_ID  # the idempotencyKey, namespaced by source and type
     assert order["critical"] is False and order["version"] == 1 and order["channel"] == "email"
     assert order["content"] == {
         "subject": "Order A-1001 shipped",
@@ -169,7 +180,7 @@ def test_fixture_batch_routes_rejects_and_logs(service: Service) -> None:
         "html": "<p>Hi Bob &lt;b&gt;, DHL &amp; Co &lt;Express&gt;</p>",
     }
     alert = emails[1]
-    assert alert["notification_id"] == "0c2a5b9e-3e1f-4d6c-8a0b-2f9d1c7e4a55"  # no key: the event id
+    assert alert["notification_id"] == ALERT_ID  # no key: the event id, namespaced
     assert alert["content"] == {"subject": "Sign-in from 198.51.100.7", "text": alert["notification_id"]}
     assert alert["critical"] is True
 
@@ -200,9 +211,11 @@ def test_fixture_batch_routes_rejects_and_logs(service: Service) -> None:
     lines = logs()
     assert all("body" not in line and "recipients" not in line for line in lines)
     routed = [line for line in lines if line["message"] == "notification routed"]
-    assert {line["notification_id"] for line in routed} == {
-        "order-A-1001-shipped",
-        "0c2a5b9e-3e1f-4d6c-8a0b-2f9d1c7e4a55",
+    assert {line["notification_id"] for line in routed} == {ORDER_ID, ALERT_ID}
+    # A producer finds its notification in the logs by its own source and key.
+    assert {(line["source"], line["idempotency_key"]) for line in routed} == {
+        (SHOP, "order-A-1001-shipped"),
+        (SHOP, "0c2a5b9e-3e1f-4d6c-8a0b-2f9d1c7e4a55"),
     }
     assert not any("notification_id" in line for line in lines if line["message"] == "catalog loaded")
     # Like every handler, the router's lines carry the invocation (function name, cold start).
@@ -226,10 +239,7 @@ def test_a_redelivered_batch_sends_nothing_twice(service: Service) -> None:
         assert router.handler(load_event(BATCH), FakeLambdaContext()) == {"batchItemFailures": []}
     assert first == 2 and service.emails() == []
     duplicates = [line for line in logs() if line.get("outcome") == "duplicate"]
-    assert {line["notification_id"] for line in duplicates} == {
-        "order-A-1001-shipped",
-        "0c2a5b9e-3e1f-4d6c-8a0b-2f9d1c7e4a55",
-    }
+    assert {line["notification_id"] for line in duplicates} == {ORDER_ID, ALERT_ID}
 
 
 def test_same_notification_twice_in_one_batch_sends_once(service: Service) -> None:
@@ -240,11 +250,107 @@ def test_same_notification_twice_in_one_batch_sends_once(service: Service) -> No
     assert [m["user_id"] for m in service.emails()] == ["u-2"]
 
 
+# --- finding 4: producers are isolated --------------------------------------------------------------
+
+
+def from_source(
+    document: dict[str, Any], source: str, key: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """``document`` as another producer (``source``) sends it, with ``key`` as its idempotencyKey."""
+    detail = {**document["detail"], **({"idempotencyKey": key} if key else {})}
+    return {**document, "id": f"evt-{source}-{key}", "source": source, "detail": detail, **changes}
+
+
+def alert(recipients: list[str]) -> dict[str, Any]:
+    document = event("a", recipients)
+    document["detail-type"] = "security_alert"
+    document["detail"]["data"] = {"ip": "198.51.100.7"}
+    return document
+
+
+def test_producers_are_isolated_the_same_key_from_two_producers_or_types_is_two_notifications(
+    service: Service,
+) -> None:
+    shop = from_source(event("n-1", ["u-2"]), SHOP, "order-1")
+    marketplace = from_source(event("n-1", ["u-2"]), "com.example.marketplace", "order-1")
+    shop_alert = from_source(alert(["u-2"]), SHOP, "order-1")
+    assert router.handler(batch(shop, marketplace, shop_alert), FakeLambdaContext()) == {
+        "batchItemFailures": []
+    }
+    # A redelivery of each (a new event id, the same key) is a duplicate of its own producer's only.
+    again = [{**document, "id": "redelivered"} for document in (shop, marketplace, shop_alert)]
+    assert router.handler(batch(*again), FakeLambdaContext()) == {"batchItemFailures": []}
+
+    sent = sorted((m["notification_type"], m["notification_id"]) for m in service.emails())
+    assert sent == sorted(
+        [
+            ("order_shipped", nid("order-1")),
+            ("order_shipped", nid("order-1", source="com.example.marketplace")),
+            ("security_alert", nid("order-1", "security_alert")),
+        ]
+    )
+    assert len({notification_id for _, notification_id in sent}) == 3
+
+
+def test_producers_are_isolated_another_producer_cannot_pre_empt_a_critical_notification(
+    service: Service,
+) -> None:
+    # The attacker may send order_shipped (open to every source) and sends first, reusing the key the
+    # identity service will use for its critical alert; then it tries the critical type itself.
+    attacker = "com.example.marketing"
+    first = router.handler(
+        batch(from_source(event("n-1", ["u-1"]), attacker, "alert-42")), FakeLambdaContext()
+    )
+    second = router.handler(batch(from_source(alert(["u-1"]), attacker, "alert-42")), FakeLambdaContext())
+    assert first == second == {"batchItemFailures": []}
+    service.emails()  # drop the attacker's own order_shipped (u-1 is muted: none); the alert is what counts
+    victim = router.handler(
+        batch(from_source(alert(["u-1"]), "com.example.identity", "alert-42")), FakeLambdaContext()
+    )
+
+    assert victim == {"batchItemFailures": []}
+    [delivered] = service.emails()
+    assert delivered["notification_type"] == "security_alert" and delivered["user_id"] == "u-1"
+    assert delivered["notification_id"] == nid("alert-42", "security_alert", "com.example.identity")
+    [refused] = service.rejected()
+    assert json.loads(refused["Body"])["source"] == attacker
+
+
+def test_producers_are_isolated_a_critical_type_from_an_unlisted_source_is_rejected_with_its_reason(
+    service: Service,
+) -> None:
+    spoofed = from_source(alert(["u-1", "u-2"]), "com.example.marketing", "alert-7")
+    neighbours = [event("n-1", ["u-2"]), from_source(alert(["u-2"]), "com.example.identity", "alert-8")]
+    with capture_logs(logger) as logs:
+        response = router.handler(batch(neighbours[0], spoofed, neighbours[1]), FakeLambdaContext())
+
+    assert response == {"batchItemFailures": []}  # rejected is processed: not retried
+    assert sorted((m["notification_type"], m["user_id"]) for m in service.emails()) == [
+        ("order_shipped", "u-2"),
+        ("security_alert", "u-2"),
+    ]
+    [rejected] = service.rejected()
+    assert rejected["Body"] == json.dumps(spoofed)  # unchanged
+    attributes = {k: v["StringValue"] for k, v in rejected["MessageAttributes"].items()}
+    assert attributes == {
+        "reason": "source_not_allowed: source 'com.example.marketing' may not send notification type "
+        "'security_alert' (not in its allowed_sources)",
+        "error_type": "SourceNotAllowedError",
+    }
+    # Refused before its claim: the id is not occupied and nothing about it reaches the delivery log.
+    refused_id = nid("alert-7", "security_alert", "com.example.marketing")
+    assert refused_id not in {row["notification_id"] for row in scan("delivery-log")}
+    assert Deduplicator("idempotency", 3600, "svc-router").claim(refused_id) is Claim.CLAIMED
+    [line] = [line for line in logs() if line["message"] == "event rejected"]
+    assert line["level"] == "WARNING" and line["source"] == "com.example.marketing"
+    assert line["notification_id"] == refused_id and line["reason"] == attributes["reason"]
+
+
 def test_a_notification_in_progress_elsewhere_is_retried(service: Service) -> None:
-    Deduplicator("idempotency", 3600, "svc-router").claim("evt-n-1", remaining_time_in_millis=60_000)
+    Deduplicator("idempotency", 3600, "svc-router").claim(nid("evt-n-1"), remaining_time_in_millis=60_000)
     response = router.handler(batch(event("n-1", ["u-2"]), event("n-2", ["u-2"])), FakeLambdaContext())
     assert failures(response) == {"m-0"}
-    assert [m["notification_id"] for m in service.emails()] == ["evt-n-2"]
+    assert [m["notification_id"] for m in service.emails()] == [nid("evt-n-2")]
 
 
 def test_a_render_error_rejects_the_event_and_releases_its_claim(service: Service) -> None:
@@ -253,15 +359,15 @@ def test_a_render_error_rejects_the_event_and_releases_its_claim(service: Servic
     nested = event("n-2", ["u-2"], order_id={"not": "a scalar"})
     response = router.handler(batch(broken, nested, event("n-3", ["u-2"])), FakeLambdaContext())
     assert response == {"batchItemFailures": []}
-    assert [m["notification_id"] for m in service.emails()] == ["evt-n-3"]
+    assert [m["notification_id"] for m in service.emails()] == [nid("evt-n-3")]
     reasons = sorted(m["MessageAttributes"]["reason"]["StringValue"] for m in service.rejected())
     assert reasons == [
         "templates.en.email.subject: variable 'order_id' is an object, not a string, number or boolean",
         "templates.en.email.text: variable 'carrier.name' is missing",
     ]
     dedup = Deduplicator("idempotency", 3600, "svc-router")
-    assert dedup.claim("evt-n-1") is Claim.CLAIMED  # released: a redrive after a fix goes through
-    assert dedup.claim("evt-n-3") is Claim.ALREADY_DONE
+    assert dedup.claim(nid("evt-n-1")) is Claim.CLAIMED  # released: a redrive after a fix goes through
+    assert dedup.claim(nid("evt-n-3")) is Claim.ALREADY_DONE
 
 
 def test_a_profile_variable_of_a_user_without_profile_fails_only_that_event(service: Service) -> None:
@@ -282,7 +388,9 @@ def test_a_broken_catalog_definition_rejects_only_its_events(service: Service) -
 
 def test_one_partial_send_failure_fails_only_its_record(service: Service) -> None:
     def split(params: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-        held = [e for e in params["Entries"] if json.loads(e["MessageBody"])["notification_id"] == "evt-n-2"]
+        held = [
+            e for e in params["Entries"] if json.loads(e["MessageBody"])["notification_id"] == nid("evt-n-2")
+        ]
         return {**params, "Entries": [e for e in params["Entries"] if e not in held]}, [e["Id"] for e in held]
 
     def merge(parsed: dict[str, Any], held: Any) -> None:
@@ -294,10 +402,12 @@ def test_one_partial_send_failure_fails_only_its_record(service: Service) -> Non
     events = [event(f"n-{n}", ["u-2"]) for n in range(4)]
     response = router.handler(batch(*events), FakeLambdaContext())
     assert failures(response) == {"m-2"}
-    assert sorted(m["notification_id"] for m in service.emails()) == ["evt-n-0", "evt-n-1", "evt-n-3"]
+    assert sorted(m["notification_id"] for m in service.emails()) == sorted(
+        nid(f"evt-n-{n}") for n in (0, 1, 3)
+    )
     dedup = Deduplicator("idempotency", 3600, "svc-router")
-    assert dedup.claim("evt-n-2") is Claim.CLAIMED  # released for the retry
-    assert dedup.claim("evt-n-1") is Claim.ALREADY_DONE
+    assert dedup.claim(nid("evt-n-2")) is Claim.CLAIMED  # released for the retry
+    assert dedup.claim(nid("evt-n-1")) is Claim.ALREADY_DONE
 
 
 @pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 400), ("InternalServerError", 500)])
@@ -384,7 +494,7 @@ def test_an_unreadable_prefetch_fails_every_record_and_releases_claims(service: 
     with pytest.raises(EntireBatchFailedError):  # every record failed: the invocation fails
         router.handler(batch(event("n-1", ["u-2"]), event("n-2", ["u-2"])), FakeLambdaContext())
     assert service.emails() == []
-    assert Deduplicator("idempotency", 3600, "svc-router").claim("evt-n-1") is Claim.CLAIMED
+    assert Deduplicator("idempotency", 3600, "svc-router").claim(nid("evt-n-1")) is Claim.CLAIMED
 
 
 def test_an_unreadable_catalog_fails_the_batch(service: Service) -> None:
@@ -458,7 +568,7 @@ def test_a_failing_enrichment_function_fails_the_batch(
     with pytest.raises(EntireBatchFailedError):
         router.handler(batch(event("n-1", ["u-2"])), FakeLambdaContext())
     assert service.emails() == []
-    assert Deduplicator("idempotency", 3600, "svc-router").claim("evt-n-1") is Claim.CLAIMED
+    assert Deduplicator("idempotency", 3600, "svc-router").claim(nid("evt-n-1")) is Claim.CLAIMED
 
 
 def test_missing_records_is_an_explicit_error(service: Service) -> None:
@@ -484,4 +594,4 @@ def test_a_duplicate_in_the_batch_shares_the_fate_of_its_first_record(service: S
     again = {**one, "id": "another-event-id", "detail": {**one["detail"], "idempotencyKey": "evt-n-1"}}
     response = router.handler(batch(one, again, event("n-2", ["u-2"])), FakeLambdaContext())
     assert failures(response) == {"m-0", "m-1"}  # both records of evt-n-1 come back; evt-n-2 went out
-    assert [m["notification_id"] for m in service.emails()] == ["evt-n-2"]
+    assert [m["notification_id"] for m in service.emails()] == [nid("evt-n-2")]

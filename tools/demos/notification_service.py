@@ -2,8 +2,9 @@
 and mobile pushes, with a report.
 
 Three users (one reading German, one who opted out of shipping emails, one whose address bounced) receive a
-shipping notification and a critical security alert; a malformed event goes to the ingest DLQ. Anna has two
-browser tabs open and an iPhone and an Android phone registered; Ben has one tab; one of Anna's tabs is
+shipping notification and a critical security alert; a malformed event, and the alert sent by a source
+the type does not allow, go to the ingest DLQ. Anna has two browser tabs open and an iPhone and an
+Android phone registered; Ben has one tab; one of Anna's tabs is
 stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 410. The push platform
 applications are created during apply by the deployed provisioner from fake credentials this demo stores
 in Secrets Manager first (``prepare``). Every deployed function runs in this process: the router and the
@@ -23,6 +24,7 @@ from typing import Any
 
 from moto.ses.models import ses_backends
 
+from notification_handlers.service.contract import notification_id
 from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
 from tests.support.event_source_poller import EventSourcePoller
 from tests.support.lambda_service import InProcessLambdaService
@@ -125,9 +127,13 @@ def _seed(emulator: Emulator, tables: dict[str, str]) -> None:
         print(f"    user {user_id:7} {name:5} locale {locale:6} {address}{note}")
 
 
-def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any]) -> None:
-    emulator.put_event({"source": "com.example.shop", "detail-type": detail_type, "detail": detail}, bus=bus)
-    print(f"==> PutEvents {detail_type} {json.dumps(detail)[:110]}")
+SHOP, IDENTITY = "com.example.shop", "com.example.identity"  # the example's allowed_sources
+ALERT_EVENT = {"recipients": ["u-ben"], "data": ALERT, "idempotencyKey": "alert-7"}
+
+
+def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any], source: str = SHOP) -> None:
+    emulator.put_event({"source": source, "detail-type": detail_type, "detail": detail}, bus=bus)
+    print(f"==> PutEvents {source} {detail_type} {json.dumps(detail)[:100]}")
 
 
 def _deliver(poller: EventSourcePoller, functions: dict[str, str]) -> None:
@@ -226,21 +232,26 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     order = {"recipients": [u[0] for u in USERS], "data": ORDER, "idempotencyKey": "order-A-1001"}
     _put(emulator, bus, "order_shipped", order)
     _put(emulator, bus, "order_shipped", order)  # the producer retried: the same notification id
+    _put(emulator, bus, "security_alert", ALERT_EVENT, IDENTITY)
     _put(
-        emulator, bus, "security_alert", {"recipients": ["u-ben"], "data": ALERT, "idempotencyKey": "alert-7"}
-    )
+        emulator, bus, "security_alert", ALERT_EVENT
+    )  # the shop may not send it: rejected (source_not_allowed)
     _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
     _deliver(poller, functions)
 
     print("\n    Delivery report")
     dynamodb = emulator.client("dynamodb")
-    for notification_id in ("order-A-1001", "alert-7"):
+    for source, detail_type, key in (
+        (SHOP, "order_shipped", "order-A-1001"),
+        (IDENTITY, "security_alert", "alert-7"),
+    ):
+        namespaced = notification_id(source, detail_type, key)
         items = dynamodb.query(
             TableName=tables["delivery_log"],
             KeyConditionExpression="notification_id = :n",
-            ExpressionAttributeValues={":n": {"S": notification_id}},
+            ExpressionAttributeValues={":n": {"S": namespaced}},
         )["Items"]
-        print(f"    {notification_id}")
+        print(f"    {key} from {source} (notification id {namespaced[:16]}...)")
         for item in sorted(items, key=lambda i: i["delivery_key"]["S"]):
             reason = item.get("reason", {}).get("S", "")
             user, channel, target = item["user_id"]["S"], item["channel"]["S"], item["target"]["S"]

@@ -31,11 +31,19 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "websocket": (frozenset({"body"}), frozenset()),
 }
 HTML_FIELDS: Final = frozenset({"html"})
-_DEFINITION_KEYS: Final = frozenset({"critical", "channels", "fallback_locale", "templates"})
+_DEFINITION_KEYS: Final = frozenset(
+    {"critical", "channels", "fallback_locale", "templates", "allowed_sources"}
+)
+MAX_SOURCE_LENGTH: Final = 256  # EventBridge's limit on an event's source
+SOURCE_IN_REASON: Final = 100  # characters of a refused source quoted in the rejection reason
 
 
 class CatalogError(MalformedEventError):
     """A notification type is unknown or its definition is invalid (the message names the type)."""
+
+
+class SourceNotAllowedError(MalformedEventError):
+    """The event's source is not among the sources its notification type admits (``allowed_sources``)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,16 @@ class TypeDefinition:
     fallback_locale: str
     # locale -> channel -> field -> template text
     templates: Mapping[str, Mapping[str, Mapping[str, str]]]
+    # EventBridge sources that may send this type; None: every source the ingest rule admits.
+    allowed_sources: frozenset[str] | None = None
+
+    def check_source(self, source: str) -> None:
+        """``SourceNotAllowedError`` unless ``source`` may send this type."""
+        if self.allowed_sources is not None and source not in self.allowed_sources:
+            raise SourceNotAllowedError(
+                f"source_not_allowed: source {source[:SOURCE_IN_REASON]!r} may not send notification "
+                f"type {self.name!r} (not in its allowed_sources)"
+            )
 
     def locales_for(self, channel: str) -> list[str]:
         """The locales that have a template for ``channel``."""
@@ -102,6 +120,17 @@ def _channels(channels: Any) -> list[str]:
     return list(channels)
 
 
+def _allowed_sources(value: Any) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise ValueError("allowed_sources must be a non-empty list of sources (or absent: any source)")
+    for source in value:
+        if not isinstance(source, str) or not 0 < len(source) <= MAX_SOURCE_LENGTH:
+            raise ValueError(f"allowed_sources must hold strings of 1-{MAX_SOURCE_LENGTH} characters")
+    return frozenset(value)
+
+
 def _templates(raw_templates: Any, channels: list[str]) -> dict[str, dict[str, dict[str, str]]]:
     if not isinstance(raw_templates, Mapping) or not raw_templates:
         raise ValueError("templates must be a non-empty object of locales")
@@ -137,7 +166,8 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
             raise ValueError(
                 f"templates.{fallback}.{channel} is missing (the fallback locale needs every channel)"
             )
-    return TypeDefinition(name, critical, tuple(channels), fallback, parsed)
+    allowed = _allowed_sources(definition.get("allowed_sources"))
+    return TypeDefinition(name, critical, tuple(channels), fallback, parsed, allowed)
 
 
 def parse_catalog(items: Iterable[Mapping[str, Any]]) -> Catalog:

@@ -2,14 +2,22 @@
 
 ``parse_notification`` is pure: JSON, then the JSON Schema in ``schemas/notification-event.schema.json``
 (draft-07, compiled once with fastjsonschema, the validator Powertools' validation utility uses), then the
-notification id rule (``detail.idempotencyKey`` when given, else the EventBridge event ``id``). Anything
-else raises ``MalformedEventError`` with a reason that names the field. See docs/notification-service.md,
-section 1.
+notification id rule (``notification_id``). Anything else raises ``MalformedEventError`` with a reason that
+names the field. See docs/notification-service.md, section 1.
+
+The notification id is namespaced by the producer: the SHA-256 of the event's ``detail-type``, ``source``
+and key (``detail.idempotencyKey`` when given, else the EventBridge event ``id``), as 64 lowercase hex
+digits. The same key from two sources, or for two types, is two notifications; repeats of one producer's
+event are one. The encoding hashed is unambiguous whatever characters a source or key holds:
+``<detail-type> LF <UTF-8 byte length of source> ":" <source> LF <key>`` (a detail-type holds no LF; the
+length prefix delimits the free-form source; the key is the rest).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,17 +31,41 @@ from notification_handlers.event_fields import MalformedEventError, parse_utc_ti
 
 SCHEMA_FILE: Final = "notification-event.schema.json"
 MAX_REASON: Final = 500
+# What a notification id looks like (the registration API checks path parameters against it).
+NOTIFICATION_ID_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class Notification:
-    notification_id: str
+    notification_id: str  # notification_id(source, notification_type, idempotency_key)
     notification_type: str  # the event's detail-type
     event_id: str
     source: str
     time: datetime
     recipients: tuple[str, ...]
     data: Mapping[str, Any] = field(default_factory=dict)
+    idempotency_key: str = ""  # detail.idempotencyKey, else the event id: the producer's own name for it
+
+
+def namespaced_key(source: str, notification_type: str, key: str) -> bytes:
+    """The bytes hashed into a notification id: ``<type> LF <len(source)>:<source> LF <key>``.
+
+    Injective: the type holds no LF (its schema pattern), the byte-length prefix delimits the source
+    whatever it contains, and the key is everything after the next LF.
+    """
+    source_bytes = _utf8(source)
+    return b"%s\n%d:%s\n%s" % (_utf8(notification_type), len(source_bytes), source_bytes, _utf8(key))
+
+
+def _utf8(text: str) -> bytes:
+    # JSON may carry a lone surrogate ("\\ud800"): encode it rather than fail the whole batch on it.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def notification_id(source: str, notification_type: str, key: str) -> str:
+    """The notification id of a producer's key: 64 lowercase hex digits (SHA-256), one per
+    (source, detail-type, key); a producer computes it the same way to look up deliveries."""
+    return hashlib.sha256(namespaced_key(source, notification_type, key)).hexdigest()
 
 
 def schema() -> dict[str, Any]:
@@ -81,12 +113,14 @@ def parse_notification(body: str) -> Notification:
     recipients = tuple(detail["recipients"])
     if len(set(recipients)) != len(recipients):  # the schema says so too; kept for a clear reason
         raise MalformedEventError("detail.recipients must not repeat a user id")
+    key = detail.get("idempotencyKey") or document["id"]
     return Notification(
-        notification_id=detail.get("idempotencyKey") or document["id"],
+        notification_id=notification_id(document["source"], document["detail-type"], key),
         notification_type=document["detail-type"],
         event_id=document["id"],
         source=document["source"],
         time=parse_utc_time(document["time"], "time"),
         recipients=recipients,
         data=detail.get("data", {}),
+        idempotency_key=key,
     )

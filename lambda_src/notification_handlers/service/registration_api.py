@@ -37,8 +37,8 @@ Routes (``ROUTES``, keyed by the ``routeKey`` the HTTP API sets):
 * ``GET /preferences`` (the item, or the defaults) and ``PUT /preferences`` (full replace, validated
   against the catalog: unknown type or channel, or an opt-out of a critical type, is 422 naming it).
 * ``GET /notifications/{notification_id}/deliveries``: the caller's rows only (``Query`` with
-  ``begins_with(delivery_key, "<sub>#")``), paginated with ``limit`` and an opaque ``next_token``; 404
-  when the caller has no row for that notification.
+  ``begins_with(delivery_key, "<sub>#")``; the id is the namespaced one, 64 hex digits), paginated
+  with ``limit`` and an opaque ``next_token``; 404 when the caller has no row for that notification.
 
 Errors are ``{"error": {"code": ..., "message": ...}}``: 400 the request cannot be parsed (body not
 strict JSON, wrong field types, unknown fields, bad query parameters), 403 no user id, 404 unknown route
@@ -108,8 +108,9 @@ DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 100
 
 PLATFORMS: Final = ("apns", "apns_sandbox", "fcm")
-# The event contract's idempotencyKey pattern; EventBridge event ids (UUIDs) match it too.
-NOTIFICATION_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# contract.NOTIFICATION_ID_PATTERN (not imported: it would load the JSON Schema validator here): the
+# SHA-256 of (source, detail-type, key), docs/notification-service.md section 1.
+NOTIFICATION_ID_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
 APNS_TOKEN_PATTERN: Final = re.compile(r"[0-9A-Fa-f]{64}")
 # FCM tokens are ~160 characters today; the cap keeps device_key ("fcm#<token>") within DynamoDB's
 # 1,024-byte limit on a sort key value (a longer key is a ValidationException).
@@ -323,7 +324,8 @@ def parse_notification_id(value: str) -> str:
     if not NOTIFICATION_ID_PATTERN.fullmatch(value):
         _invalid(
             "invalid_notification_id",
-            "notification_id must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ (an idempotencyKey or event id)",
+            "notification_id must be 64 lowercase hex digits: the SHA-256 of the event's source, "
+            "detail-type and idempotencyKey (docs/notification-service.md, section 1)",
         )
     return value
 

@@ -3,10 +3,12 @@
 Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``contract``,
 ``catalog``, ``preferences``, ``templates`` and ``plan_notification`` below, the AWS edge is thin:
 
-1. Parse every record (``contract.parse_notification``) and look its type up in the catalog. A
-   permanent problem (not JSON, schema violation, unknown or broken type, and later a render error)
-   rejects the event: its body goes unchanged to ``REJECTED_EVENTS_QUEUE_URL`` (the ingest DLQ) with
-   message attributes ``reason`` and ``error_type``, and the record is reported processed.
+1. Parse every record (``contract.parse_notification``; the notification id is namespaced by source
+   and type) and look its type up in the catalog, then check the event's source against the type's
+   ``allowed_sources``. A permanent problem (not JSON, schema violation, unknown or broken type, a
+   source the type does not admit, and later a render error) rejects the event: its body goes
+   unchanged to ``REJECTED_EVENTS_QUEUE_URL`` (the ingest DLQ) with message attributes ``reason`` and
+   ``error_type``, and the record is reported processed.
 2. Claim each notification id (Powertools idempotency store, ``idempotency.Deduplicator``). A completed
    claim is a duplicate: skipped and logged. One still in progress elsewhere: the record fails and SQS
    delivers it again later. Records of the batch that share a notification id ride on one claim.
@@ -23,8 +25,8 @@ Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``
    records reported in ``batchItemFailures``. A failure of the whole batch (catalog or prefetch
    unreadable) fails every record.
 
-Logs carry ``notification_id`` on every line about one notification; bodies, recipients lists and
-addresses are never logged.
+Logs carry ``notification_id``, ``source`` and ``idempotency_key`` on every line about one
+notification; bodies, recipients lists and addresses are never logged.
 
 Environment: ``CATALOG_TABLE``, ``CATALOG_REFRESH_SECONDS``, ``USERS_TABLE`` or
 ``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
 
 MAX_ATTRIBUTE_REASON: Final = 1000
 PREFERENCE_ATTRIBUTES: Final = ("muted", "opt_outs")
+ABOUT_KEYS: Final = ("notification_id", "source", "idempotency_key")
 
 
 class RejectedEventError(Exception):
@@ -197,15 +200,20 @@ class Item:
 
 @contextmanager
 def about(item: Item) -> Iterator[None]:
-    """Tag every log line written inside with the item's notification id (when it has one)."""
-    if item.notification_id is None:
+    """Tag every log line written inside with the item's notification id, source and key (when parsed)."""
+    if item.notification is None:
         yield
         return
-    logger.append_keys(notification_id=item.notification_id)
+    # The producer knows its source and key, not the hashed id: every line carries all three.
+    logger.append_keys(
+        notification_id=item.notification.notification_id,
+        source=item.notification.source,
+        idempotency_key=item.notification.idempotency_key,
+    )
     try:
         yield
     finally:
-        logger.remove_keys(["notification_id"])
+        logger.remove_keys(list(ABOUT_KEYS))
 
 
 def _remaining_millis(context: Any) -> int | None:
@@ -219,6 +227,8 @@ def _parse(items: Sequence[Item], types: Catalog) -> None:
         try:
             item.notification = parse_notification(item.body)
             item.definition = types.definition(item.notification.notification_type)
+            # Before any claim: a refused producer cannot even occupy the notification id.
+            item.definition.check_source(item.notification.source)
         except MalformedEventError as error:
             item.reject(str(error), type(error).__name__)
             with about(item):
