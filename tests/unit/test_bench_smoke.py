@@ -41,7 +41,7 @@ def test_report_has_every_section_in_order(quick_report: runner.Report) -> None:
     assert positions == sorted(positions)
     for name in ("CPU model", "Memory", "OS", "Python", "boto3", "moto", "Terraform", "Powertools"):
         assert f"| {name}" in markdown
-    assert "Reproduce: `python tools/measure_cold_start.py --runs 1`" in markdown
+    assert "Reproduce: `python -m tools.bench.cold_start --runs 1`" in markdown
     assert "not measured: run `make bench TERRAFORM=1`" in markdown
 
 

@@ -17,15 +17,15 @@ from moto import mock_aws
 
 from notification_handlers import aws_clients
 from notification_handlers.service import websocket_worker
-from tests.support.emulator import (
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import (
     CONNECTIONS,
     EXECUTE_API_TARGET,
     SYNC_INVOKER,
     Emulator,
     endpoint_deliveries,
 )
-from tests.support.emulator import DEFAULT_REGION as REGION
-from tests.support.lambda_service import InProcessLambdaService
+from tools.emulator.server import DEFAULT_REGION as REGION
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dist" / "lambda.zip"
 APNS_SECRET = {

@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.ses.models import ses_backends
 
-from tests.support.emulator import ACCOUNT_ID, DELIVERIES, apply_patches
-from tests.support.emulator import DEFAULT_REGION as REGION
+from tools.emulator.server import ACCOUNT_ID, DELIVERIES, apply_patches
+from tools.emulator.server import DEFAULT_REGION as REGION
 
 SENDER = "notify@example.com"
 

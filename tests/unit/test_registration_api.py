@@ -16,7 +16,6 @@ import pytest
 from notification_handlers.service import dynamodb_batch, email_worker, preferences, registration_api
 from notification_handlers.service.catalog import parse_catalog
 from notification_handlers.service.log import logger
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import capture_logs
 from tests.unit.registration_api_fakes import (
     APNS_TOKEN,
@@ -42,6 +41,7 @@ from tests.unit.registration_api_fakes import (
     verify,
 )
 from tests.unit.service_fakes import record_calls, scan
+from tools.emulator.server import DEFAULT_REGION as REGION
 
 OTHER = "u-2"
 
