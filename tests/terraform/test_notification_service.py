@@ -40,10 +40,12 @@ from tests.terraform.common_checks import (  # noqa: F401 - collected here, run 
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import DeployedExample, load_event
+from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.event_source_poller import BatchResult, EventSourcePoller
 from tools.emulator.inventory import created_since, inventory
 from tools.emulator.lambda_service import InProcessLambdaService
-from tools.emulator.server import ACCOUNT_ID, Emulator, endpoint_deliveries
+from tools.emulator.server import Emulator
+from tools.emulator.sns import endpoint_deliveries
 
 pytestmark = pytest.mark.terraform
 

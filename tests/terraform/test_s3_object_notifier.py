@@ -24,9 +24,10 @@ from tests.terraform.common_checks import (  # noqa: F401 - collected here, run 
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import DeployedExample, load_event
+from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.inventory import created_since, inventory
 from tools.emulator.lambda_service import InProcessLambdaService, InvocationResult
-from tools.emulator.server import ACCOUNT_ID, Emulator
+from tools.emulator.server import Emulator
 
 pytestmark = pytest.mark.terraform
 

@@ -19,8 +19,8 @@ from moto.ses.models import ses_backends
 from notification_handlers import aws_clients
 from notification_handlers.service import dynamodb_batch, idempotency
 from tests.unit.service_fakes import create_table, scan
-from tools.emulator.server import ACCOUNT_ID
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 SENDER = "notifications@example.com"
 UNSUBSCRIBE_TEMPLATE = "https://prefs.example.com/unsubscribe?token={token}"

@@ -22,8 +22,8 @@ from moto.sns.models import sns_backends
 from notification_handlers import aws_clients
 from notification_handlers.service import dynamodb_batch, idempotency
 from tests.unit.service_fakes import _Body, create_table, scan
-from tools.emulator.server import ACCOUNT_ID
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 ENDPOINT = "https://abcdef123.execute-api.us-east-1.amazonaws.com/prod"
 TABLES = {

@@ -22,8 +22,8 @@ from notification_handlers import aws_clients
 from notification_handlers.service import catalog, dynamodb_batch, registration_api
 from tests.unit.conftest import load_event
 from tests.unit.service_fakes import create_table, scan
-from tools.emulator.server import ACCOUNT_ID
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 SENDER = "verify@example.com"
 SUB = "3f8e2b6c-5d1a-4c7e-9b20-8a6f4e1d2c39"  # the fixtures' JWT sub claim

@@ -16,10 +16,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 from tools.emulator.event_source_poller import EventSourcePoller, PollerError, failed_item_ids
 from tools.emulator.lambda_service import InProcessLambdaService
-from tools.emulator.server import ACCOUNT_ID, apply_patches
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.server import apply_patches
 
 FUNCTION = "poller-test-fn"
 INVOCATIONS: list[dict[str, Any]] = []

@@ -43,7 +43,7 @@ from tests.unit.realtime_fakes import (
     statuses,
 )
 from tests.unit.service_fakes import fail_attempts, no_sleep, record_calls
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 QUEUE = "notification-service-push"
 APNS_TOKEN = "a" * 64

@@ -41,7 +41,7 @@ from tests.unit.registration_api_fakes import (
     verify,
 )
 from tests.unit.service_fakes import record_calls, scan
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 OTHER = "u-2"
 

@@ -28,7 +28,7 @@ from tests.unit.service_fakes import (
     scan,
     withhold,
 )
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 ORDER_SHIPPED = {
     "critical": False,

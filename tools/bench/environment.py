@@ -20,8 +20,8 @@ from notification_handlers import aws_clients
 from notification_handlers.service.log import logger
 from tools.bench.cold_start import handler_modules
 from tools.ci.terraform_offline import find_provider_mirror
-from tools.emulator.server import ACCOUNT_ID, FAKE_AWS_ENV
-from tools.emulator.server import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID, FAKE_AWS_ENV
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"

@@ -23,9 +23,11 @@ from typing import Any
 
 from moto.ses.models import ses_backends
 
+from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.event_source_poller import EventSourcePoller
 from tools.emulator.lambda_service import InProcessLambdaService
-from tools.emulator.server import ACCOUNT_ID, Emulator, endpoint_deliveries
+from tools.emulator.server import Emulator
+from tools.emulator.sns import endpoint_deliveries
 
 EXAMPLE = "notification-service"
 TITLE = (

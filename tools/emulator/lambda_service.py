@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tools.emulator.server import Emulator, LambdaDelivery
+from tools.emulator.awslambda import LambdaDelivery
+from tools.emulator.server import Emulator
 
 DEFAULT_ASYNC_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invocations
 
