@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tools.bench import api_calls, environment, package_size, runner, terraform
+from tools.bench.all_workloads import QUICK_WORKLOADS
 from tools.bench.report import render_json, render_markdown, write
 from tools.bench.service_workloads import EMAIL_WORKER, PUSH_WORKER, ROUTER_WORKLOADS, WEBSOCKET_WORKER
-from tools.bench.workloads import QUICK_WORKLOADS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
+from tools.bench.workloads import ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
 
 SECTIONS = (
     "## Headline",

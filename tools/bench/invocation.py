@@ -19,10 +19,11 @@ import boto3
 from botocore import xform_name
 
 from notification_handlers import aws_clients
+from tools.bench.all_workloads import WORKLOADS
 from tools.bench.api_calls import CallCounter
 from tools.bench.environment import REGION
 from tools.bench.report import Section, ms, ratio
-from tools.bench.workloads import WORKLOADS, Workload, deployed
+from tools.bench.workloads import Workload, deployed
 
 SIZES = (1, 10, 100)
 REPEATS = 7

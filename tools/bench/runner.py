@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.bench import api_calls, cold_start, environment, fanout, invocation, package_size, terraform
+from tools.bench.all_workloads import QUICK_WORKLOADS, WORKLOADS
 from tools.bench.report import Report, Section, render_text, write
-from tools.bench.workloads import QUICK_WORKLOADS, WORKLOADS
 
 DOCS = environment.REPO_ROOT / "docs"
 QUICK_SIZES = (1, 2)
