@@ -4,7 +4,7 @@ The flow under test is the deployed one. Events are put on the deployed bus; the
 the ingest queue (moto's EventBridge -> SQS). ``tools.emulator.event_source_poller`` plays Lambda's SQS
 event source mappings as deployed (queue, batch size, ``ReportBatchItemFailures``) and runs the deployed
 router, then the deployed email worker, in this process with their deployed environment; they talk to the
-emulator's DynamoDB, SQS and SES v2, whose sent messages (headers included, see ``tools.emulator.server``)
+emulator's DynamoDB, SQS and SES v2, whose sent messages (headers included, see ``tools.emulator.sesv2``)
 we read back. SES bounce events published to the deployed SES events topic reach the deployed feedback
 function through the in-process Lambda service. One deployment serves every test of this file.
 

@@ -2,7 +2,7 @@
 
 The flow under test is the deployed one: objects are put into and deleted from the deployed bucket; the
 deployed bucket notification makes the emulator record S3's asynchronous invocation of the deployed
-function (see ``tools.emulator.server``); the in-process Lambda service runs the handler with the deployed
+function (see ``tools.emulator.s3``); the in-process Lambda service runs the handler with the deployed
 configuration and exactly the event S3 delivered; the handler sends through the emulator's SES v2, whose
 backend (in this process) holds the sent messages we read back.
 """

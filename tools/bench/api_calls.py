@@ -1,4 +1,4 @@
-"""Measure 1: AWS API calls per notification, per step, next to the lower bound AWS's limits allow.
+"""Section 1: AWS API calls per notification, per step, next to the lower bound AWS's limits allow.
 
 Calls are counted with botocore event hooks on the very clients the handlers use (the cached clients of
 ``notification_handlers.aws_clients``), against moto in-process: ``before-call`` counts each API call

@@ -1,4 +1,4 @@
-"""Benchmark section 2: the import time each handler adds to a Lambda cold start beyond ``import boto3``.
+"""Section 2: the import time each handler adds to a Lambda cold start beyond ``import boto3``.
 
 The zip is extracted to a scratch directory and every handler module found in it (each module of
 ``notification_handlers`` that defines ``handler``) is imported in fresh interpreters set up like the Lambda
@@ -266,7 +266,9 @@ def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Section:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser = argparse.ArgumentParser(
+        description="The import time each handler of the zip adds to a cold start beyond `import boto3`."
+    )
     parser.add_argument(
         "--zip", type=Path, default=DEFAULT_ZIP, help="deployment zip (default: dist/lambda.zip)"
     )

@@ -1,4 +1,4 @@
-"""Measure 3: wall time and peak memory of one invocation, relative to moto's cost of the same API calls.
+"""Section 3: wall time and peak memory of one invocation, relative to moto's cost of the same API calls.
 
 For each handler and batch size the handler runs warm (clients created, modules imported) against moto
 in-process. The API calls it made are recorded (``api_calls.CallCounter``) and replayed with a plain boto3

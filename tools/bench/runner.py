@@ -21,7 +21,7 @@ QUICK_CONNECTIONS = 100
 
 
 def run(*, quick: bool, with_terraform: bool, previous_json: Path) -> Report:
-    """Every measure, numbered as in the benchmarks issue. ``quick``: tiny inputs (the smoke test)."""
+    """Every measure, numbered in this order in docs/benchmarks.md. ``quick``: tiny inputs (smoke test)."""
     sections: list[Section] = []
 
     def progress(title: str) -> None:

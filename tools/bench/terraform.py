@@ -1,4 +1,4 @@
-"""Measure 6: Terraform init/plan/apply/destroy wall time of every example against the emulator.
+"""Section 6: Terraform init/plan/apply/destroy wall time of every example against the emulator.
 
 Slow (a minute or two per example: each SQS queue costs a fixed ~25 s wait inside the provider), so it
 is opt-in: ``make bench TERRAFORM=1`` (``python -m tools.bench --terraform``). The examples run one

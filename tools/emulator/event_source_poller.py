@@ -1,7 +1,7 @@
 """Plays Lambda's SQS event source mapping for functions deployed to the emulator, in this process.
 
 moto keeps event source mappings but cannot run functions (and the emulator stops it from trying, see
-``tools.emulator.server``). For a function, this poller reads its *deployed* mapping back (queue,
+``tools.emulator.sqs``). For a function, this poller reads its *deployed* mapping back (queue,
 ``BatchSize``, ``FunctionResponseTypes``), receives up to ``BatchSize`` messages from the mapped queue, builds
 exactly the event Lambda sends (records in Lambda's lower-camel shape), invokes the handler synchronously
 through ``tools.emulator.lambda_service`` (deployed handler string and environment), then does what Lambda

@@ -1,7 +1,7 @@
 """Plays the Lambda service for functions deployed to the emulator, in this process.
 
 moto stores functions but cannot run them without Docker. For each asynchronous invocation the emulator
-recorded (see ``tools.emulator.server``), this runner reads the *deployed* configuration back from the
+recorded (see ``tools.emulator.awslambda``), this runner reads the *deployed* configuration back from the
 emulator — handler, environment, retry attempts, dead-letter target — imports the handler from
 ``lambda_src/`` and calls it with exactly the payload EventBridge delivered, with the environment pointed at
 the emulator. Failed invocations are retried as Lambda retries asynchronous ones, then sent to the
