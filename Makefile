@@ -12,8 +12,8 @@ CHECKOV      := $(CHECKOV_VENV)/bin/checkov
 # Offline (no policy download, no registry modules); *.tftest.hcl files are not Terraform configuration.
 CHECKOV_FLAGS := --framework terraform --skip-download --download-external-modules false \
                  --skip-path '\.tftest\.hcl$$' --compact --quiet
-TF_OFFLINE   := $(PY) tools/terraform_offline.py
-PYTEST       := $(PY) tools/run_pytest.py
+TF_OFFLINE   := $(PY) tools/ci/terraform_offline.py
+PYTEST       := $(PY) tools/ci/run_pytest.py
 TF_MODULES   := $(sort $(dir $(wildcard modules/*/main.tf)))
 TF_EXAMPLES  := $(sort $(dir $(wildcard examples/*/main.tf)))
 # The root module (the notification service) keeps its native tests in tests/*.tftest.hcl, where `terraform test`
@@ -64,10 +64,10 @@ lint: venv
 	$(PY) -m mypy
 
 docs: venv
-	$(PY) tools/terraform_docs.py generate
+	$(PY) tools/ci/terraform_docs.py generate
 
 docs-check: venv
-	$(PY) tools/terraform_docs.py check
+	$(PY) tools/ci/terraform_docs.py check
 
 # Static security checks of every module, and of every module again as the examples call it. Zero failed
 # checks; a check is skipped only inline, on one resource, with its reason, and listed in SECURITY.md.
@@ -78,11 +78,11 @@ security: venv venv-checkov
 	  $(CHECKOV) -d $$dir $(CHECKOV_FLAGS) -o cli -o json --output-file-path console,build/checkov/$$dir.json \
 	    || exit 1; \
 	done
-	$(PY) tools/checkov_summary.py build/checkov/modules.json build/checkov/examples.json
+	$(PY) tools/ci/checkov_summary.py build/checkov/modules.json build/checkov/examples.json
 
 # No secret in any file of the repository but the audited false positives of .secrets.baseline.
 secrets: venv
-	$(PY) tools/secret_scan.py
+	$(PY) tools/ci/secret_scan.py
 
 validate: venv
 	$(TF_OFFLINE) validate . $(TF_MODULES) $(TF_EXAMPLES)
@@ -97,13 +97,13 @@ e2e: venv
 	$(PYTEST) tests/terraform -q -n 2 --dist loadfile
 
 package: venv
-	$(PY) tools/package_lambda.py
+	$(PY) tools/ci/package_lambda.py
 
 test: lint docs-check security secrets validate tftest unit e2e
 	@echo "make test: all checks passed"
 
 demo: venv
-	$(PY) tools/demo.py
+	$(PY) -m tools.demo
 
 # Not part of `make test`: figures are reported, never asserted. Writes docs/benchmarks.md and .json.
 # TERRAFORM=1 also applies every example against the emulator, one after another (~2 min each);

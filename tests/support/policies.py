@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from tests.support.emulator import Emulator
-from tests.support.terraform import Plan
+from tools.emulator.server import Emulator
+from tools.emulator.terraform import Plan
 
 # "*" resources AWS requires, each with the reason. Anything else must name its resources.
 WILDCARD_RESOURCE_ALLOWED = {

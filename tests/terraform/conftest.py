@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from notification_handlers.aws_clients import reset_clients
-from tests.support.emulator import Emulator
-from tests.support.inventory import created_since, inventory
-from tests.support.lambda_service import InProcessLambdaService
-from tests.support.terraform import ExampleWorkspace, Plan, use_terraform_env
+from tools.emulator.inventory import created_since, inventory
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
+from tools.emulator.terraform import ExampleWorkspace, Plan, use_terraform_env
 
 # The checks every example runs live in common_checks.py: give them pytest's assertion messages too.
 pytest.register_assert_rewrite("tests.terraform.common_checks")

@@ -7,7 +7,7 @@ each authority owns, all read back from the deployment:
   returns for them are read back raw (as the service sends them);
 * the deployed pipe's filter patterns (``describe_pipe``) are applied to those records, in the shape a pipe
   receives them, by the emulator's own event-pattern matcher: exactly the unauthorised payments pass;
-* the deployed input template is rendered on the passing records (``tests.support.pipes``, the documented
+* the deployed input template is rendered on the passing records (``tools.emulator.pipes``, the documented
   Pipes substitution rules) and the message is checked for the payment's facts;
 * that message is published through the deployed topic and read back through an SQS subscription.
 """
@@ -22,16 +22,16 @@ from typing import Any, cast
 import pytest
 from moto.events.models import EventPattern
 
-from tests.support.emulator import Emulator
-from tests.support.inventory import created_since, inventory
-from tests.support.pipes import PipeContext, TemplateError, as_pipes_record, render_input_template
 from tests.support.policies import deployed_statements, least_privilege_violations
-from tests.support.topic_reader import TopicReader, reading_topic
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
     test_rendered_policies_are_least_privilege,
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import DeployedExample, load_event
+from tools.emulator.inventory import created_since, inventory
+from tools.emulator.pipes import PipeContext, TemplateError, as_pipes_record, render_input_template
+from tools.emulator.server import Emulator
+from tools.emulator.topic_reader import TopicReader, reading_topic
 
 pytestmark = pytest.mark.terraform
 

@@ -18,14 +18,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.emulator import ACCOUNT_ID, Emulator
-from tests.support.inventory import created_since, inventory
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
     test_rendered_policies_are_least_privilege,
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import FIXTURES, DeployedExample
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.inventory import created_since, inventory
+from tools.emulator.server import Emulator
 
 pytestmark = pytest.mark.terraform
 

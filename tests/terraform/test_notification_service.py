@@ -1,10 +1,10 @@
 """examples/notification-service applied to the emulator, proven end to end, then destroyed.
 
 The flow under test is the deployed one. Events are put on the deployed bus; the bus's rule delivers them to
-the ingest queue (moto's EventBridge -> SQS). ``tests.support.event_source_poller`` plays Lambda's SQS
+the ingest queue (moto's EventBridge -> SQS). ``tools.emulator.event_source_poller`` plays Lambda's SQS
 event source mappings as deployed (queue, batch size, ``ReportBatchItemFailures``) and runs the deployed
 router, then the deployed email worker, in this process with their deployed environment; they talk to the
-emulator's DynamoDB, SQS and SES v2, whose sent messages (headers included, see ``tests.support.emulator``)
+emulator's DynamoDB, SQS and SES v2, whose sent messages (headers included, see ``tools.emulator.sesv2``)
 we read back. SES bounce events published to the deployed SES events topic reach the deployed feedback
 function through the in-process Lambda service. One deployment serves every test of this file.
 
@@ -41,16 +41,18 @@ from moto.sesv2.models import SESV2Backend
 from notification_handlers.aws_clients import reset_clients
 from notification_handlers.service import registration_api
 from notification_handlers.service.contract import notification_id
-from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
-from tests.support.event_source_poller import BatchResult, EventSourcePoller
-from tests.support.inventory import created_since, inventory
-from tests.support.lambda_service import InProcessLambdaService
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
     test_rendered_policies_are_least_privilege,
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import DeployedExample, load_event
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.event_source_poller import BatchResult, EventSourcePoller
+from tools.emulator.inventory import created_since, inventory
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
+from tools.emulator.sns import endpoint_deliveries
 
 pytestmark = pytest.mark.terraform
 

@@ -16,16 +16,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.emulator import Emulator
-from tests.support.inventory import created_since, inventory
-from tests.support.lambda_service import InProcessLambdaService
 from tests.support.policies import deployed_statements, least_privilege_violations
-from tests.support.topic_reader import TopicReader, reading_topic
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
     test_rendered_policies_are_least_privilege,
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import DeployedExample, load_event
+from tools.emulator.inventory import created_since, inventory
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
+from tools.emulator.topic_reader import TopicReader, reading_topic
 
 pytestmark = pytest.mark.terraform
 

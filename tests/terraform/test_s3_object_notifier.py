@@ -2,7 +2,7 @@
 
 The flow under test is the deployed one: objects are put into and deleted from the deployed bucket; the
 deployed bucket notification makes the emulator record S3's asynchronous invocation of the deployed
-function (see ``tests.support.emulator``); the in-process Lambda service runs the handler with the deployed
+function (see ``tools.emulator.s3``); the in-process Lambda service runs the handler with the deployed
 configuration and exactly the event S3 delivered; the handler sends through the emulator's SES v2, whose
 backend (in this process) holds the sent messages we read back.
 """
@@ -18,15 +18,16 @@ import pytest
 from moto.ses.models import ses_backends
 
 from notification_handlers import s3_object_notifier
-from tests.support.emulator import ACCOUNT_ID, Emulator
-from tests.support.inventory import created_since, inventory
-from tests.support.lambda_service import InProcessLambdaService, InvocationResult
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
     test_rendered_policies_are_least_privilege,
     test_replan_after_apply_is_clean,
 )
 from tests.terraform.conftest import DeployedExample, load_event
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.inventory import created_since, inventory
+from tools.emulator.lambda_service import InProcessLambdaService, InvocationResult
+from tools.emulator.server import Emulator
 
 pytestmark = pytest.mark.terraform
 

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from notification_handlers import aws_clients, root_activity
-from tests.support.emulator import ACCOUNT_ID, FAKE_AWS_ENV
-from tests.support.emulator import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID, FAKE_AWS_ENV
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 

@@ -18,9 +18,9 @@ from moto.ses.models import ses_backends
 
 from notification_handlers import aws_clients
 from notification_handlers.service import dynamodb_batch, idempotency
-from tests.support.emulator import ACCOUNT_ID
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.service_fakes import create_table, scan
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 SENDER = "notifications@example.com"
 UNSUBSCRIBE_TEMPLATE = "https://prefs.example.com/unsubscribe?token={token}"

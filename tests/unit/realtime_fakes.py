@@ -21,9 +21,9 @@ from moto.sns.models import sns_backends
 
 from notification_handlers import aws_clients
 from notification_handlers.service import dynamodb_batch, idempotency
-from tests.support.emulator import ACCOUNT_ID
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.service_fakes import _Body, create_table, scan
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 ENDPOINT = "https://abcdef123.execute-api.us-east-1.amazonaws.com/prod"
 TABLES = {

@@ -20,10 +20,10 @@ from moto.ses.models import ses_backends
 
 from notification_handlers import aws_clients
 from notification_handlers.service import catalog, dynamodb_batch, rate_limit, registration_api
-from tests.support.emulator import ACCOUNT_ID
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import load_event
 from tests.unit.service_fakes import create_table, scan
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 SENDER = "verify@example.com"
 SUB = "3f8e2b6c-5d1a-4c7e-9b20-8a6f4e1d2c39"  # the fixtures' JWT sub claim

@@ -25,7 +25,7 @@ from botocore.awsrequest import AWSResponse
 from notification_handlers import aws_clients
 from notification_handlers.service import _backoff
 from notification_handlers.service.dynamodb_batch import deserialize_item
-from tests.support.emulator import DEFAULT_REGION as REGION
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 
 class _Body:

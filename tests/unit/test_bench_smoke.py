@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tools.bench import api_calls, environment, package_size, runner, terraform
+from tools.bench.all_workloads import QUICK_WORKLOADS
 from tools.bench.report import render_json, render_markdown, write
 from tools.bench.service_workloads import EMAIL_WORKER, PUSH_WORKER, ROUTER_WORKLOADS, WEBSOCKET_WORKER
-from tools.bench.workloads import QUICK_WORKLOADS, ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
+from tools.bench.workloads import ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
 
 SECTIONS = (
     "## Headline",
@@ -41,7 +42,7 @@ def test_report_has_every_section_in_order(quick_report: runner.Report) -> None:
     assert positions == sorted(positions)
     for name in ("CPU model", "Memory", "OS", "Python", "boto3", "moto", "Terraform", "Powertools"):
         assert f"| {name}" in markdown
-    assert "Reproduce: `python tools/measure_cold_start.py --runs 1`" in markdown
+    assert "Reproduce: `python -m tools.bench.cold_start --runs 1`" in markdown
     assert "not measured: run `make bench TERRAFORM=1`" in markdown
 
 

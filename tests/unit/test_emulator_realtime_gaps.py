@@ -17,15 +17,12 @@ from moto import mock_aws
 
 from notification_handlers import aws_clients
 from notification_handlers.service import websocket_worker
-from tests.support.emulator import (
-    CONNECTIONS,
-    EXECUTE_API_TARGET,
-    SYNC_INVOKER,
-    Emulator,
-    endpoint_deliveries,
-)
-from tests.support.emulator import DEFAULT_REGION as REGION
-from tests.support.lambda_service import InProcessLambdaService
+from tools.emulator.account import DEFAULT_REGION as REGION
+from tools.emulator.apigateway import CONNECTIONS, EXECUTE_API_TARGET
+from tools.emulator.awslambda import SYNC_INVOKER
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
+from tools.emulator.sns import endpoint_deliveries
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dist" / "lambda.zip"
 APNS_SECRET = {

@@ -15,8 +15,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.ses.models import ses_backends
 
-from tests.support.emulator import ACCOUNT_ID, DELIVERIES, apply_patches
-from tests.support.emulator import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
+from tools.emulator.awslambda import DELIVERIES
+from tools.emulator.server import apply_patches
 
 SENDER = "notify@example.com"
 

@@ -1,4 +1,4 @@
-"""tests/support/event_source_poller.py against moto in-process: the event shape, batching, partial batch
+"""tools/emulator/event_source_poller.py against moto in-process: the event shape, batching, partial batch
 responses, function errors, redrive to the dead-letter queue, and the emulator patches it relies on."""
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support.emulator import ACCOUNT_ID, apply_patches
-from tests.support.emulator import DEFAULT_REGION as REGION
-from tests.support.event_source_poller import EventSourcePoller, PollerError, failed_item_ids
-from tests.support.lambda_service import InProcessLambdaService
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
+from tools.emulator.event_source_poller import EventSourcePoller, PollerError, failed_item_ids
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import apply_patches
 
 FUNCTION = "poller-test-fn"
 INVOCATIONS: list[dict[str, Any]] = []

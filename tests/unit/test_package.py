@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import package_lambda
-from tools.measure_cold_start import RUNTIME_PROVIDED, cumulative_ms, handler_modules, runtime_dir
+from tools.bench.cold_start import RUNTIME_PROVIDED, cumulative_ms, handler_modules, runtime_dir
+from tools.ci import package_lambda
 
 BYTECODE_PYTHON = package_lambda.find_bytecode_python()
 needs_bytecode_python = pytest.mark.skipif(
@@ -34,9 +34,9 @@ def fresh_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_fresh_build_equals_committed_zip(fresh_zip: Path) -> None:
-    assert COMMITTED_ZIP.is_file(), "dist/lambda.zip is missing: run python tools/package_lambda.py"
+    assert COMMITTED_ZIP.is_file(), "dist/lambda.zip is missing: run python tools/ci/package_lambda.py"
     assert fresh_zip.read_bytes() == COMMITTED_ZIP.read_bytes(), (
-        "dist/lambda.zip is stale: run python tools/package_lambda.py and commit the result"
+        "dist/lambda.zip is stale: run python tools/ci/package_lambda.py and commit the result"
     )
 
 

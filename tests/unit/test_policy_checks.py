@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tests.support.policies import least_privilege_violations, planned_statements, unscoped_invoke_permissions
-from tests.support.terraform import Plan
+from tools.emulator.terraform import Plan
 
 
 def _document(*statements: dict[str, Any]) -> str:

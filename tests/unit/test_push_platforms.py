@@ -17,8 +17,8 @@ from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service.log import logger
 from notification_handlers.service.push_platforms import CredentialsError, ensure_endpoint, handler
-from tests.support.emulator import ACCOUNT_ID
-from tests.support.emulator import DEFAULT_REGION as REGION
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 # Placeholders, not keys: they prove the provisioner never echoes or logs a credential.
 FAKE_APNS_KEY = (

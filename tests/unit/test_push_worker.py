@@ -26,7 +26,6 @@ from notification_handlers.service.push_worker import (
     platform_message,
     remove_device,
 )
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.realtime_fakes import (
     TABLES,
     channel_message,
@@ -44,6 +43,7 @@ from tests.unit.realtime_fakes import (
     statuses,
 )
 from tests.unit.service_fakes import fail_attempts, no_sleep, record_calls
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 QUEUE = "notification-service-push"
 APNS_TOKEN = "a" * 64

@@ -22,7 +22,6 @@ from notification_handlers.service import (
 )
 from notification_handlers.service.catalog import parse_catalog
 from notification_handlers.service.log import logger
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import capture_logs
 from tests.unit.registration_api_fakes import (
     APNS_TOKEN,
@@ -48,6 +47,7 @@ from tests.unit.registration_api_fakes import (
     verify,
 )
 from tests.unit.service_fakes import record_calls, scan
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 OTHER = "u-2"
 # Notification ids as the router makes them (contract.notification_id): 64 hex digits.

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from notification_handlers.service import dynamodb_batch, push_platforms, registration_api
-from tests.support.emulator import DEFAULT_REGION as REGION
+from tools.emulator.account import DEFAULT_REGION as REGION
 from tests.unit.realtime_fakes import record_params
 from tests.unit.registration_api_fakes import (
     APNS_TOKEN,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import checkov_summary, secret_scan
+from tools.ci import checkov_summary, secret_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def test_security_target_runs_checkov_offline_over_modules_and_examples() -> Non
     assert "--soft-fail" not in MAKEFILE
     assert re.search(r"for dir in modules examples", recipe)
     assert "$(CHECKOV) -d $$dir $(CHECKOV_FLAGS)" in recipe
-    assert "tools/checkov_summary.py build/checkov/modules.json build/checkov/examples.json" in recipe
+    assert "tools/ci/checkov_summary.py build/checkov/modules.json build/checkov/examples.json" in recipe
     # checkov lives in its own virtualenv, with an exact pin.
     pins = (ROOT / "requirements-checkov.txt").read_text(encoding="utf-8")
     assert re.search(r"^checkov==\d+\.\d+\.\d+$", pins, re.MULTILINE)
@@ -60,7 +60,7 @@ def test_security_target_runs_checkov_offline_over_modules_and_examples() -> Non
 
 def test_secrets_target_runs_the_scanner() -> None:
     _, recipe = target("secrets")
-    assert "tools/secret_scan.py" in recipe
+    assert "tools/ci/secret_scan.py" in recipe
     assert re.search(
         r"^detect-secrets==\d+\.\d+\.\d+$", (ROOT / "requirements-dev.txt").read_text(), re.MULTILINE
     )
@@ -145,7 +145,7 @@ def realistic_aws_credentials(rng: random.Random) -> tuple[str, str]:
 
 def run_scanner(*files: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "secret_scan.py"), *map(str, files)],
+        [sys.executable, str(ROOT / "tools" / "ci" / "secret_scan.py"), *map(str, files)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -183,7 +183,7 @@ def test_secret_scan_rejects_a_realistic_aws_key_and_accepts_the_fake_credential
 
 def test_secret_scan_covers_tracked_and_new_files_but_not_its_baseline() -> None:
     files = secret_scan.repository_files()
-    assert {"Makefile", "tests/fixtures/events/root_api_call.json", "tools/secret_scan.py"} <= set(files)
+    assert {"Makefile", "tests/fixtures/events/root_api_call.json", "tools/ci/secret_scan.py"} <= set(files)
     assert ".secrets.baseline" not in files
     assert not [f for f in files if f.startswith((".venv", ".git/"))]
 

@@ -16,7 +16,6 @@ from notification_handlers.service import catalog, contract, dynamodb_batch, ide
 from notification_handlers.service.idempotency import Claim, Deduplicator
 from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import EntireBatchFailedError
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.conftest import FakeLambdaContext, capture_logs, load_event
 from tests.unit.service_fakes import (
     answer_invoke,
@@ -29,6 +28,7 @@ from tests.unit.service_fakes import (
     scan,
     withhold,
 )
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 ORDER_SHIPPED = {
     "critical": False,

@@ -26,7 +26,6 @@ from notification_handlers.service.channel_message import ChannelMessage, parse_
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.idempotency import Claim, Deduplicator
 from notification_handlers.service.sqs_batch import OutgoingMessage
-from tests.support.emulator import DEFAULT_REGION as REGION
 from tests.unit.service_fakes import (
     create_queue,
     create_table,
@@ -37,6 +36,7 @@ from tests.unit.service_fakes import (
     scan,
     withhold,
 )
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 
 @pytest.fixture

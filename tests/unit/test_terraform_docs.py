@@ -1,4 +1,4 @@
-"""The README reference generator (tools/terraform_docs.py) on small fixture modules."""
+"""The README reference generator (tools/ci/terraform_docs.py) on small fixture modules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import terraform_docs as docs
+from tools.ci import terraform_docs as docs
 
 VERSIONS_TF = """
 terraform {

@@ -1,4 +1,4 @@
-"""Provider-mirror discovery for offline `terraform init` (tools/terraform_offline.py)."""
+"""Provider-mirror discovery for offline `terraform init` (tools/ci/terraform_offline.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import terraform_offline
+from tools.ci import terraform_offline
 
 
 def _fake_mirror(root: Path, version: str = "5.100.0") -> Path:

@@ -1,4 +1,4 @@
-"""Measure 1: AWS API calls per notification, per step, next to the lower bound AWS's limits allow.
+"""Section 1: AWS API calls per notification, per step, next to the lower bound AWS's limits allow.
 
 Calls are counted with botocore event hooks on the very clients the handlers use (the cached clients of
 ``notification_handlers.aws_clients``), against moto in-process: ``before-call`` counts each API call
@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notification_handlers import aws_clients
+from tools.bench.all_workloads import WORKLOADS
 from tools.bench.environment import handler_module_names
 from tools.bench.report import Section
-from tools.bench.workloads import WORKLOADS, Step, Workload, deployed
+from tools.bench.workloads import Step, Workload, deployed
 
 SIZES = (1, 10, 1000)
 COMMAND = "make bench  (tools/bench/api_calls.py)"
@@ -143,7 +144,7 @@ def measure(sizes: tuple[int, ...] = SIZES, workloads: tuple[Workload, ...] = WO
     measured = {w.handler_module for w in workloads}
     for module in handler_module_names():
         if module not in measured:
-            why = OFF_THE_DELIVERY_PATH.get(module, "no workload: add one to tools/bench/workloads.py")
+            why = OFF_THE_DELIVERY_PATH.get(module, "no workload: add one to tools/bench/all_workloads.py")
             rows.append((module, "-", "-", "-", "-", "-", why, "-"))
     notes.append(
         "Counted with botocore `before-call` hooks on the handlers' own clients (`aws_clients.client`),"

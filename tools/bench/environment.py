@@ -18,10 +18,10 @@ from typing import Any
 
 from notification_handlers import aws_clients
 from notification_handlers.service.log import logger
-from tests.support.emulator import ACCOUNT_ID, FAKE_AWS_ENV
-from tests.support.emulator import DEFAULT_REGION as REGION
-from tools.measure_cold_start import handler_modules
-from tools.terraform_offline import find_provider_mirror
+from tools.bench.cold_start import handler_modules
+from tools.ci.terraform_offline import find_provider_mirror
+from tools.emulator.account import ACCOUNT_ID, FAKE_AWS_ENV
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"

@@ -1,4 +1,4 @@
-"""Measure 4: WebSocket fan-out of one notification to 10,000 connections of one user, 5% of them stale.
+"""Section 4: WebSocket fan-out of one notification to 10,000 connections of one user, 5% of them stale.
 
 The real worker handler runs with DynamoDB in moto (in-process): the user's 10,000 connections sit in the
 connections table, 500 of them no longer exist at API Gateway. The management API is a local HTTP server

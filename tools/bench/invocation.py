@@ -1,4 +1,4 @@
-"""Measure 3: wall time and peak memory of one invocation, relative to moto's cost of the same API calls.
+"""Section 3: wall time and peak memory of one invocation, relative to moto's cost of the same API calls.
 
 For each handler and batch size the handler runs warm (clients created, modules imported) against moto
 in-process. The API calls it made are recorded (``api_calls.CallCounter``) and replayed with a plain boto3
@@ -19,10 +19,11 @@ import boto3
 from botocore import xform_name
 
 from notification_handlers import aws_clients
+from tools.bench.all_workloads import WORKLOADS
 from tools.bench.api_calls import CallCounter
 from tools.bench.environment import REGION
 from tools.bench.report import Section, ms, ratio
-from tools.bench.workloads import WORKLOADS, Workload, deployed
+from tools.bench.workloads import Workload, deployed
 
 SIZES = (1, 10, 100)
 REPEATS = 7

@@ -1,4 +1,4 @@
-"""Measure 5: ``dist/lambda.zip``: size, file count, and the vendored libraries vs the handlers' own code."""
+"""Section 5: ``dist/lambda.zip``: size, file count, and the vendored libraries vs the handlers' own code."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.bench import api_calls, cold_start, environment, fanout, invocation, package_size, terraform
+from tools.bench.all_workloads import QUICK_WORKLOADS, WORKLOADS
 from tools.bench.report import Report, Section, render_text, write
-from tools.bench.workloads import QUICK_WORKLOADS, WORKLOADS
 
 DOCS = environment.REPO_ROOT / "docs"
 QUICK_SIZES = (1, 2)
@@ -21,7 +21,7 @@ QUICK_CONNECTIONS = 100
 
 
 def run(*, quick: bool, with_terraform: bool, previous_json: Path) -> Report:
-    """Every measure, numbered as in the benchmarks issue. ``quick``: tiny inputs (the smoke test)."""
+    """Every measure, numbered in this order in docs/benchmarks.md. ``quick``: tiny inputs (smoke test)."""
     sections: list[Section] = []
 
     def progress(title: str) -> None:

@@ -1,6 +1,6 @@
-"""The notification service's router and email worker as benchmark workloads (issue 4's handlers).
+"""The notification service's router and channel workers (email, WebSocket, push) as benchmark workloads.
 
-Both run as Lambda's SQS event source mapping runs them: batches of ``BATCH_SIZE`` records, the module's
+All run as Lambda's SQS event source mapping runs them: batches of ``BATCH_SIZE`` records, the module's
 default batch size. Their lower bounds are computed per batch, because a batch is the most one
 invocation can combine: a BatchGetItem cannot span two invocations.
 

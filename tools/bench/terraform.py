@@ -1,8 +1,8 @@
-"""Measure 6: Terraform init/plan/apply/destroy wall time of every example against the emulator.
+"""Section 6: Terraform init/plan/apply/destroy wall time of every example against the emulator.
 
 Slow (a minute or two per example: each SQS queue costs a fixed ~25 s wait inside the provider), so it
 is opt-in: ``make bench TERRAFORM=1`` (``python -m tools.bench --terraform``). The examples run one
-after another, each with its ``make demo`` variables (``tools/demos``), against one emulator started
+after another, each with its ``make demo`` variables (``tools/demo``), against one emulator started
 here. Without the flag the figures of the last ``--terraform`` run are carried over from
 ``docs/benchmarks.json``, labelled with their date, so regenerating the report never loses them and never
 invents them. (The e2e tests print their own timings, but only under ``pytest -s`` and with two
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench.report import Section
-from tools.demos import PATTERNS, deployment_variables, load, start_emulator
+from tools.demo import PATTERNS, deployment_variables, load, start_emulator
 
 COMMAND = "make bench TERRAFORM=1  (python -m tools.bench --terraform)"
 STEPS = ("init", "plan", "apply", "destroy")
@@ -35,7 +35,7 @@ def _timed(timings: dict[str, float], step: str, action: Callable[[], Any]) -> A
 
 def run_examples(patterns: tuple[str, ...] = PATTERNS) -> dict[str, Any]:
     """Apply and destroy every pattern's example in turn; the timings and resource counts of each."""
-    from tests.support.terraform import ExampleWorkspace, use_terraform_env  # noqa: PLC0415 - opt-in measure
+    from tools.emulator.terraform import ExampleWorkspace, use_terraform_env  # noqa: PLC0415 - opt-in measure
 
     use_terraform_env()
     emulator = start_emulator()

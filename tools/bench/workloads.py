@@ -2,8 +2,9 @@
 the minimum AWS API calls each step needs.
 
 A workload is declared once and shared by the API-call count (``api_calls``) and the per-invocation
-cost (``invocation``). The notification service's router and channel workers are in
-``service_workloads``; ``api_calls`` lists any handler module without a workload.
+cost (``invocation``). This module defines the shape (``Step``, ``Workload``) and the patterns' handlers;
+the notification service's router and channel workers are in ``service_workloads``; ``all_workloads``
+lists every one of them; ``api_calls`` lists any handler module without a workload.
 """
 
 from __future__ import annotations
@@ -200,11 +201,6 @@ S3_OBJECT_NOTIFIER = Workload(
     reset=s3_object_notifier.forget_sent_records,
     delivered=lambda results: sum(len(result["message_ids"]) for result in results),
 )
-
-from tools.bench.service_workloads import SERVICE_WORKLOADS  # noqa: E402  (they build on Step/Workload)
-
-WORKLOADS: tuple[Workload, ...] = (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER, *SERVICE_WORKLOADS)
-QUICK_WORKLOADS: tuple[Workload, ...] = tuple(workload for workload in WORKLOADS if workload.quick)
 
 
 def source_path(module: str) -> Path:

@@ -8,8 +8,9 @@ from typing import Any
 
 from moto.ses.models import ses_backends
 
-from tests.support.emulator import ACCOUNT_ID, Emulator
-from tests.support.lambda_service import InProcessLambdaService
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
 
 EXAMPLE = "s3-object-notifier"
 TITLE = "S3 object notifier: S3 object created/removed -> Lambda -> SES v2 email (CMK, TLS-only bucket)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.emulator import Emulator
+from tools.emulator.server import Emulator
 
 _Lister = Callable[[Any], list[str]]
 

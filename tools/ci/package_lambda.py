@@ -21,9 +21,9 @@ CPython 3.12 compiler (the bytecode was checked to be identical across hash seed
 compile orders).
 
 Usage:
-    python tools/package_lambda.py                 # write dist/lambda.zip
-    python tools/package_lambda.py --output X.zip  # write elsewhere
-    python tools/package_lambda.py --check         # fail if dist/lambda.zip is stale
+    python tools/ci/package_lambda.py                 # write dist/lambda.zip
+    python tools/ci/package_lambda.py --output X.zip  # write elsewhere
+    python tools/ci/package_lambda.py --check         # fail if dist/lambda.zip is stale
 
 The 3.12 interpreter: $LAMBDA_BYTECODE_PYTHON, else ``python3.12`` on PATH, else the
 newest ``$PYENV_ROOT/versions/3.12.*``. Without one, building fails with what to install,
@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO_ROOT / "lambda_src"
 HANDLER_PACKAGE = "notification_handlers"
 REQUIREMENTS_FILE = LAMBDA_SRC / "requirements.txt"
@@ -362,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"built {describe(fresh, count)}")
             if not output.is_file():
                 print(
-                    f"FAIL: {display(output)} does not exist; run: python tools/package_lambda.py",
+                    f"FAIL: {display(output)} does not exist; run: python tools/ci/package_lambda.py",
                     file=sys.stderr,
                 )
                 return 1
@@ -370,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(
                     f"FAIL: {display(output)} (sha256 {base64_sha256(output)}) is not what the sources "
                     f"and pins build (sha256 {base64_sha256(fresh)}); "
-                    "run: python tools/package_lambda.py, and commit it",
+                    "run: python tools/ci/package_lambda.py, and commit it",
                     file=sys.stderr,
                 )
                 return 1

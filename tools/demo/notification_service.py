@@ -9,7 +9,7 @@ stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 4
 applications are created during apply by the deployed provisioner from fake credentials this demo stores
 in Secrets Manager first (``prepare``). Every deployed function runs in this process: the router and the
 workers fed by the SQS poller that plays Lambda's event source mappings
-(``tests.support.event_source_poller``), the WebSocket and registration functions with API Gateway's event
+(``tools.emulator.event_source_poller``), the WebSocket and registration functions with API Gateway's event
 shapes.
 """
 
@@ -25,9 +25,11 @@ from typing import Any
 from moto.ses.models import ses_backends
 
 from notification_handlers.service.contract import notification_id
-from tests.support.emulator import ACCOUNT_ID, Emulator, endpoint_deliveries
-from tests.support.event_source_poller import EventSourcePoller
-from tests.support.lambda_service import InProcessLambdaService
+from tools.emulator.account import ACCOUNT_ID
+from tools.emulator.event_source_poller import EventSourcePoller
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
+from tools.emulator.sns import endpoint_deliveries
 
 EXAMPLE = "notification-service"
 TITLE = (

@@ -1,6 +1,6 @@
 """Read checkov's JSON reports (one per scanned directory) and fail unless every scan is clean.
 
-    python tools/checkov_summary.py build/checkov/modules.json build/checkov/examples.json
+    python tools/ci/checkov_summary.py build/checkov/modules.json build/checkov/examples.json
 
 checkov itself exits non-zero on a failed check but not on a file it could not parse: such a file is left
 out of the scan (its variables lose their defaults, its resources go unchecked) while the run still looks

@@ -3,7 +3,7 @@
 Each module defines ``EXAMPLE`` (the directory under ``examples/``), ``TITLE``, ``VARIABLES`` (the
 example's Terraform variables for the demo) and ``show(emulator, outputs)``, which drives the deployed
 example and prints what a person would see; optionally ``prepare(emulator)``, which creates what must
-exist before apply (e.g. secrets) and returns the variables naming it. ``tools/demo.py`` applies and
+exist before apply (e.g. secrets) and returns the variables naming it. ``tools/demo/runner.py`` applies and
 destroys around it; ``make bench TERRAFORM=1`` deploys the same way.
 """
 
@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.support.emulator import Emulator
+    from tools.emulator.server import Emulator
 
 PATTERNS = (
     "root_activity_monitor",
@@ -26,14 +26,14 @@ PATTERNS = (
 
 
 def load(name: str) -> ModuleType:
-    return importlib.import_module(f"tools.demos.{name}")
+    return importlib.import_module(f"tools.demo.{name}")
 
 
 def start_emulator() -> Emulator:
     """The emulator the examples deploy to, with Terraform's synchronous invokes (aws_lambda_invocation)
     running the deployed handlers in this process."""
-    from tests.support.emulator import Emulator  # noqa: PLC0415 - test support, loaded only to deploy
-    from tests.support.lambda_service import InProcessLambdaService  # noqa: PLC0415
+    from tools.emulator.lambda_service import InProcessLambdaService  # noqa: PLC0415
+    from tools.emulator.server import Emulator  # noqa: PLC0415 - moto loads only to deploy
 
     emulator = Emulator().start()
     emulator.install_invoker(InProcessLambdaService(emulator).invoke_sync)

@@ -1,13 +1,13 @@
 """Plays the Lambda service for functions deployed to the emulator, in this process.
 
 moto stores functions but cannot run them without Docker. For each asynchronous invocation the emulator
-recorded (see ``tests.support.emulator``), this runner reads the *deployed* configuration back from the
+recorded (see ``tools.emulator.awslambda``), this runner reads the *deployed* configuration back from the
 emulator — handler, environment, retry attempts, dead-letter target — imports the handler from
 ``lambda_src/`` and calls it with exactly the payload EventBridge delivered, with the environment pointed at
 the emulator. Failed invocations are retried as Lambda retries asynchronous ones, then sent to the
 function's dead-letter queue with the attributes Lambda adds (RequestID, ErrorCode, ErrorMessage).
 ``invoke_sync`` makes one synchronous invocation with the same deployed handler and environment, for
-``tests.support.event_source_poller`` (Lambda's SQS event source mappings invoke synchronously).
+``tools.emulator.event_source_poller`` (Lambda's SQS event source mappings invoke synchronously).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.emulator import Emulator, LambdaDelivery
+from tools.emulator.awslambda import LambdaDelivery
+from tools.emulator.server import Emulator
 
 DEFAULT_ASYNC_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invocations
 

@@ -1,8 +1,8 @@
 """Secret scan of the repository with detect-secrets, against the audited baseline `.secrets.baseline`.
 
-    python tools/secret_scan.py                    # scan every tracked (and untracked, not ignored) file
-    python tools/secret_scan.py FILE...            # scan only these files
-    python tools/secret_scan.py --update-baseline  # rescan and rewrite the baseline, keeping audit decisions
+    python tools/ci/secret_scan.py                    # every tracked (and untracked, not ignored) file
+    python tools/ci/secret_scan.py FILE...            # only these files
+    python tools/ci/secret_scan.py --update-baseline  # rescan, rewrite the baseline, keep audit decisions
 
 The scan fails (exit 1) when it finds a potential secret that is not in the baseline, or when the baseline
 holds an entry nobody audited as a false positive (`"is_secret": false`, set with
@@ -24,7 +24,7 @@ from pathlib import Path
 from detect_secrets.core import baseline
 from detect_secrets.core.secrets_collection import SecretsCollection
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / ".secrets.baseline"
 
 

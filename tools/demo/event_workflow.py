@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.support.emulator import Emulator
+from tools.emulator.server import Emulator
 
 EXAMPLE = "event-workflow"
 TITLE = "Event workflow: EventBridge rule -> Step Functions (CMK-encrypted, logged, traced)"

@@ -1,10 +1,10 @@
 """Plays Lambda's SQS event source mapping for functions deployed to the emulator, in this process.
 
 moto keeps event source mappings but cannot run functions (and the emulator stops it from trying, see
-``tests.support.emulator``). For a function, this poller reads its *deployed* mapping back (queue,
+``tools.emulator.sqs``). For a function, this poller reads its *deployed* mapping back (queue,
 ``BatchSize``, ``FunctionResponseTypes``), receives up to ``BatchSize`` messages from the mapped queue, builds
 exactly the event Lambda sends (records in Lambda's lower-camel shape), invokes the handler synchronously
-through ``tests.support.lambda_service`` (deployed handler string and environment), then does what Lambda
+through ``tools.emulator.lambda_service`` (deployed handler string and environment), then does what Lambda
 does with the answer:
 
 * success: the batch's messages are deleted;
@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.lambda_service import InProcessLambdaService, InvocationResult
+from tools.emulator.lambda_service import InProcessLambdaService, InvocationResult
 
 SQS_RECEIVE_MAX = 10  # messages per ReceiveMessage call and per *Batch call
 # The system attributes Lambda copies into a record (the FIFO ones only exist on FIFO queues).
@@ -102,7 +102,7 @@ def failed_item_ids(response: Any, batch: list[str]) -> list[str]:
     answer that is not an object, a ``batchItemFailures`` that is not a list, or an item whose
     ``itemIdentifier`` is missing, empty or not a message of the batch.
     """
-    if response is None or response == {} or response == "":
+    if response is None or response in ({}, ""):
         return []
     if not isinstance(response, dict):
         return list(batch)

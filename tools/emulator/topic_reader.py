@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tests.support.emulator import Emulator
+from tools.emulator.server import Emulator
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ copying it and never asks the registry. With none, plain ``terraform init`` runs
 
 Usage::
 
-    python tools/terraform_offline.py plugin-dir           # print the mirror found (or nothing)
-    python tools/terraform_offline.py init DIR [ARGS...]   # terraform init, offline when possible
-    python tools/terraform_offline.py validate DIR...      # init + validate each dir, in parallel
-    python tools/terraform_offline.py test DIR...          # init + `terraform test` each dir, in parallel
+    python tools/ci/terraform_offline.py plugin-dir           # print the mirror found (or nothing)
+    python tools/ci/terraform_offline.py init DIR [ARGS...]   # terraform init, offline when possible
+    python tools/ci/terraform_offline.py validate DIR...      # init + validate each dir, in parallel
+    python tools/ci/terraform_offline.py test DIR...          # init + `terraform test` each dir, in parallel
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_FILE = REPO_ROOT / ".cache" / "terraform-provider-mirror"
 PROVIDER_PATH = Path("registry.terraform.io", "hashicorp", "aws")
 SEARCH_TIMEOUT_SECONDS = 120

@@ -23,7 +23,7 @@ from typing import Any
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
-from tools.terraform_offline import REPO_ROOT, init_command, terraform_env
+from tools.ci.terraform_offline import REPO_ROOT, init_command, terraform_env
 
 
 class TerraformError(RuntimeError):
@@ -99,7 +99,7 @@ class ExampleWorkspace:
         return code
 
     def init(self) -> None:
-        # python-terraform cannot add -plugin-dir; the offline init lives in tools/terraform_offline.py.
+        # python-terraform cannot add -plugin-dir; the offline init lives in tools/ci/terraform_offline.py.
         command = init_command()
         result = self._terraform().cmd("init", *command[2:], capture_output=True)
         self._run("init", result)

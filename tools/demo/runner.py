@@ -1,8 +1,10 @@
 """`make demo`: deploy each pattern's example to a local AWS emulator and show what it delivers.
 
-Starts the emulator (moto, on 127.0.0.1), then for each pattern in ``tools/demos``: applies its example
+Starts the emulator (moto, on 127.0.0.1), then for each pattern in ``tools/demo``: applies its example
 with Terraform, lets the pattern's ``show()`` drive it and print the result, and destroys it. No AWS
 account and no network are needed. ``make demo PATTERN=root_activity_monitor`` runs one pattern.
+
+Usage: python -m tools.demo
 """
 
 from __future__ import annotations
@@ -10,14 +12,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "lambda_src")]
-
-from tests.support.emulator import Emulator  # noqa: E402
-from tests.support.terraform import ExampleWorkspace, use_terraform_env  # noqa: E402
-from tools.demos import PATTERNS, deployment_variables, load, start_emulator  # noqa: E402
+from tools.demo import PATTERNS, deployment_variables, load, start_emulator
+from tools.emulator.server import Emulator
+from tools.emulator.terraform import ExampleWorkspace, use_terraform_env
 
 
 def step(message: str) -> float:
@@ -72,7 +70,3 @@ def main() -> int:
         emulator.stop()
         print("\n==> Emulator stopped; everything the demo created is gone with it.")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

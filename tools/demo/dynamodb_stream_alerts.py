@@ -3,7 +3,7 @@
 The emulator stores the pipe but does not run it, so the demo shows each half of the pipe's work from the
 deployment itself: the real stream records of the writes, the deployed filter judged by the emulator's
 event-pattern matcher, and the deployed input template rendered with the Pipes substitution rules
-(``tests.support.pipes``). The rendered alert is then published through the deployed topic.
+(``tools.emulator.pipes``). The rendered alert is then published through the deployed topic.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, cast
 
 from moto.events.models import EventPattern
 
-from tests.support.emulator import Emulator
-from tests.support.pipes import PipeContext, as_pipes_record, render_input_template
-from tests.support.topic_reader import reading_topic
+from tools.emulator.pipes import PipeContext, as_pipes_record, render_input_template
+from tools.emulator.server import Emulator
+from tools.emulator.topic_reader import reading_topic
 
 EXAMPLE = "dynamodb-stream-alerts"
 TITLE = "DynamoDB stream alerts: table stream -> EventBridge Pipe (filter + template) -> SNS (CMK) -> email"

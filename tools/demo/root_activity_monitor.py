@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.support.emulator import Emulator
-from tests.support.lambda_service import InProcessLambdaService
-from tests.support.topic_reader import reading_topic
+from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.server import Emulator
+from tools.emulator.topic_reader import reading_topic
 
 EXAMPLE = "root-activity-monitor"
 TITLE = "Root-activity monitor: CloudTrail root events -> EventBridge -> Lambda -> SNS (CMK) -> email"
