@@ -937,7 +937,7 @@ def test_websocket_identity_is_the_jwt_sub_the_registration_api_and_producers_us
     notification = _key()
     service.put("order_shipped", _order([ann.user_id], notification))
     service.deliver()
-    assert [m["notification_id"] for m in realtime.connections.messages(tab)] == [notification]
+    assert [m["notification_id"] for m in realtime.connections.messages(tab)] == [_id(notification)]
     assert len(endpoint_deliveries(device.endpoint_arn)) == 1
 
     # A forged token (another key under the same kid, claiming Ann's sub) is denied: API Gateway then never
@@ -1245,7 +1245,7 @@ def test_push_device_takeover_moves_the_token_to_its_last_registrant_only(
     service.put("order_shipped", _order([gil.user_id], to_gil))
     service.deliver()
     assert endpoint_deliveries(taken.endpoint_arn) == [], "a notification to gil reaches no device of hal"
-    assert service.delivery_log(to_gil, "push")[f"{gil.user_id}#push#-"]["status"] == "no_device"
+    assert service.delivery_log(_id(to_gil), "push")[f"{gil.user_id}#push#-"]["status"] == "no_device"
     service.put("order_shipped", _order([hal.user_id], to_hal))
     service.deliver()
     assert len(endpoint_deliveries(taken.endpoint_arn)) == 1
@@ -1266,7 +1266,7 @@ def test_push_device_takeover_moves_the_token_to_its_last_registrant_only(
     service.put("order_shipped", _order([gil.user_id], stale))
     service.deliver()
     assert len(endpoint_deliveries(taken.endpoint_arn)) == 1
-    row = service.delivery_log(stale, "push")[f"{gil.user_id}#push#{taken.target}"]
+    row = service.delivery_log(_id(stale), "push")[f"{gil.user_id}#push#{taken.target}"]
     assert (row["status"], row["reason"]) == ("failed", "device_owned_by_another_user")
     assert realtime.device_keys(gil.user_id) == set()
 
