@@ -26,13 +26,13 @@ locals {
   )
 
   registration_api_environment = {
-    DEVICE_TOKENS_TABLE       = module.device_tokens_table.table_name
+    DEVICE_TOKENS_TABLE       = module.tables["device_tokens"].table_name
     PLATFORM_APPLICATION_ARNS = jsonencode(local.push_platform_application_arns_created)
-    EMAIL_SUBSCRIPTIONS_TABLE = module.email_subscriptions_table.table_name
-    PREFERENCES_TABLE         = module.preferences_table.table_name
-    DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
-    LIMITS_TABLE              = module.limits_table.table_name
-    CATALOG_TABLE             = module.catalog_table.table_name
+    EMAIL_SUBSCRIPTIONS_TABLE = module.tables["email_subscriptions"].table_name
+    PREFERENCES_TABLE         = module.tables["preferences"].table_name
+    DELIVERY_LOG_TABLE        = module.tables["delivery_log"].table_name
+    LIMITS_TABLE              = module.tables["limits"].table_name
+    CATALOG_TABLE             = module.tables["catalog"].table_name
     SENDER_ADDRESS            = var.email.from_address
     SES_CONFIGURATION_SET     = local.configuration_set_name
     SES_IDENTITY_ARN          = local.ses_identity_arn
@@ -173,7 +173,7 @@ module "registration_api" {
   # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the ingest DLQ, the queue
   # an operator already watches (the router does the same).
   create_dead_letter_queue = false
-  dead_letter_target_arn   = module.ingest_dlq.queue_arn
+  dead_letter_target_arn   = module.router_worker.dlq_arn
 
   policy_statements = local.registration_api_enabled ? local.registration_api_policy_statements : []
 
