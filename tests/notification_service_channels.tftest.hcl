@@ -123,6 +123,12 @@ run "all_channels_plan" {
   }
 
   override_resource {
+    target          = module.tables["limits"].aws_dynamodb_table.this
+    override_during = plan
+    values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits" }
+  }
+
+  override_resource {
     target          = module.tables["catalog"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog" }
@@ -341,6 +347,7 @@ run "all_channels_plan" {
       PREFERENCES_TABLE         = "notify-preferences"
       DELIVERY_LOG_TABLE        = "notify-delivery-log"
       CATALOG_TABLE             = "notify-catalog"
+      LIMITS_TABLE              = "notify-limits"
       SENDER_ADDRESS            = "notifications@example.com"
       SES_CONFIGURATION_SET     = "notify"
       SES_IDENTITY_ARN          = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
@@ -409,6 +416,7 @@ run "all_channels_plan" {
       ManagePreferences        = ["dynamodb:GetItem,dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences"]
       ReadDeliveryLog          = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       ReadCatalog              = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
+      CountLimits              = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
       SendVerificationEmail    = ["ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com,arn:aws:ses:us-east-1:123456789012:configuration-set/notify"]
       UseKeyForTables          = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
       CreateDeviceEndpoints    = ["sns:CreatePlatformEndpoint", "arn:aws:sns:us-east-1:123456789012:app/APNS/notify-apns,arn:aws:sns:us-east-1:123456789012:app/GCM/shop-android"]
