@@ -7,11 +7,9 @@ locals {
   dead_letter_queue_names = merge(
     {
       ingest-dlq         = "${var.name}-ingest-dlq"
-      email-dlq          = "${var.name}-email-dlq"
       email-feedback-dlq = "${local.function_names.email_feedback}-dlq"
     },
-    local.websocket_enabled ? { websocket-dlq = "${var.name}-websocket-dlq" } : {},
-    local.push_enabled ? { push-dlq = "${var.name}-push-dlq" } : {},
+    { for channel in keys(local.enabled_channel_workers) : "${channel}-dlq" => "${var.name}-${channel}-dlq" },
   )
 
   alarms = merge(

@@ -1,5 +1,5 @@
-# The email channel: the email queue (router -> worker), the worker that sends through SES v2, the SES identity
-# and configuration set, and the bounce/complaint feedback loop into the suppressions table.
+# The email channel: the SES identity and configuration set (the email queue worker, which sends through SES v2,
+# is one of main.tf's channel_workers), and the bounce/complaint feedback loop into the suppressions table.
 
 locals {
   ses_identity = var.email.identity_arn != null ? element(split(":identity/", var.email.identity_arn), 1) : coalesce(var.email.identity, var.email.from_address)
@@ -30,11 +30,11 @@ locals {
       SENDER_ADDRESS            = var.email.from_address
       SES_IDENTITY_ARN          = local.ses_identity_arn
       SES_CONFIGURATION_SET     = local.configuration_set_name
-      EMAIL_SUBSCRIPTIONS_TABLE = module.email_subscriptions_table.table_name
-      EMAIL_SUPPRESSIONS_TABLE  = module.email_suppressions_table.table_name
-      DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
+      EMAIL_SUBSCRIPTIONS_TABLE = module.tables["email_subscriptions"].table_name
+      EMAIL_SUPPRESSIONS_TABLE  = module.tables["email_suppressions"].table_name
+      DELIVERY_LOG_TABLE        = module.tables["delivery_log"].table_name
       DELIVERY_LOG_TTL_DAYS     = tostring(var.delivery_log_ttl_days)
-      IDEMPOTENCY_TABLE         = module.idempotency_table.table_name
+      IDEMPOTENCY_TABLE         = module.tables["idempotency"].table_name
       IDEMPOTENCY_TTL_SECONDS   = tostring(var.idempotency_ttl_seconds)
       POWERTOOLS_SERVICE_NAME   = "${var.name}-email-worker"
       POWERTOOLS_LOG_LEVEL      = var.log_level
@@ -44,45 +44,17 @@ locals {
 
   email_feedback_environment = merge(
     {
-      EMAIL_SUPPRESSIONS_TABLE = module.email_suppressions_table.table_name
+      EMAIL_SUPPRESSIONS_TABLE = module.tables["email_suppressions"].table_name
       POWERTOOLS_SERVICE_NAME  = "${var.name}-email-feedback"
       POWERTOOLS_LOG_LEVEL     = var.log_level
     },
     # Reports about verification mail block the address for verification mail only (limits table, with TTL).
     !local.registration_api_enabled ? {} : {
       VERIFICATION_CONFIGURATION_SET = local.verification_configuration_set_name
-      LIMITS_TABLE                   = module.limits_table.table_name
+      LIMITS_TABLE                   = module.tables["limits"].table_name
       VERIFICATION_BLOCK_DAYS        = tostring(var.registration_api.verification.block_days_after_feedback)
     },
   )
-}
-
-module "email_queue" {
-  source = "./modules/sqs-queue"
-
-  create                     = var.create
-  name                       = "${var.name}-email"
-  kms_key_arn                = local.key_arn
-  visibility_timeout_seconds = local.email_visibility_timeout
-
-  redrive_policy = !var.create ? null : {
-    dead_letter_target_arn = module.email_dlq.queue_arn
-    max_receive_count      = var.email_worker.max_receive_count
-  }
-
-  # Only the router's role sends here (identity policy): no service principal is admitted.
-
-  tags = var.tags
-}
-
-module "email_dlq" {
-  source = "./modules/sqs-queue"
-
-  create      = var.create
-  name        = "${var.name}-email-dlq"
-  kms_key_arn = local.key_arn
-
-  tags = var.tags
 }
 
 resource "aws_sesv2_email_identity" "this" {
@@ -226,49 +198,6 @@ resource "aws_lambda_permission" "email_feedback" {
   principal      = "sns.amazonaws.com"
   source_arn     = module.ses_events_topic.topic_arn
   source_account = local.account_id
-}
-
-module "email_worker" {
-  source = "./modules/lambda-function"
-
-  create       = var.create
-  name         = local.function_names.email_worker
-  description  = "Delivers ${var.name} email notifications through SES v2"
-  handler      = "notification_handlers.service.email_worker.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = var.email_worker.timeout
-  memory_size  = var.email_worker.memory_size
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.email_worker_environment
-
-  # Invoked only by its SQS event source mapping; a stray asynchronous invoke is dead-lettered to the email DLQ.
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = module.email_dlq.queue_arn
-
-  policy_statements = var.create ? local.email_worker_policy_statements : []
-
-  tags = var.tags
-}
-
-resource "aws_lambda_event_source_mapping" "email_worker" {
-  count = var.create ? 1 : 0
-
-  event_source_arn                   = module.email_queue.queue_arn
-  function_name                      = module.email_worker.function_arn
-  batch_size                         = var.email_worker.batch_size
-  maximum_batching_window_in_seconds = var.email_worker.maximum_batching_window_in_seconds
-  function_response_types            = ["ReportBatchItemFailures"]
-
-  scaling_config {
-    maximum_concurrency = var.email_worker.maximum_concurrency
-  }
 }
 
 module "email_feedback" {

@@ -1,11 +1,8 @@
-# Inline permissions of the three functions, passed to modules/lambda-function (which adds its own: the log
+# Inline permissions of the functions, passed to modules/lambda-function (which adds its own: the log
 # group, X-Ray, the function key through Lambda and SQS, and the async DLQ). Least privilege: each role gets
 # exactly its tables, queues and keys, and every action is named.
 
 locals {
-  # Reading an SQS queue from an event source mapping (the mapping uses the function's role).
-  sqs_consumer_actions = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
-
   # Powertools idempotency: claim (PutItem with a condition), complete (UpdateItem), read a claim (GetItem),
   # release it after a failure (DeleteItem).
   idempotency_actions = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -19,38 +16,38 @@ locals {
     conditions = [{ test = "StringEquals", variable = "kms:ViaService", values = [local.via_dynamodb] }]
   }
 
+  # Every queue worker (router and channel workers) writes the delivery log, 25 rows per BatchWriteItem (the router
+  # its suppressed-by-preference rows), and claims its idempotency records. modules/queue-worker adds the
+  # statement that consumes the worker's own queue.
+  queue_worker_statements = [
+    {
+      sid        = "WriteDeliveryLog"
+      actions    = ["dynamodb:BatchWriteItem"]
+      resources  = [module.tables["delivery_log"].table_arn]
+      conditions = []
+    },
+    {
+      sid        = "Idempotency"
+      actions    = local.idempotency_actions
+      resources  = [module.tables["idempotency"].table_arn]
+      conditions = []
+    },
+    local.use_key_for_tables,
+  ]
+
   router_policy_statements = concat(
     [
-      {
-        sid        = "ReceiveIngestQueue"
-        actions    = local.sqs_consumer_actions
-        resources  = [module.ingest_queue.queue_arn]
-        conditions = []
-      },
       {
         # One Query reads the whole catalog (catalog_id = "notification-types").
         sid        = "ReadCatalog"
         actions    = ["dynamodb:Query"]
-        resources  = [module.catalog_table.table_arn]
+        resources  = [module.tables["catalog"].table_arn]
         conditions = []
       },
       {
         sid        = "ReadPreferences"
         actions    = ["dynamodb:BatchGetItem"]
-        resources  = [module.preferences_table.table_arn]
-        conditions = []
-      },
-      {
-        # Suppressed-by-preference rows are written by the router itself, 25 per BatchWriteItem.
-        sid        = "WriteDeliveryLog"
-        actions    = ["dynamodb:BatchWriteItem"]
-        resources  = [module.delivery_log_table.table_arn]
-        conditions = []
-      },
-      {
-        sid        = "Idempotency"
-        actions    = local.idempotency_actions
-        resources  = [module.idempotency_table.table_arn]
+        resources  = [module.tables["preferences"].table_arn]
         conditions = []
       },
       {
@@ -58,10 +55,9 @@ locals {
         # to the ingest DLQ.
         sid        = "SendToChannelQueuesAndRejects"
         actions    = ["sqs:SendMessage"]
-        resources  = concat(local.channel_queue_arns, [module.ingest_dlq.queue_arn])
+        resources  = concat(local.channel_queue_arns, [module.router_worker.dlq_arn])
         conditions = []
       },
-      local.use_key_for_tables,
     ],
     var.enrichment.function_arn == null ? [
       {
@@ -100,27 +96,9 @@ locals {
 
   email_worker_policy_statements = [
     {
-      sid        = "ReceiveEmailQueue"
-      actions    = local.sqs_consumer_actions
-      resources  = [module.email_queue.queue_arn]
-      conditions = []
-    },
-    {
       sid        = "ReadSubscriptionsAndSuppressions"
       actions    = ["dynamodb:BatchGetItem"]
-      resources  = [module.email_subscriptions_table.table_arn, module.email_suppressions_table.table_arn]
-      conditions = []
-    },
-    {
-      sid        = "WriteDeliveryLog"
-      actions    = ["dynamodb:BatchWriteItem"]
-      resources  = [module.delivery_log_table.table_arn]
-      conditions = []
-    },
-    {
-      sid        = "Idempotency"
-      actions    = local.idempotency_actions
-      resources  = [module.idempotency_table.table_arn]
+      resources  = [module.tables["email_subscriptions"].table_arn, module.tables["email_suppressions"].table_arn]
       conditions = []
     },
     {
@@ -129,7 +107,6 @@ locals {
       resources  = local.ses_send_resources
       conditions = local.ses_from_sender
     },
-    local.use_key_for_tables,
   ]
 
   email_feedback_policy_statements = concat(
@@ -138,7 +115,7 @@ locals {
         # Suppress addresses: one BatchWriteItem (PutRequests) per SNS message of bounced/complained recipients.
         sid        = "WriteSuppressions"
         actions    = ["dynamodb:BatchWriteItem"]
-        resources  = [module.email_suppressions_table.table_arn]
+        resources  = [module.tables["email_suppressions"].table_arn]
         conditions = []
       },
       local.use_key_for_tables,
@@ -149,7 +126,7 @@ locals {
         # (verify-blocked#<address> items of the limits table), never all of its mail.
         sid        = "WriteVerificationBlocks"
         actions    = ["dynamodb:BatchWriteItem"]
-        resources  = [module.limits_table.table_arn]
+        resources  = [module.tables["limits"].table_arn]
         conditions = []
       },
     ],
@@ -164,7 +141,7 @@ locals {
       # $connect writes the connection item, $disconnect deletes it; nothing else is read or written.
       sid        = "RecordConnections"
       actions    = ["dynamodb:DeleteItem", "dynamodb:PutItem"]
-      resources  = [module.connections_table.table_arn]
+      resources  = [module.tables["connections"].table_arn]
       conditions = []
     },
     local.use_key_for_tables,
@@ -172,23 +149,17 @@ locals {
 
   websocket_worker_policy_statements = [
     {
-      sid        = "ReceiveWebsocketQueue"
-      actions    = local.sqs_consumer_actions
-      resources  = [module.websocket_queue.queue_arn]
-      conditions = []
-    },
-    {
       # A user's connections are found through the by_user index only (Query; the table itself is never read).
       sid        = "FindUserConnections"
       actions    = ["dynamodb:Query"]
-      resources  = [try(module.connections_table.index_arns["by_user"], "")]
+      resources  = [try(module.tables["connections"].index_arns["by_user"], "")]
       conditions = []
     },
     {
       # Stale connections (410 Gone) are deleted 25 per BatchWriteItem.
       sid        = "DeleteStaleConnections"
       actions    = ["dynamodb:BatchWriteItem"]
-      resources  = [module.connections_table.table_arn]
+      resources  = [module.tables["connections"].table_arn]
       conditions = []
     },
     {
@@ -199,35 +170,16 @@ locals {
       resources  = ["${coalesce(local.websocket_execution_arn, "-")}/${local.websocket_stage_name}/POST/@connections/*"]
       conditions = []
     },
-    {
-      sid        = "WriteDeliveryLog"
-      actions    = ["dynamodb:BatchWriteItem"]
-      resources  = [module.delivery_log_table.table_arn]
-      conditions = []
-    },
-    {
-      sid        = "Idempotency"
-      actions    = local.idempotency_actions
-      resources  = [module.idempotency_table.table_arn]
-      conditions = []
-    },
-    local.use_key_for_tables,
   ]
 
   push_worker_policy_statements = concat(
     [
       {
-        sid        = "ReceivePushQueue"
-        actions    = local.sqs_consumer_actions
-        resources  = [module.push_queue.queue_arn]
-        conditions = []
-      },
-      {
         # One Query per user; tokens of disabled endpoints and rows of tokens another user owns now are deleted
         # (DeleteItem, alone or in a transaction with the ownership item).
         sid        = "ReadAndPruneDeviceTokens"
         actions    = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-        resources  = [module.device_tokens_table.table_arn]
+        resources  = [module.tables["device_tokens"].table_arn]
         conditions = []
       },
       {
@@ -235,29 +187,16 @@ locals {
         # with its row (a TransactWriteItems, authorised per item as DeleteItem).
         sid        = "CheckDeviceOwners"
         actions    = ["dynamodb:BatchGetItem", "dynamodb:DeleteItem"]
-        resources  = [module.device_owners_table.table_arn]
+        resources  = [module.tables["device_owners"].table_arn]
         conditions = []
       },
-      {
-        sid        = "WriteDeliveryLog"
-        actions    = ["dynamodb:BatchWriteItem"]
-        resources  = [module.delivery_log_table.table_arn]
-        conditions = []
-      },
-      {
-        sid        = "Idempotency"
-        actions    = local.idempotency_actions
-        resources  = [module.idempotency_table.table_arn]
-        conditions = []
-      },
-      local.use_key_for_tables,
     ],
     local.registration_api_enabled ? [
       {
         # One off the owner's device counter when a dead owned device is removed (in the same transaction).
         sid        = "CountDevices"
         actions    = ["dynamodb:UpdateItem"]
-        resources  = [module.limits_table.table_arn]
+        resources  = [module.tables["limits"].table_arn]
         conditions = []
       },
     ] : [],
@@ -316,40 +255,40 @@ locals {
         # Rows are written and deleted in TransactWriteItems with the ownership item (authorised per item).
         sid        = "ManageDeviceTokens"
         actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
-        resources  = [module.device_tokens_table.table_arn]
+        resources  = [module.tables["device_tokens"].table_arn]
         conditions = []
       },
       {
         # One ownership item per token, moved with conditions in the same transaction as the rows.
         sid        = "ManageDeviceOwners"
         actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
-        resources  = [module.device_owners_table.table_arn]
+        resources  = [module.tables["device_owners"].table_arn]
         conditions = []
       },
       {
         sid        = "ManageEmailSubscriptions"
         actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        resources  = [module.email_subscriptions_table.table_arn]
+        resources  = [module.tables["email_subscriptions"].table_arn]
         conditions = []
       },
       {
         # A suppressed address (bounce or complaint) gets no verification code: one GetItem per code request.
         sid        = "ReadSuppressions"
         actions    = ["dynamodb:GetItem"]
-        resources  = [module.email_suppressions_table.table_arn]
+        resources  = [module.tables["email_suppressions"].table_arn]
         conditions = []
       },
       {
         # Conditional counters (ADD with a ceiling in the condition) and their reads; never deleted by the API.
         sid        = "CountLimits"
         actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        resources  = [module.limits_table.table_arn]
+        resources  = [module.tables["limits"].table_arn]
         conditions = []
       },
       {
         sid        = "ManagePreferences"
         actions    = ["dynamodb:GetItem", "dynamodb:PutItem"]
-        resources  = [module.preferences_table.table_arn]
+        resources  = [module.tables["preferences"].table_arn]
         conditions = []
       },
       {
@@ -357,14 +296,14 @@ locals {
         # handler's key condition does.
         sid        = "ReadDeliveryLog"
         actions    = ["dynamodb:Query"]
-        resources  = [module.delivery_log_table.table_arn]
+        resources  = [module.tables["delivery_log"].table_arn]
         conditions = []
       },
       {
         # Opt-outs name notification types and channels that must exist.
         sid        = "ReadCatalog"
         actions    = ["dynamodb:Query"]
-        resources  = [module.catalog_table.table_arn]
+        resources  = [module.tables["catalog"].table_arn]
         conditions = []
       },
       {

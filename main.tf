@@ -29,27 +29,74 @@ locals {
   function_names = merge(
     {
       router         = "${var.name}-router"
-      email_worker   = "${var.name}-email-worker"
       email_feedback = "${var.name}-email-feedback"
     },
-    local.websocket_enabled ? {
-      websocket_connections = "${var.name}-websocket-connections"
-      websocket_worker      = "${var.name}-websocket-worker"
-    } : {},
+    { for channel in keys(local.enabled_channel_workers) : "${channel}_worker" => "${var.name}-${channel}-worker" },
+    local.websocket_enabled ? { websocket_connections = "${var.name}-websocket-connections" } : {},
     local.websocket_builtin_authorizer ? { websocket_authorizer = "${var.name}-websocket-authorizer" } : {},
-    local.push_enabled ? { push_worker = "${var.name}-push-worker" } : {},
     local.push_enabled && length(local.provisioned_platforms) > 0 ? { push_platforms = "${var.name}-push-platforms" } : {},
     local.registration_api_enabled ? { registration_api = "${var.name}-registration-api" } : {},
   )
 
-  # Part 2 functions by role (outputs list those that exist).
-  part2_functions = {
-    websocket_connections = module.websocket_connections
-    websocket_authorizer  = module.websocket_authorizer
-    websocket_worker      = module.websocket_worker
-    push_worker           = module.push_worker
-    push_platforms        = module.push_platforms
-    registration_api      = module.registration_api
+  # The channel workers: each a queue worker (modules/queue-worker) fed by the router. A new channel is one entry
+  # here and one in channel_worker_wiring, plus its handler and its <channel>_worker_environment and
+  # <channel>_worker_policy_statements locals. Two maps, because the names here (functions, queues, alarms) feed
+  # the key policy, which the tables and so the environments and statements depend on.
+  channel_workers = {
+    email = {
+      enabled     = var.create
+      description = "Delivers ${var.name} email notifications through SES v2"
+      handler     = "notification_handlers.service.email_worker.handler"
+      # 100 per batch with a 1 s window, like the router: subscriptions and suppressions are read 100 keys per
+      # BatchGetItem and the delivery log written 25 rows per BatchWriteItem for the whole batch.
+      default_tuning = { batch_size = 100, maximum_batching_window_in_seconds = 1 }
+    }
+    websocket = {
+      enabled        = local.websocket_enabled
+      description    = "Posts ${var.name} notifications to every open WebSocket connection of the recipient"
+      handler        = "notification_handlers.service.websocket_worker.handler"
+      default_tuning = {}
+    }
+    push = {
+      enabled        = local.push_enabled
+      description    = "Publishes ${var.name} notifications to every registered device of the recipient (SNS mobile push)"
+      handler        = "notification_handlers.service.push_worker.handler"
+      default_tuning = {}
+    }
+  }
+  channel_worker_wiring = {
+    email     = { environment = local.email_worker_environment, policy_statements = local.email_worker_policy_statements }
+    websocket = { environment = local.websocket_worker_environment, policy_statements = local.websocket_worker_policy_statements }
+    push      = { environment = local.push_worker_environment, policy_statements = local.push_worker_policy_statements }
+  }
+  enabled_channel_workers = { for channel, worker in local.channel_workers : channel => worker if worker.enabled }
+
+  # Tuning of every queue worker: modules/queue-worker's defaults, then the worker's own defaults, then what
+  # var.workers sets (its null fields are the ones not set).
+  worker_tuning = {
+    for key, defaults in merge(
+      # 100 records per batch: the router looks up profiles and preferences for a whole batch with BatchGetItem
+      # (100 keys per call), so smaller batches multiply those calls (docs/benchmarks.md); the 1 s window bounds
+      # the latency this adds when traffic is low.
+      { router = { batch_size = 100, maximum_batching_window_in_seconds = 1, maximum_concurrency = 10, memory_size = 512 } },
+      { for channel, worker in local.channel_workers : channel => worker.default_tuning },
+    ) : key => merge(defaults, { for field, value in try(var.workers[key], {}) : field => value if value != null })
+  }
+
+  # Every queue worker (router first, then the enabled channels) and every function by role, for the outputs.
+  queue_workers = merge({ router = module.router_worker }, module.channel_workers)
+  functions = {
+    for role, f in merge(
+      { router = module.router_worker },
+      { for channel, w in module.channel_workers : "${channel}_worker" => w },
+      {
+        email_feedback        = module.email_feedback
+        websocket_connections = module.websocket_connections
+        websocket_authorizer  = module.websocket_authorizer
+        push_platforms        = module.push_platforms
+        registration_api      = module.registration_api
+      },
+    ) : role => f if contains(keys(local.function_names), role)
   }
 
   # Access logs of the APIs (CMK-encrypted log groups of their own).
@@ -71,11 +118,6 @@ locals {
 
   # An event pattern needs at least one field; a prefix of "" matches every source, i.e. every event on the bus.
   ingest_event_pattern = length(var.event_sources) == 0 ? jsonencode({ source = [{ prefix = "" }] }) : jsonencode({ source = var.event_sources })
-
-  # AWS guidance for an SQS event source: visibility timeout >= 6 x function timeout + batching window, so a
-  # batch that is retried inside the function is never handed to a second invocation meanwhile.
-  ingest_visibility_timeout = 6 * var.router.timeout + var.router.maximum_batching_window_in_seconds
-  email_visibility_timeout  = 6 * var.email_worker.timeout + var.email_worker.maximum_batching_window_in_seconds
 
   via_dynamodb = "dynamodb.${local.region}.${local.dns_suffix}"
   key_arn      = module.kms_key.key_arn
@@ -124,15 +166,15 @@ locals {
   # Environment of each function: exactly the variables of docs/notification-service.md, section 6.
   router_environment = merge(
     {
-      CATALOG_TABLE             = module.catalog_table.table_name
-      CATALOG_REFRESH_SECONDS   = tostring(var.router.catalog_refresh_seconds)
-      PREFERENCES_TABLE         = module.preferences_table.table_name
-      DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
+      CATALOG_TABLE             = module.tables["catalog"].table_name
+      CATALOG_REFRESH_SECONDS   = tostring(var.catalog_refresh_seconds)
+      PREFERENCES_TABLE         = module.tables["preferences"].table_name
+      DELIVERY_LOG_TABLE        = module.tables["delivery_log"].table_name
       DELIVERY_LOG_TTL_DAYS     = tostring(var.delivery_log_ttl_days)
-      IDEMPOTENCY_TABLE         = module.idempotency_table.table_name
+      IDEMPOTENCY_TABLE         = module.tables["idempotency"].table_name
       IDEMPOTENCY_TTL_SECONDS   = tostring(var.idempotency_ttl_seconds)
       CHANNEL_QUEUE_URLS        = jsonencode(local.channel_queue_urls)
-      REJECTED_EVENTS_QUEUE_URL = module.ingest_dlq.queue_url
+      REJECTED_EVENTS_QUEUE_URL = module.router_worker.dlq_url
       POWERTOOLS_SERVICE_NAME   = "${var.name}-router"
       POWERTOOLS_LOG_LEVEL      = var.log_level
     },
@@ -141,16 +183,8 @@ locals {
   )
 
   # Channel -> queue URL of every enabled channel (email always).
-  channel_queue_urls = merge(
-    { email = module.email_queue.queue_url },
-    local.websocket_enabled ? { websocket = module.websocket_queue.queue_url } : {},
-    local.push_enabled ? { push = module.push_queue.queue_url } : {},
-  )
-  channel_queue_arns = concat(
-    [module.email_queue.queue_arn],
-    local.websocket_enabled ? [module.websocket_queue.queue_arn] : [],
-    local.push_enabled ? [module.push_queue.queue_arn] : [],
-  )
+  channel_queue_urls = { for channel, worker in module.channel_workers : channel => worker.queue_url }
+  channel_queue_arns = [for worker in values(module.channel_workers) : worker.queue_arn]
 
   event_schema_path = "${path.module}/lambda_src/notification_handlers/service/schemas/notification-event.schema.json"
 }
@@ -184,7 +218,7 @@ resource "aws_cloudwatch_event_bus" "this" {
   # Events the bus cannot encrypt or decrypt (key disabled, policy broken) land here instead of being lost.
   # AWS strongly recommends a DLQ for a CMK-encrypted bus.
   dead_letter_config {
-    arn = module.ingest_dlq.queue_arn
+    arn = module.router_worker.dlq_arn
   }
 
   tags = var.tags
@@ -221,57 +255,58 @@ module "ingest_rule" {
     ingest-queue = {
       rule = "ingest"
       type = "sqs"
-      arn  = module.ingest_queue.queue_arn
+      arn  = module.router_worker.queue_arn
       # SQS is only unreachable in an outage or when a policy is broken: keep retrying for the full 24 hours.
       retry_policy = {
         maximum_event_age_in_seconds = 86400
         maximum_retry_attempts       = 185
       }
-      dead_letter_arn = module.ingest_dlq.queue_arn
+      dead_letter_arn = module.router_worker.dlq_arn
     }
   }
 
   # The ingest DLQ is shared: events the rule cannot deliver, events the bus cannot decrypt, events the queue
   # gave up on and events the router rejects all end up in the one queue an operator watches.
   create_dead_letter_queue = false
-  dead_letter_arn          = module.ingest_dlq.queue_arn
+  dead_letter_arn          = module.router_worker.dlq_arn
 
   tags = var.tags
 }
 
-module "ingest_queue" {
-  source = "./modules/sqs-queue"
+# The router: the ingest queue (bus -> router) and its DLQ, the router function and its event source mapping.
+module "router_worker" {
+  source = "./modules/queue-worker"
 
-  create                     = var.create
-  name                       = "${var.name}-ingest"
-  kms_key_arn                = local.key_arn
-  visibility_timeout_seconds = local.ingest_visibility_timeout
+  create      = var.create
+  queue_name  = "${var.name}-ingest"
+  kms_key_arn = local.key_arn
 
-  redrive_policy = !var.create ? null : {
-    dead_letter_target_arn = module.ingest_dlq.queue_arn
-    max_receive_count      = var.router.max_receive_count
+  function = {
+    name                    = local.function_names.router
+    description             = "Validates, de-duplicates, enriches and renders ${var.name} notifications, fans out per channel"
+    handler                 = "notification_handlers.service.router.handler"
+    runtime                 = var.lambda_runtime
+    architecture            = var.lambda_architecture
+    package                 = var.lambda_package
+    code_signing_config_arn = var.lambda_code_signing_config_arn
+    log_retention_in_days   = var.log_retention_in_days
+    environment_variables   = local.router_environment
+    policy_statements       = concat(local.router_policy_statements, local.queue_worker_statements)
   }
 
-  service_senders = !var.create ? {} : {
+  tuning = local.worker_tuning.router
+
+  queue_service_senders = !var.create ? {} : {
     IngestRule = {
       service     = "events.amazonaws.com"
       source_arns = [local.rule_arn]
     }
   }
 
-  tags = var.tags
-}
-
-module "ingest_dlq" {
-  source = "./modules/sqs-queue"
-
-  create      = var.create
-  name        = "${var.name}-ingest-dlq"
-  kms_key_arn = local.key_arn
-
-  # The rule's target DLQ (SourceArn = the rule) and the bus's encryption DLQ (SourceArn = the bus). The router
-  # sends rejected events with its role (identity policy), and SQS redrives without a queue policy.
-  service_senders = !var.create ? {} : {
+  # The ingest DLQ is shared: the rule's target DLQ (SourceArn = the rule) and the bus's encryption DLQ
+  # (SourceArn = the bus). The router sends rejected events with its role (identity policy), and SQS redrives
+  # without a queue policy.
+  dlq_service_senders = !var.create ? {} : {
     EventBridge = {
       service     = "events.amazonaws.com"
       source_arns = [local.rule_arn, local.bus_arn]
@@ -281,48 +316,30 @@ module "ingest_dlq" {
   tags = var.tags
 }
 
-module "router" {
-  source = "./modules/lambda-function"
+# One queue worker per enabled channel (local.channel_workers): the channel queue (router -> worker) and its DLQ,
+# the worker function and its event source mapping. Only the router's role sends to a channel queue (identity
+# policy): no service principal is admitted.
+module "channel_workers" {
+  source   = "./modules/queue-worker"
+  for_each = local.enabled_channel_workers
 
-  create       = var.create
-  name         = local.function_names.router
-  description  = "Validates, de-duplicates, enriches and renders ${var.name} notifications, fans out per channel"
-  handler      = "notification_handlers.service.router.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = var.router.timeout
-  memory_size  = var.router.memory_size
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
+  queue_name  = "${var.name}-${each.key}"
+  kms_key_arn = local.key_arn
 
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
+  function = {
+    name                    = local.function_names["${each.key}_worker"]
+    description             = each.value.description
+    handler                 = each.value.handler
+    runtime                 = var.lambda_runtime
+    architecture            = var.lambda_architecture
+    package                 = var.lambda_package
+    code_signing_config_arn = var.lambda_code_signing_config_arn
+    log_retention_in_days   = var.log_retention_in_days
+    environment_variables   = local.channel_worker_wiring[each.key].environment
+    policy_statements       = concat(local.channel_worker_wiring[each.key].policy_statements, local.queue_worker_statements)
+  }
 
-  environment_variables = local.router_environment
-
-  # The router is only ever invoked by its SQS event source mapping (synchronously): failures go back to the
-  # queue and on to the ingest DLQ through the redrive policy. The async DLQ only catches a stray asynchronous
-  # invoke (say, a manual test) and reuses the ingest DLQ, which the role may write to anyway.
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = module.ingest_dlq.queue_arn
-
-  policy_statements = var.create ? local.router_policy_statements : []
+  tuning = local.worker_tuning[each.key]
 
   tags = var.tags
-}
-
-resource "aws_lambda_event_source_mapping" "router" {
-  count = var.create ? 1 : 0
-
-  event_source_arn                   = module.ingest_queue.queue_arn
-  function_name                      = module.router.function_arn
-  batch_size                         = var.router.batch_size
-  maximum_batching_window_in_seconds = var.router.maximum_batching_window_in_seconds
-  # The router reports the records it could not process (batchItemFailures); only those are retried.
-  function_response_types = ["ReportBatchItemFailures"]
-
-  scaling_config {
-    maximum_concurrency = var.router.maximum_concurrency
-  }
 }

@@ -33,44 +33,24 @@ output "ingest_rule_event_pattern" {
   value       = try(module.ingest_rule.rule_event_patterns["ingest"], null)
 }
 
-output "ingest_queue_url" {
-  description = "URL of the ingest queue (bus -> router)."
-  value       = module.ingest_queue.queue_url
+output "queue_urls" {
+  description = "Map of queue worker (router: the ingest queue, fed by the bus; email, websocket, push: the channel queues, fed by the router) to its queue URL."
+  value       = !var.create ? null : { for k, w in local.queue_workers : k => w.queue_url }
 }
 
-output "ingest_queue_arn" {
-  description = "ARN of the ingest queue."
-  value       = module.ingest_queue.queue_arn
+output "queue_arns" {
+  description = "Map of queue worker to its queue ARN (same keys as queue_urls)."
+  value       = !var.create ? null : { for k, w in local.queue_workers : k => w.queue_arn }
 }
 
-output "ingest_dlq_url" {
-  description = "URL of the ingest DLQ: rejected events (message attributes reason, error_type), events the router gave up on, events the rule or the bus could not deliver."
-  value       = module.ingest_dlq.queue_url
+output "dlq_urls" {
+  description = "Map of queue worker to its DLQ URL. router: the ingest DLQ (rejected events with message attributes reason and error_type, events the router gave up on, events the rule or the bus could not deliver); a channel: messages its worker gave up on."
+  value       = !var.create ? null : { for k, w in local.queue_workers : k => w.dlq_url }
 }
 
-output "ingest_dlq_arn" {
-  description = "ARN of the ingest DLQ."
-  value       = module.ingest_dlq.queue_arn
-}
-
-output "email_queue_url" {
-  description = "URL of the email queue (router -> email worker)."
-  value       = module.email_queue.queue_url
-}
-
-output "email_queue_arn" {
-  description = "ARN of the email queue."
-  value       = module.email_queue.queue_arn
-}
-
-output "email_dlq_url" {
-  description = "URL of the email DLQ: channel messages the email worker gave up on."
-  value       = module.email_dlq.queue_url
-}
-
-output "email_dlq_arn" {
-  description = "ARN of the email DLQ."
-  value       = module.email_dlq.queue_arn
+output "dlq_arns" {
+  description = "Map of queue worker to its DLQ ARN."
+  value       = !var.create ? null : { for k, w in local.queue_workers : k => w.dlq_arn }
 }
 
 output "email_feedback_dlq_url" {
@@ -85,38 +65,12 @@ output "email_feedback_dlq_arn" {
 
 output "table_names" {
   description = "Map of table role (catalog, users, preferences, email_subscriptions, email_suppressions, delivery_log, idempotency, with the WebSocket channel connections, with push or the registration API device_tokens and device_owners, with the registration API limits) to table name. users is the existing table's name with enrichment.users_table_arn, absent with a custom enrichment function."
-  value = !var.create ? null : merge(
-    {
-      catalog             = module.catalog_table.table_name
-      preferences         = module.preferences_table.table_name
-      email_subscriptions = module.email_subscriptions_table.table_name
-      email_suppressions  = module.email_suppressions_table.table_name
-      delivery_log        = module.delivery_log_table.table_name
-      idempotency         = module.idempotency_table.table_name
-    },
-    var.enrichment.function_arn == null ? { users = local.users_table_name } : {},
-    local.websocket_enabled ? { connections = module.connections_table.table_name } : {},
-    local.push_enabled || local.registration_api_enabled ? { device_tokens = module.device_tokens_table.table_name, device_owners = module.device_owners_table.table_name } : {},
-    local.registration_api_enabled ? { limits = module.limits_table.table_name } : {},
-  )
+  value       = var.create ? local.table_names : null
 }
 
 output "table_arns" {
   description = "Map of table role to table ARN (same keys as table_names)."
-  value = !var.create ? null : merge(
-    {
-      catalog             = module.catalog_table.table_arn
-      preferences         = module.preferences_table.table_arn
-      email_subscriptions = module.email_subscriptions_table.table_arn
-      email_suppressions  = module.email_suppressions_table.table_arn
-      delivery_log        = module.delivery_log_table.table_arn
-      idempotency         = module.idempotency_table.table_arn
-    },
-    var.enrichment.function_arn == null ? { users = local.users_table_arn } : {},
-    local.websocket_enabled ? { connections = module.connections_table.table_arn } : {},
-    local.push_enabled || local.registration_api_enabled ? { device_tokens = module.device_tokens_table.table_arn, device_owners = module.device_owners_table.table_arn } : {},
-    local.registration_api_enabled ? { limits = module.limits_table.table_arn } : {},
-  )
+  value       = var.create ? local.table_arns : null
 }
 
 output "users_table_created" {
@@ -130,74 +84,33 @@ output "catalog_definitions" {
 }
 
 output "function_names" {
-  description = "Map of function role (router, email_worker, email_feedback, and with part 2 websocket_connections, websocket_worker, websocket_authorizer (the built-in $connect authorizer), push_worker, push_platforms, registration_api) to function name."
-  value = !var.create ? null : merge(
-    {
-      router         = module.router.function_name
-      email_worker   = module.email_worker.function_name
-      email_feedback = module.email_feedback.function_name
-    },
-    { for k, m in local.part2_functions : k => m.function_name if contains(keys(local.function_names), k) },
-  )
+  description = "Map of function role (router, email_worker, email_feedback, and with the channels and the API websocket_connections, websocket_worker, websocket_authorizer (the built-in $connect authorizer), push_worker, push_platforms, registration_api) to function name."
+  value       = !var.create ? null : { for k, f in local.functions : k => f.function_name }
 }
 
 output "function_arns" {
   description = "Map of function role to function ARN."
-  value = !var.create ? null : merge(
-    {
-      router         = module.router.function_arn
-      email_worker   = module.email_worker.function_arn
-      email_feedback = module.email_feedback.function_arn
-    },
-    { for k, m in local.part2_functions : k => m.function_arn if contains(keys(local.function_names), k) },
-  )
+  value       = !var.create ? null : { for k, f in local.functions : k => f.function_arn }
 }
 
 output "function_role_names" {
   description = "Map of function role to the name of its execution role."
-  value = !var.create ? null : merge(
-    {
-      router         = module.router.role_name
-      email_worker   = module.email_worker.role_name
-      email_feedback = module.email_feedback.role_name
-    },
-    { for k, m in local.part2_functions : k => m.role_name if contains(keys(local.function_names), k) },
-  )
+  value       = !var.create ? null : { for k, f in local.functions : k => f.role_name }
 }
 
 output "function_role_arns" {
   description = "Map of function role to the ARN of its execution role."
-  value = !var.create ? null : merge(
-    {
-      router         = module.router.role_arn
-      email_worker   = module.email_worker.role_arn
-      email_feedback = module.email_feedback.role_arn
-    },
-    { for k, m in local.part2_functions : k => m.role_arn if contains(keys(local.function_names), k) },
-  )
+  value       = !var.create ? null : { for k, f in local.functions : k => f.role_arn }
 }
 
 output "log_group_names" {
   description = "Map of function role to its log group name."
-  value = !var.create ? null : merge(
-    {
-      router         = module.router.log_group_name
-      email_worker   = module.email_worker.log_group_name
-      email_feedback = module.email_feedback.log_group_name
-    },
-    { for k, m in local.part2_functions : k => m.log_group_name if contains(keys(local.function_names), k) },
-  )
+  value       = !var.create ? null : { for k, f in local.functions : k => f.log_group_name }
 }
 
 output "event_source_mapping_uuids" {
   description = "Map of function role to the UUID of its SQS event source mapping (router, email_worker, and websocket_worker / push_worker when enabled)."
-  value = !var.create ? null : merge(
-    {
-      router       = aws_lambda_event_source_mapping.router[0].uuid
-      email_worker = aws_lambda_event_source_mapping.email_worker[0].uuid
-    },
-    { for k, m in { websocket_worker = aws_lambda_event_source_mapping.websocket_worker, push_worker = aws_lambda_event_source_mapping.push_worker } : k => m[0].uuid if length(m) > 0 },
-  )
+  value       = !var.create ? null : { for k, w in local.queue_workers : (k == "router" ? k : "${k}_worker") => w.event_source_mapping_uuid }
 }
 
 output "ses_identity" {
@@ -246,7 +159,7 @@ output "ops_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Map of alarm key (ingest-dlq, email-dlq, email-feedback-dlq, router-errors, email-worker-errors, email-feedback-errors, ingest-age; with part 2 websocket-dlq, push-dlq and <function>-errors of each new function) to alarm name."
+  description = "Map of alarm key (ingest-dlq, email-dlq, email-feedback-dlq, router-errors, email-worker-errors, email-feedback-errors, ingest-age; with the channels websocket-dlq, push-dlq and <function>-errors of each new function) to alarm name."
   value       = var.create ? { for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name } : null
 }
 
@@ -265,7 +178,7 @@ output "kms_alias_arns" {
   value       = module.kms_key.alias_arns
 }
 
-# --- Part 2 (null while the channel's input is not set) ---
+# --- WebSocket, push and the registration API (null while the input is not set) ---
 
 output "websocket_api_id" {
   description = "ID of the WebSocket API."
@@ -295,46 +208,6 @@ output "websocket_stage_name" {
 output "websocket_access_log_group_name" {
   description = "CMK-encrypted log group of the WebSocket stage's access logs."
   value       = try(aws_cloudwatch_log_group.websocket_access[0].name, null)
-}
-
-output "websocket_queue_url" {
-  description = "URL of the websocket queue (router -> websocket worker)."
-  value       = module.websocket_queue.queue_url
-}
-
-output "websocket_queue_arn" {
-  description = "ARN of the websocket queue."
-  value       = module.websocket_queue.queue_arn
-}
-
-output "websocket_dlq_url" {
-  description = "URL of the websocket DLQ: channel messages the websocket worker gave up on."
-  value       = module.websocket_dlq.queue_url
-}
-
-output "websocket_dlq_arn" {
-  description = "ARN of the websocket DLQ."
-  value       = module.websocket_dlq.queue_arn
-}
-
-output "push_queue_url" {
-  description = "URL of the push queue (router -> push worker)."
-  value       = module.push_queue.queue_url
-}
-
-output "push_queue_arn" {
-  description = "ARN of the push queue."
-  value       = module.push_queue.queue_arn
-}
-
-output "push_dlq_url" {
-  description = "URL of the push DLQ: channel messages the push worker gave up on."
-  value       = module.push_dlq.queue_url
-}
-
-output "push_dlq_arn" {
-  description = "ARN of the push DLQ."
-  value       = module.push_dlq.queue_arn
 }
 
 output "push_platform_application_arns" {

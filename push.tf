@@ -34,55 +34,25 @@ locals {
   push_secret_arns     = distinct([for p in values(local.provisioned_platforms) : p.credentials_secret_arn])
   push_secret_key_arns = distinct([for p in values(local.provisioned_platforms) : p.credentials_secret_kms_key_arn if p.credentials_secret_kms_key_arn != null])
 
-  push_visibility_timeout = local.push_enabled ? 6 * var.push.worker.timeout + var.push.worker.maximum_batching_window_in_seconds : 30
-
   push_worker_environment = merge(
     {
-      DEVICE_TOKENS_TABLE     = module.device_tokens_table.table_name
-      DEVICE_OWNERS_TABLE     = module.device_owners_table.table_name
-      DELIVERY_LOG_TABLE      = module.delivery_log_table.table_name
+      DEVICE_TOKENS_TABLE     = module.tables["device_tokens"].table_name
+      DEVICE_OWNERS_TABLE     = module.tables["device_owners"].table_name
+      DELIVERY_LOG_TABLE      = module.tables["delivery_log"].table_name
       DELIVERY_LOG_TTL_DAYS   = tostring(var.delivery_log_ttl_days)
-      IDEMPOTENCY_TABLE       = module.idempotency_table.table_name
+      IDEMPOTENCY_TABLE       = module.tables["idempotency"].table_name
       IDEMPOTENCY_TTL_SECONDS = tostring(var.idempotency_ttl_seconds)
       POWERTOOLS_SERVICE_NAME = "${var.name}-push-worker"
       POWERTOOLS_LOG_LEVEL    = var.log_level
     },
     # Removing a dead device the user owns takes one off their device counter (kept by the registration API).
-    local.registration_api_enabled ? { LIMITS_TABLE = module.limits_table.table_name } : {},
+    local.registration_api_enabled ? { LIMITS_TABLE = module.tables["limits"].table_name } : {},
   )
 
   push_platforms_environment = {
     POWERTOOLS_SERVICE_NAME = "${var.name}-push-platforms"
     POWERTOOLS_LOG_LEVEL    = var.log_level
   }
-}
-
-module "push_queue" {
-  source = "./modules/sqs-queue"
-
-  create                     = local.push_enabled
-  name                       = "${var.name}-push"
-  kms_key_arn                = local.key_arn
-  visibility_timeout_seconds = local.push_visibility_timeout
-
-  redrive_policy = !local.push_enabled ? null : {
-    dead_letter_target_arn = module.push_dlq.queue_arn
-    max_receive_count      = var.push.worker.max_receive_count
-  }
-
-  # Only the router's role sends here (identity policy): no service principal is admitted.
-
-  tags = var.tags
-}
-
-module "push_dlq" {
-  source = "./modules/sqs-queue"
-
-  create      = local.push_enabled
-  name        = "${var.name}-push-dlq"
-  kms_key_arn = local.key_arn
-
-  tags = var.tags
 }
 
 module "push_platforms" {
@@ -107,7 +77,7 @@ module "push_platforms" {
 
   # Terraform invokes it synchronously; a stray asynchronous invoke is dead-lettered to the push DLQ.
   create_dead_letter_queue = false
-  dead_letter_target_arn   = module.push_dlq.queue_arn
+  dead_letter_target_arn   = try(module.channel_workers["push"].dlq_arn, null)
 
   policy_statements = local.push_enabled && length(local.provisioned_platforms) > 0 ? local.push_platforms_policy_statements : []
 
@@ -135,48 +105,5 @@ resource "aws_lambda_invocation" "push_platform" {
       condition     = try(jsondecode(self.result).platform_application_arn, null) == local.push_platform_application_arns[each.key]
       error_message = "The push-platforms function must answer {\"platform_application_arn\": \"${local.push_platform_application_arns[each.key]}\"} (the roles are scoped to that ARN)."
     }
-  }
-}
-
-module "push_worker" {
-  source = "./modules/lambda-function"
-
-  create       = local.push_enabled
-  name         = "${var.name}-push-worker"
-  description  = "Publishes ${var.name} notifications to every registered device of the recipient (SNS mobile push)"
-  handler      = "notification_handlers.service.push_worker.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = try(var.push.worker.timeout, 60)
-  memory_size  = try(var.push.worker.memory_size, 256)
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.push_enabled ? local.push_worker_environment : {}
-
-  # Invoked only by its SQS event source mapping; a stray asynchronous invoke is dead-lettered to the push DLQ.
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = module.push_dlq.queue_arn
-
-  policy_statements = local.push_enabled ? local.push_worker_policy_statements : []
-
-  tags = var.tags
-}
-
-resource "aws_lambda_event_source_mapping" "push_worker" {
-  count = local.push_enabled ? 1 : 0
-
-  event_source_arn                   = module.push_queue.queue_arn
-  function_name                      = module.push_worker.function_arn
-  batch_size                         = var.push.worker.batch_size
-  maximum_batching_window_in_seconds = var.push.worker.maximum_batching_window_in_seconds
-  function_response_types            = ["ReportBatchItemFailures"]
-
-  scaling_config {
-    maximum_concurrency = var.push.worker.maximum_concurrency
   }
 }

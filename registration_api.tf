@@ -26,17 +26,17 @@ locals {
   )
 
   registration_api_environment = {
-    DEVICE_TOKENS_TABLE       = module.device_tokens_table.table_name
+    DEVICE_TOKENS_TABLE       = module.tables["device_tokens"].table_name
     PLATFORM_APPLICATION_ARNS = jsonencode(local.push_platform_application_arns_created)
-    EMAIL_SUBSCRIPTIONS_TABLE = module.email_subscriptions_table.table_name
-    PREFERENCES_TABLE         = module.preferences_table.table_name
-    DELIVERY_LOG_TABLE        = module.delivery_log_table.table_name
-    DEVICE_OWNERS_TABLE       = module.device_owners_table.table_name
-    LIMITS_TABLE              = module.limits_table.table_name
+    EMAIL_SUBSCRIPTIONS_TABLE = module.tables["email_subscriptions"].table_name
+    PREFERENCES_TABLE         = module.tables["preferences"].table_name
+    DELIVERY_LOG_TABLE        = module.tables["delivery_log"].table_name
+    DEVICE_OWNERS_TABLE       = module.tables["device_owners"].table_name
+    LIMITS_TABLE              = module.tables["limits"].table_name
     MAX_DEVICES_PER_USER      = tostring(try(var.registration_api.max_devices_per_user, 10))
     # Per-user ceiling (service/rate_limit.py); the stage throttle below is shared by all users.
     REQUESTS_PER_USER_PER_MINUTE = tostring(try(var.registration_api.requests_per_user_per_minute, 60))
-    CATALOG_TABLE                = module.catalog_table.table_name
+    CATALOG_TABLE                = module.tables["catalog"].table_name
     SENDER_ADDRESS               = var.email.from_address
     SES_CONFIGURATION_SET        = local.verification_configuration_set_name
     SES_IDENTITY_ARN             = local.ses_identity_arn
@@ -47,7 +47,7 @@ locals {
   # Verification limits (docs/notification-service.md, section 7, email verification): counted in the limits
   # table; suppressed addresses (suppressions table) get no code.
   registration_verification_environment = !local.registration_api_enabled ? {} : {
-    EMAIL_SUPPRESSIONS_TABLE           = module.email_suppressions_table.table_name
+    EMAIL_SUPPRESSIONS_TABLE           = module.tables["email_suppressions"].table_name
     VERIFY_CODES_PER_ADDRESS_PER_DAY   = tostring(var.registration_api.verification.codes_per_address_per_day)
     VERIFY_CODES_PER_USER_PER_DAY      = tostring(var.registration_api.verification.codes_per_user_per_day)
     VERIFY_GUESSES_PER_ADDRESS_PER_DAY = tostring(var.registration_api.verification.guesses_per_address_per_day)
@@ -187,7 +187,7 @@ module "registration_api" {
   # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the ingest DLQ, the queue
   # an operator already watches (the router does the same).
   create_dead_letter_queue = false
-  dead_letter_target_arn   = module.ingest_dlq.queue_arn
+  dead_letter_target_arn   = module.router_worker.dlq_arn
 
   policy_statements = local.registration_api_enabled ? local.registration_api_policy_statements : []
 

@@ -1,98 +1,81 @@
-# The service's tables (docs/notification-service.md, section 3): on-demand, PITR, the service CMK, deletion
+# The service's tables (docs/notification-service.md, sections 3 and 7): on-demand, PITR, the service CMK, deletion
 # protection from table_deletion_protection, TTL where records expire.
 
 locals {
   # The built-in users table exists only when profiles come from neither a custom function nor an existing table.
   create_users_table = var.create && var.enrichment.function_arn == null && var.enrichment.users_table_arn == null
 
-  users_table_arn  = var.enrichment.users_table_arn != null ? var.enrichment.users_table_arn : module.users_table.table_arn
-  users_table_name = var.enrichment.users_table_arn != null ? element(split("/", var.enrichment.users_table_arn), 1) : module.users_table.table_name
+  users_table_arn  = var.enrichment.users_table_arn != null ? var.enrichment.users_table_arn : module.tables["users"].table_arn
+  users_table_name = var.enrichment.users_table_arn != null ? element(split("/", var.enrichment.users_table_arn), 1) : module.tables["users"].table_name
 }
 
-module "catalog_table" {
-  source = "./modules/dynamodb-table"
+locals {
+  # The tables by role (<name>-<role with '-'>): key schema and TTL as in the design document, and whether the
+  # table exists. A role that is off keeps its module instance with create = false (outputs null), so every
+  # reference to it stays valid.
+  tables = {
+    catalog             = { enabled = var.create, hash_key = "catalog_id", range_key = "notification_type" }
+    users               = { enabled = local.create_users_table, hash_key = "user_id" }
+    preferences         = { enabled = var.create, hash_key = "user_id" }
+    email_subscriptions = { enabled = var.create, hash_key = "user_id" }
+    email_suppressions  = { enabled = var.create, hash_key = "address" }
+    delivery_log        = { enabled = var.create, hash_key = "notification_id", range_key = "delivery_key", ttl_attribute = "expires_at" }
+    # Powertools idempotency layout: key "id", expiry "expiration" (epoch seconds).
+    idempotency = { enabled = var.create, hash_key = "id", ttl_attribute = "expiration" }
+    # One item per open WebSocket connection; the worker finds a user's connections through by_user (KEYS_ONLY:
+    # the connection id is all it needs). TTL: API Gateway closes every connection after 2 hours at most.
+    connections = {
+      enabled                  = local.websocket_enabled
+      hash_key                 = "connection_id"
+      ttl_attribute            = "expires_at"
+      global_secondary_indexes = [local.connections_user_index]
+    }
+    # Device tokens per user (device_key = <platform>#<token>). Created with the push channel or the
+    # registration API (which registers devices).
+    device_tokens = { enabled = local.push_enabled || local.registration_api_enabled, hash_key = "user_id", range_key = "device_key" }
+    # One item per device token (device_key = <platform>#<token>): the user who owns it and its endpoint. Written
+    # in the same transaction as the owner's device_tokens row, so a token has exactly one owner; the push worker
+    # publishes to a row only if this item names the row's user (docs/notification-service.md, section 7).
+    device_owners = { enabled = local.push_enabled || local.registration_api_enabled, hash_key = "device_key" }
+    # Counters that must outlive the records they protect (docs/notification-service.md, section 7): devices per
+    # user, verification codes and guesses per user and per address, requests per user and minute. One item per
+    # counter, limit_key = "<kind>#<subject>[#<window>]"; windowed counters carry expires_at so they vanish on
+    # their own, while per-user totals (devices) carry none. Deleting a subscription or a device never touches
+    # this table, so a delete-and-re-add cycle cannot reset a limit.
+    limits = { enabled = local.registration_api_enabled, hash_key = "limit_key", ttl_attribute = "expires_at" }
+  }
 
-  create                      = var.create
-  name                        = "${var.name}-catalog"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "catalog_id" }
-  range_key                   = { name = "notification_type" }
-  deletion_protection_enabled = var.table_deletion_protection
+  connections_user_index = {
+    name               = "by_user"
+    hash_key           = { name = "user_id", type = "S" }
+    range_key          = { name = "connected_at", type = "S" }
+    projection_type    = "KEYS_ONLY"
+    non_key_attributes = []
+  }
 
-  tags = var.tags
+  # Role -> name and ARN of every table the service reads: its own, or the existing users table.
+  table_names = merge(
+    { for role, table in module.tables : role => table.table_name if local.tables[role].enabled },
+    var.create && var.enrichment.function_arn == null ? { users = local.users_table_name } : {},
+  )
+  table_arns = merge(
+    { for role, table in module.tables : role => table.table_arn if local.tables[role].enabled },
+    var.create && var.enrichment.function_arn == null ? { users = local.users_table_arn } : {},
+  )
 }
 
-module "users_table" {
-  source = "./modules/dynamodb-table"
+# On-demand, PITR, the service CMK and deletion protection from table_deletion_protection (modules/dynamodb-table).
+module "tables" {
+  source   = "./modules/dynamodb-table"
+  for_each = local.tables
 
-  create                      = local.create_users_table
-  name                        = "${var.name}-users"
+  create                      = each.value.enabled
+  name                        = "${var.name}-${replace(each.key, "_", "-")}"
   kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "user_id" }
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-module "preferences_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = var.create
-  name                        = "${var.name}-preferences"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "user_id" }
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-module "email_subscriptions_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = var.create
-  name                        = "${var.name}-email-subscriptions"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "user_id" }
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-module "email_suppressions_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = var.create
-  name                        = "${var.name}-email-suppressions"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "address" }
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-module "delivery_log_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = var.create
-  name                        = "${var.name}-delivery-log"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "notification_id" }
-  range_key                   = { name = "delivery_key" }
-  ttl_attribute               = "expires_at"
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-# Powertools idempotency layout: key "id", expiry "expiration" (epoch seconds).
-module "idempotency_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = var.create
-  name                        = "${var.name}-idempotency"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "id" }
-  ttl_attribute               = "expiration"
+  hash_key                    = { name = each.value.hash_key }
+  range_key                   = try({ name = each.value.range_key }, null)
+  ttl_attribute               = try(each.value.ttl_attribute, null)
+  global_secondary_indexes    = try(each.value.global_secondary_indexes, [])
   deletion_protection_enabled = var.table_deletion_protection
 
   tags = var.tags
@@ -125,7 +108,7 @@ locals {
 resource "aws_dynamodb_table_item" "catalog" {
   for_each = var.create ? local.catalog_definitions : {}
 
-  table_name = module.catalog_table.table_name
+  table_name = module.tables["catalog"].table_name
   hash_key   = "catalog_id"
   range_key  = "notification_type"
 
@@ -149,81 +132,4 @@ resource "aws_dynamodb_table_item" "catalog" {
       error_message = "notification_types.${each.key}.allowed_sources names a source the ingest rule does not admit: every allowed source must also be in event_sources (or leave event_sources empty)."
     }
   }
-}
-
-# Part 2 tables (docs/notification-service.md, section 7).
-
-locals {
-  connections_user_index = {
-    name               = "by_user"
-    hash_key           = { name = "user_id", type = "S" }
-    range_key          = { name = "connected_at", type = "S" }
-    projection_type    = "KEYS_ONLY"
-    non_key_attributes = []
-  }
-}
-
-# One item per open WebSocket connection; the worker finds a user's connections through by_user (KEYS_ONLY: the
-# connection id is all it needs). TTL: API Gateway closes every connection after 2 hours at most.
-module "connections_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = local.websocket_enabled
-  name                        = "${var.name}-connections"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "connection_id" }
-  ttl_attribute               = "expires_at"
-  deletion_protection_enabled = var.table_deletion_protection
-
-  global_secondary_indexes = [local.connections_user_index]
-
-  tags = var.tags
-}
-
-# Device tokens per user (device_key = <platform>#<token>). Created with the push channel or the registration API
-# (which registers devices).
-module "device_tokens_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = local.push_enabled || local.registration_api_enabled
-  name                        = "${var.name}-device-tokens"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "user_id" }
-  range_key                   = { name = "device_key" }
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-# One item per device token (device_key = <platform>#<token>): the user who owns it and its endpoint. Written in the
-# same transaction as the owner's device_tokens row, so a token has exactly one owner; the push worker publishes to
-# a row only if this item names the row's user (docs/notification-service.md, section 7).
-module "device_owners_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = local.push_enabled || local.registration_api_enabled
-  name                        = "${var.name}-device-owners"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "device_key" }
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
-}
-
-# Counters that must outlive the records they protect (docs/notification-service.md, section 7): devices per user,
-# verification codes and guesses per user and per address, requests per user and minute. One item per counter,
-# limit_key = "<kind>#<subject>[#<window>]"; windowed counters carry expires_at so they vanish on their own, while
-# per-user totals (devices) carry none. Deleting a subscription or a device never touches this table, so a
-# delete-and-re-add cycle cannot reset a limit.
-module "limits_table" {
-  source = "./modules/dynamodb-table"
-
-  create                      = local.registration_api_enabled
-  name                        = "${var.name}-limits"
-  kms_key_arn                 = local.key_arn
-  hash_key                    = { name = "limit_key" }
-  ttl_attribute               = "expires_at"
-  deletion_protection_enabled = var.table_deletion_protection
-
-  tags = var.tags
 }

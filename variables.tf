@@ -336,108 +336,71 @@ variable "enrichment" {
   }
 }
 
-variable "router" {
+variable "workers" {
   description = <<-EOT
-    Router function and its ingest-queue event source mapping.
+    Tuning of the queue workers (modules/queue-worker), keyed by worker: router (the ingest queue) and the
+    channels email, websocket and push. Every field is optional; a field not set keeps the worker's default.
       batch_size / maximum_batching_window_in_seconds - records per invocation and how long SQS gathers them
-                                (a batch above 10 needs a window of at least 1 s)
-      maximum_concurrency     - at most this many concurrent invocations from the queue (2-1000)
-      max_receive_count       - receives before a message moves to the ingest DLQ
-      catalog_refresh_seconds - how long the router caches the catalog (CATALOG_REFRESH_SECONDS)
-      timeout / memory_size   - of the function; the queue's visibility timeout is 6 x timeout + the window
+                            (a batch above 10 needs a window of at least 1 s). Defaults: router and email 100
+                            with 1 s, websocket and push 10 with 0 s
+      maximum_concurrency - at most this many concurrent invocations from the queue (2-1000; router 10, others 5).
+                            For email it also bounds the SES send rate: keep it below your SES sending quota
+      max_receive_count   - receives before a message moves to the worker's DLQ (1-1000; default 5)
+      timeout / memory_size - of the function (default 60 s; router 512 MB, others 256 MB); the queue's
+                            visibility timeout is 6 x timeout + the window
   EOT
-  # 100 records per batch: the router looks up profiles and preferences for a whole batch with BatchGetItem
-  # (100 keys per call), so smaller batches multiply those calls (docs/benchmarks.md); the 1 s window bounds
-  # the latency this adds when traffic is low.
-  type = object({
-    batch_size                         = optional(number, 100)
-    maximum_batching_window_in_seconds = optional(number, 1)
-    maximum_concurrency                = optional(number, 10)
-    max_receive_count                  = optional(number, 5)
-    catalog_refresh_seconds            = optional(number, 300)
-    timeout                            = optional(number, 60)
-    memory_size                        = optional(number, 512)
-  })
+  type = map(object({
+    batch_size                         = optional(number)
+    maximum_batching_window_in_seconds = optional(number)
+    maximum_concurrency                = optional(number)
+    max_receive_count                  = optional(number)
+    timeout                            = optional(number)
+    memory_size                        = optional(number)
+  }))
   default  = {}
   nullable = false
 
   validation {
-    condition = (
-      var.router.batch_size >= 1 && var.router.batch_size <= 10000 && floor(var.router.batch_size) == var.router.batch_size &&
-      var.router.maximum_batching_window_in_seconds >= 0 && var.router.maximum_batching_window_in_seconds <= 300 &&
-      (var.router.batch_size <= 10 || var.router.maximum_batching_window_in_seconds >= 1)
-    )
-    error_message = "router: batch_size must be 1-10000 and maximum_batching_window_in_seconds 0-300; a batch_size above 10 needs a window of at least 1 second (SQS event source rule)."
+    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push"], key)])
+    error_message = "workers keys must be router, email, websocket or push (a worker that does not exist cannot be tuned)."
   }
 
   validation {
-    condition     = var.router.maximum_concurrency >= 2 && var.router.maximum_concurrency <= 1000 && floor(var.router.maximum_concurrency) == var.router.maximum_concurrency
-    error_message = "router.maximum_concurrency must be a whole number between 2 and 1000 (SQS event source limits)."
+    condition = alltrue([
+      for w in values(var.workers) : (w.batch_size == null || try(w.batch_size >= 1 && w.batch_size <= 10000 && floor(w.batch_size) == w.batch_size, false)) &&
+      (w.maximum_batching_window_in_seconds == null || try(w.maximum_batching_window_in_seconds >= 0 && w.maximum_batching_window_in_seconds <= 300, false)) &&
+      (w.batch_size == null || w.maximum_batching_window_in_seconds == null || try(w.batch_size <= 10 || w.maximum_batching_window_in_seconds >= 1, false))
+    ])
+    error_message = "workers[*]: batch_size must be a whole number 1-10000 and maximum_batching_window_in_seconds 0-300; a batch_size above 10 needs a window of at least 1 second (SQS event source rule)."
   }
 
   validation {
-    condition     = var.router.max_receive_count >= 1 && var.router.max_receive_count <= 1000 && floor(var.router.max_receive_count) == var.router.max_receive_count
-    error_message = "router.max_receive_count must be a whole number between 1 and 1000."
+    condition = alltrue([
+      for w in values(var.workers) : (w.maximum_concurrency == null || try(w.maximum_concurrency >= 2 && w.maximum_concurrency <= 1000 && floor(w.maximum_concurrency) == w.maximum_concurrency, false)) &&
+      (w.max_receive_count == null || try(w.max_receive_count >= 1 && w.max_receive_count <= 1000 && floor(w.max_receive_count) == w.max_receive_count, false))
+    ])
+    error_message = "workers[*]: maximum_concurrency must be a whole number 2-1000 (SQS event source limits) and max_receive_count 1-1000."
   }
 
   validation {
-    condition     = var.router.catalog_refresh_seconds >= 1 && var.router.catalog_refresh_seconds <= 86400 && floor(var.router.catalog_refresh_seconds) == var.router.catalog_refresh_seconds
-    error_message = "router.catalog_refresh_seconds must be a whole number of seconds between 1 and 86400."
-  }
-
-  validation {
-    # 6 x 900 + 300 would exceed the 12-hour visibility limit; 900 s is also Lambda's maximum.
-    condition = (
-      var.router.timeout >= 1 && var.router.timeout <= 900 && floor(var.router.timeout) == var.router.timeout &&
-      var.router.memory_size >= 128 && var.router.memory_size <= 10240 && floor(var.router.memory_size) == var.router.memory_size
-    )
-    error_message = "router: timeout must be 1-900 seconds and memory_size 128-10240 MB (whole numbers)."
+    # 6 x 900 + 300 stays within SQS's 12-hour visibility limit; 900 s is also Lambda's maximum.
+    condition = alltrue([
+      for w in values(var.workers) : (w.timeout == null || try(w.timeout >= 1 && w.timeout <= 900 && floor(w.timeout) == w.timeout, false)) &&
+      (w.memory_size == null || try(w.memory_size >= 128 && w.memory_size <= 10240 && floor(w.memory_size) == w.memory_size, false))
+    ])
+    error_message = "workers[*]: timeout must be 1-900 seconds and memory_size 128-10240 MB (whole numbers)."
   }
 }
 
-variable "email_worker" {
-  description = <<-EOT
-    Email worker function and its email-queue event source mapping (same fields as `router`, without the
-    catalog). maximum_concurrency also bounds the SES send rate: keep it below your SES sending quota.
-  EOT
-  # 100 per batch with a 1 s window, like the router: subscriptions and suppressions are read 100 keys per
-  # BatchGetItem and the delivery log written 25 rows per BatchWriteItem for the whole batch.
-  type = object({
-    batch_size                         = optional(number, 100)
-    maximum_batching_window_in_seconds = optional(number, 1)
-    maximum_concurrency                = optional(number, 5)
-    max_receive_count                  = optional(number, 5)
-    timeout                            = optional(number, 60)
-    memory_size                        = optional(number, 256)
-  })
-  default  = {}
-  nullable = false
+variable "catalog_refresh_seconds" {
+  description = "How long the router caches the catalog of notification types (CATALOG_REFRESH_SECONDS)."
+  type        = number
+  default     = 300
+  nullable    = false
 
   validation {
-    condition = (
-      var.email_worker.batch_size >= 1 && var.email_worker.batch_size <= 10000 && floor(var.email_worker.batch_size) == var.email_worker.batch_size &&
-      var.email_worker.maximum_batching_window_in_seconds >= 0 && var.email_worker.maximum_batching_window_in_seconds <= 300 &&
-      (var.email_worker.batch_size <= 10 || var.email_worker.maximum_batching_window_in_seconds >= 1)
-    )
-    error_message = "email_worker: batch_size must be 1-10000 and maximum_batching_window_in_seconds 0-300; a batch_size above 10 needs a window of at least 1 second (SQS event source rule)."
-  }
-
-  validation {
-    condition     = var.email_worker.maximum_concurrency >= 2 && var.email_worker.maximum_concurrency <= 1000 && floor(var.email_worker.maximum_concurrency) == var.email_worker.maximum_concurrency
-    error_message = "email_worker.maximum_concurrency must be a whole number between 2 and 1000 (SQS event source limits)."
-  }
-
-  validation {
-    condition     = var.email_worker.max_receive_count >= 1 && var.email_worker.max_receive_count <= 1000 && floor(var.email_worker.max_receive_count) == var.email_worker.max_receive_count
-    error_message = "email_worker.max_receive_count must be a whole number between 1 and 1000."
-  }
-
-  validation {
-    condition = (
-      var.email_worker.timeout >= 1 && var.email_worker.timeout <= 900 && floor(var.email_worker.timeout) == var.email_worker.timeout &&
-      var.email_worker.memory_size >= 128 && var.email_worker.memory_size <= 10240 && floor(var.email_worker.memory_size) == var.email_worker.memory_size
-    )
-    error_message = "email_worker: timeout must be 1-900 seconds and memory_size 128-10240 MB (whole numbers)."
+    condition     = var.catalog_refresh_seconds >= 1 && var.catalog_refresh_seconds <= 86400 && floor(var.catalog_refresh_seconds) == var.catalog_refresh_seconds
+    error_message = "catalog_refresh_seconds must be a whole number of seconds between 1 and 86400."
   }
 }
 
@@ -618,7 +581,7 @@ variable "lambda_code_signing_config_arn" {
   }
 }
 
-# --- Part 2: WebSocket, mobile push and the registration API (docs/notification-service.md, section 7). Each is
+# --- WebSocket, mobile push and the registration API (docs/notification-service.md, section 7). Each is
 # off (null) by default: nothing of a channel is created until its input is set.
 
 variable "websocket" {
@@ -648,7 +611,6 @@ variable "websocket" {
     id that is not a valid recipient (the event contract's pattern) is refused at $connect.
       throttling_burst_limit / throttling_rate_limit - default route throttling of the stage
       max_concurrent_posts   - PostToConnection calls one worker invocation makes at once (MAX_CONCURRENT_POSTS)
-      worker                 - websocket worker and its event source mapping (same fields as email_worker)
     Access logging of a WebSocket stage needs the account's API Gateway CloudWatch Logs role
     (aws_api_gateway_account, once per account and region).
   EOT
@@ -669,14 +631,6 @@ variable "websocket" {
     throttling_burst_limit = optional(number, 500)
     throttling_rate_limit  = optional(number, 1000)
     max_concurrent_posts   = optional(number, 16)
-    worker = optional(object({
-      batch_size                         = optional(number, 10)
-      maximum_batching_window_in_seconds = optional(number, 0)
-      maximum_concurrency                = optional(number, 5)
-      max_receive_count                  = optional(number, 5)
-      timeout                            = optional(number, 60)
-      memory_size                        = optional(number, 256)
-    }), {})
   })
   default = null
 
@@ -733,20 +687,6 @@ variable "websocket" {
     condition     = var.websocket == null ? true : try(var.websocket.max_concurrent_posts >= 1 && var.websocket.max_concurrent_posts <= 128 && floor(var.websocket.max_concurrent_posts) == var.websocket.max_concurrent_posts, false)
     error_message = "websocket.max_concurrent_posts must be a whole number between 1 and 128."
   }
-
-  validation {
-    condition = var.websocket == null ? true : try(
-      var.websocket.worker.batch_size >= 1 && var.websocket.worker.batch_size <= 10000 && floor(var.websocket.worker.batch_size) == var.websocket.worker.batch_size &&
-      var.websocket.worker.maximum_batching_window_in_seconds >= 0 && var.websocket.worker.maximum_batching_window_in_seconds <= 300 &&
-      (var.websocket.worker.batch_size <= 10 || var.websocket.worker.maximum_batching_window_in_seconds >= 1) &&
-      var.websocket.worker.maximum_concurrency >= 2 && var.websocket.worker.maximum_concurrency <= 1000 && floor(var.websocket.worker.maximum_concurrency) == var.websocket.worker.maximum_concurrency &&
-      var.websocket.worker.max_receive_count >= 1 && var.websocket.worker.max_receive_count <= 1000 && floor(var.websocket.worker.max_receive_count) == var.websocket.worker.max_receive_count &&
-      var.websocket.worker.timeout >= 1 && var.websocket.worker.timeout <= 900 && floor(var.websocket.worker.timeout) == var.websocket.worker.timeout &&
-      var.websocket.worker.memory_size >= 128 && var.websocket.worker.memory_size <= 10240 && floor(var.websocket.worker.memory_size) == var.websocket.worker.memory_size,
-      false
-    )
-    error_message = "websocket.worker: batch_size 1-10000 (above 10 needs a window of at least 1 s), maximum_batching_window_in_seconds 0-300, maximum_concurrency 2-1000, max_receive_count 1-1000, timeout 1-900 s, memory_size 128-10240 MB (whole numbers)."
-  }
 }
 
 variable "push" {
@@ -761,7 +701,6 @@ variable "push" {
                                                      through Terraform variables or state
                     credentials_secret_kms_key_arn - the secret's customer-managed key, if it has one
                     platform_application_arn       - an existing SNS platform application of that platform
-      worker    - push worker and its event source mapping (same fields as email_worker)
   EOT
   type = object({
     platforms = map(object({
@@ -769,14 +708,6 @@ variable "push" {
       credentials_secret_kms_key_arn = optional(string)
       platform_application_arn       = optional(string)
     }))
-    worker = optional(object({
-      batch_size                         = optional(number, 10)
-      maximum_batching_window_in_seconds = optional(number, 0)
-      maximum_concurrency                = optional(number, 5)
-      max_receive_count                  = optional(number, 5)
-      timeout                            = optional(number, 60)
-      memory_size                        = optional(number, 256)
-    }), {})
   })
   default = null
 
@@ -810,20 +741,6 @@ variable "push" {
       ))
     ]), false)
     error_message = "push.platforms[*].platform_application_arn must be an SNS platform application ARN of that platform: arn:aws:sns:<region>:<account>:app/APNS/<name> (apns), app/APNS_SANDBOX/<name> (apns_sandbox), app/GCM/<name> (fcm)."
-  }
-
-  validation {
-    condition = var.push == null ? true : try(
-      var.push.worker.batch_size >= 1 && var.push.worker.batch_size <= 10000 && floor(var.push.worker.batch_size) == var.push.worker.batch_size &&
-      var.push.worker.maximum_batching_window_in_seconds >= 0 && var.push.worker.maximum_batching_window_in_seconds <= 300 &&
-      (var.push.worker.batch_size <= 10 || var.push.worker.maximum_batching_window_in_seconds >= 1) &&
-      var.push.worker.maximum_concurrency >= 2 && var.push.worker.maximum_concurrency <= 1000 && floor(var.push.worker.maximum_concurrency) == var.push.worker.maximum_concurrency &&
-      var.push.worker.max_receive_count >= 1 && var.push.worker.max_receive_count <= 1000 && floor(var.push.worker.max_receive_count) == var.push.worker.max_receive_count &&
-      var.push.worker.timeout >= 1 && var.push.worker.timeout <= 900 && floor(var.push.worker.timeout) == var.push.worker.timeout &&
-      var.push.worker.memory_size >= 128 && var.push.worker.memory_size <= 10240 && floor(var.push.worker.memory_size) == var.push.worker.memory_size,
-      false
-    )
-    error_message = "push.worker: batch_size 1-10000 (above 10 needs a window of at least 1 s), maximum_batching_window_in_seconds 0-300, maximum_concurrency 2-1000, max_receive_count 1-1000, timeout 1-900 s, memory_size 128-10240 MB (whole numbers)."
   }
 }
 

@@ -46,15 +46,13 @@ locals {
   # API Gateway closes every WebSocket connection after 2 hours: a connection item outlives it only by its TTL lag.
   websocket_connection_ttl_seconds = 7200
 
-  websocket_visibility_timeout = local.websocket_enabled ? 6 * var.websocket.worker.timeout + var.websocket.worker.maximum_batching_window_in_seconds : 30
-
   websocket_api_id        = try(aws_apigatewayv2_api.websocket[0].id, null)
   websocket_execution_arn = try(aws_apigatewayv2_api.websocket[0].execution_arn, null)
   # The management (@connections) API of the stage: the API's endpoint with https instead of wss.
   websocket_management_endpoint = try("${replace(aws_apigatewayv2_api.websocket[0].api_endpoint, "wss://", "https://")}/${local.websocket_stage_name}", null)
 
   websocket_connections_environment = {
-    CONNECTIONS_TABLE       = module.connections_table.table_name
+    CONNECTIONS_TABLE       = module.tables["connections"].table_name
     CONNECTION_TTL_SECONDS  = tostring(local.websocket_connection_ttl_seconds)
     USER_ID_SOURCE          = local.websocket_authorization == "iam" ? "iam" : "authorizer"
     POWERTOOLS_SERVICE_NAME = "${var.name}-websocket-connections"
@@ -71,13 +69,13 @@ locals {
   }
 
   websocket_worker_environment = {
-    CONNECTIONS_TABLE             = module.connections_table.table_name
+    CONNECTIONS_TABLE             = module.tables["connections"].table_name
     CONNECTIONS_USER_INDEX        = "by_user"
     WEBSOCKET_MANAGEMENT_ENDPOINT = local.websocket_management_endpoint
     MAX_CONCURRENT_POSTS          = tostring(try(var.websocket.max_concurrent_posts, 16))
-    DELIVERY_LOG_TABLE            = module.delivery_log_table.table_name
+    DELIVERY_LOG_TABLE            = module.tables["delivery_log"].table_name
     DELIVERY_LOG_TTL_DAYS         = tostring(var.delivery_log_ttl_days)
-    IDEMPOTENCY_TABLE             = module.idempotency_table.table_name
+    IDEMPOTENCY_TABLE             = module.tables["idempotency"].table_name
     IDEMPOTENCY_TTL_SECONDS       = tostring(var.idempotency_ttl_seconds)
     POWERTOOLS_SERVICE_NAME       = "${var.name}-websocket-worker"
     POWERTOOLS_LOG_LEVEL          = var.log_level
@@ -141,7 +139,7 @@ module "websocket_authorizer" {
   environment_variables = local.websocket_authorizer_environment
 
   create_dead_letter_queue = false
-  dead_letter_target_arn   = local.websocket_builtin_authorizer ? module.websocket_dlq.queue_arn : null
+  dead_letter_target_arn   = local.websocket_builtin_authorizer ? try(module.channel_workers["websocket"].dlq_arn, null) : null
 
   policy_statements = []
 
@@ -258,34 +256,6 @@ resource "aws_apigatewayv2_stage" "websocket" {
   tags = var.tags
 }
 
-module "websocket_queue" {
-  source = "./modules/sqs-queue"
-
-  create                     = local.websocket_enabled
-  name                       = "${var.name}-websocket"
-  kms_key_arn                = local.key_arn
-  visibility_timeout_seconds = local.websocket_visibility_timeout
-
-  redrive_policy = !local.websocket_enabled ? null : {
-    dead_letter_target_arn = module.websocket_dlq.queue_arn
-    max_receive_count      = var.websocket.worker.max_receive_count
-  }
-
-  # Only the router's role sends here (identity policy): no service principal is admitted.
-
-  tags = var.tags
-}
-
-module "websocket_dlq" {
-  source = "./modules/sqs-queue"
-
-  create      = local.websocket_enabled
-  name        = "${var.name}-websocket-dlq"
-  kms_key_arn = local.key_arn
-
-  tags = var.tags
-}
-
 module "websocket_connections" {
   source = "./modules/lambda-function"
 
@@ -308,7 +278,7 @@ module "websocket_connections" {
 
   # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the websocket DLQ.
   create_dead_letter_queue = false
-  dead_letter_target_arn   = module.websocket_dlq.queue_arn
+  dead_letter_target_arn   = try(module.channel_workers["websocket"].dlq_arn, null)
 
   policy_statements = local.websocket_enabled ? local.websocket_connections_policy_statements : []
 
@@ -325,47 +295,4 @@ resource "aws_lambda_permission" "websocket_connections" {
   principal      = "apigateway.amazonaws.com"
   source_arn     = "${aws_apigatewayv2_api.websocket[0].execution_arn}/${local.websocket_stage_name}/*"
   source_account = local.account_id
-}
-
-module "websocket_worker" {
-  source = "./modules/lambda-function"
-
-  create       = local.websocket_enabled
-  name         = "${var.name}-websocket-worker"
-  description  = "Posts ${var.name} notifications to every open WebSocket connection of the recipient"
-  handler      = "notification_handlers.service.websocket_worker.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = try(var.websocket.worker.timeout, 60)
-  memory_size  = try(var.websocket.worker.memory_size, 256)
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.websocket_enabled ? local.websocket_worker_environment : {}
-
-  # Invoked only by its SQS event source mapping; a stray asynchronous invoke is dead-lettered to the websocket DLQ.
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = module.websocket_dlq.queue_arn
-
-  policy_statements = local.websocket_enabled ? local.websocket_worker_policy_statements : []
-
-  tags = var.tags
-}
-
-resource "aws_lambda_event_source_mapping" "websocket_worker" {
-  count = local.websocket_enabled ? 1 : 0
-
-  event_source_arn                   = module.websocket_queue.queue_arn
-  function_name                      = module.websocket_worker.function_arn
-  batch_size                         = var.websocket.worker.batch_size
-  maximum_batching_window_in_seconds = var.websocket.worker.maximum_batching_window_in_seconds
-  function_response_types            = ["ReportBatchItemFailures"]
-
-  scaling_config {
-    maximum_concurrency = var.websocket.worker.maximum_concurrency
-  }
 }

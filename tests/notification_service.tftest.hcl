@@ -51,7 +51,7 @@ run "default_plan" {
   }
 
   override_resource {
-    target          = module.ingest_queue.aws_sqs_queue.this
+    target          = module.router_worker.module.queue.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-ingest"
@@ -60,7 +60,7 @@ run "default_plan" {
   }
 
   override_resource {
-    target          = module.ingest_dlq.aws_sqs_queue.this
+    target          = module.router_worker.module.dlq.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-ingest-dlq"
@@ -69,7 +69,7 @@ run "default_plan" {
   }
 
   override_resource {
-    target          = module.email_queue.aws_sqs_queue.this
+    target          = module.channel_workers["email"].module.queue.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-email"
@@ -78,43 +78,43 @@ run "default_plan" {
   }
 
   override_resource {
-    target          = module.catalog_table.aws_dynamodb_table.this
+    target          = module.tables["catalog"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog" }
   }
 
   override_resource {
-    target          = module.users_table.aws_dynamodb_table.this
+    target          = module.tables["users"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-users" }
   }
 
   override_resource {
-    target          = module.preferences_table.aws_dynamodb_table.this
+    target          = module.tables["preferences"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences" }
   }
 
   override_resource {
-    target          = module.delivery_log_table.aws_dynamodb_table.this
+    target          = module.tables["delivery_log"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log" }
   }
 
   override_resource {
-    target          = module.idempotency_table.aws_dynamodb_table.this
+    target          = module.tables["idempotency"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency" }
   }
 
   override_resource {
-    target          = module.email_subscriptions_table.aws_dynamodb_table.this
+    target          = module.tables["email_subscriptions"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-subscriptions" }
   }
 
   override_resource {
-    target          = module.email_suppressions_table.aws_dynamodb_table.this
+    target          = module.tables["email_suppressions"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions" }
   }
@@ -179,26 +179,26 @@ run "default_plan" {
 
   assert {
     condition = (
-      aws_lambda_event_source_mapping.router[0].event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-ingest" &&
-      aws_lambda_event_source_mapping.router[0].batch_size == 100 &&
-      aws_lambda_event_source_mapping.router[0].maximum_batching_window_in_seconds == 1 &&
-      aws_lambda_event_source_mapping.router[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
-      aws_lambda_event_source_mapping.router[0].scaling_config[0].maximum_concurrency == 10
+      module.router_worker.event_source_mapping.event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-ingest" &&
+      module.router_worker.event_source_mapping.batch_size == 100 &&
+      module.router_worker.event_source_mapping.maximum_batching_window_in_seconds == 1 &&
+      module.router_worker.event_source_mapping.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      module.router_worker.event_source_mapping.maximum_concurrency == 10
     )
     error_message = "The router reads the ingest queue with partial batch responses, 100 per batch, a 1 s window, at most 10 at once."
   }
 
   assert {
     condition = (
-      aws_lambda_event_source_mapping.email_worker[0].event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-email" &&
-      aws_lambda_event_source_mapping.email_worker[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
-      aws_lambda_event_source_mapping.email_worker[0].scaling_config[0].maximum_concurrency == 5
+      module.channel_workers["email"].event_source_mapping.event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-email" &&
+      module.channel_workers["email"].event_source_mapping.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      module.channel_workers["email"].event_source_mapping.maximum_concurrency == 5
     )
     error_message = "The email worker reads the email queue with partial batch responses, at most 5 at once."
   }
 
   assert {
-    condition     = local.ingest_visibility_timeout == 361 && local.email_visibility_timeout == 361
+    condition     = module.router_worker.visibility_timeout_seconds == 361 && module.channel_workers["email"].visibility_timeout_seconds == 361
     error_message = "Visibility timeouts must be 6 x the consumer's timeout + its batching window."
   }
 
@@ -247,8 +247,8 @@ run "default_plan" {
   # --- Least privilege: each role exactly its tables, queues and keys ---
 
   assert {
-    condition = { for s in local.router_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
-      ReceiveIngestQueue            = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-ingest"]
+    condition = { for s in module.router_worker.policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
+      ReceiveQueue                  = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-ingest"]
       ReadCatalog                   = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
       ReadPreferences               = ["dynamodb:BatchGetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences"]
       ReadUsers                     = ["dynamodb:BatchGetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-users"]
@@ -261,8 +261,8 @@ run "default_plan" {
   }
 
   assert {
-    condition = { for s in local.email_worker_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
-      ReceiveEmailQueue                = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-email"]
+    condition = { for s in module.channel_workers["email"].policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
+      ReceiveQueue                     = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-email"]
       ReadSubscriptionsAndSuppressions = ["dynamodb:BatchGetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-subscriptions,arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions"]
       WriteDeliveryLog                 = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency                      = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
@@ -287,7 +287,7 @@ run "default_plan" {
 
   assert {
     condition = alltrue(flatten([
-      for s in concat(local.router_policy_statements, local.email_worker_policy_statements, local.email_feedback_policy_statements) :
+      for s in concat(module.router_worker.policy_statements, module.channel_workers["email"].policy_statements, local.email_feedback_policy_statements) :
       [for a in s.actions : !strcontains(a, "*")]
     ])) && local.use_key_for_tables.conditions == [{ test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.us-east-1.amazonaws.com"] }]
     error_message = "No wildcard action anywhere, and table decryption only through DynamoDB."
@@ -298,9 +298,9 @@ run "default_plan" {
   assert {
     condition = {
       for role, m in {
-        catalog             = module.catalog_table, users = module.users_table, preferences = module.preferences_table,
-        email_subscriptions = module.email_subscriptions_table, email_suppressions = module.email_suppressions_table,
-        delivery_log        = module.delivery_log_table, idempotency = module.idempotency_table,
+        catalog             = module.tables["catalog"], users = module.tables["users"], preferences = module.tables["preferences"],
+        email_subscriptions = module.tables["email_subscriptions"], email_suppressions = module.tables["email_suppressions"],
+        delivery_log        = module.tables["delivery_log"], idempotency = module.tables["idempotency"],
       } : role => [m.hash_key, coalesce(m.range_key, "-"), coalesce(m.ttl_attribute, "-")]
       } == {
       catalog             = ["catalog_id", "notification_type", "-"]
@@ -436,7 +436,7 @@ run "custom_enrichment_function" {
   }
 
   assert {
-    condition     = !output.users_table_created && !contains(keys(output.table_names), "users") && length(module.users_table.table_name == null ? [] : [1]) == 0
+    condition     = !output.users_table_created && !contains(keys(output.table_names), "users") && length(module.tables["users"].table_name == null ? [] : [1]) == 0
     error_message = "With a custom enrichment function no users table is created."
   }
 
@@ -486,11 +486,13 @@ run "existing_alarm_topic_sources_and_tuning" {
     alarm_topic_arn        = "arn:aws:sns:us-east-1:123456789012:central-ops"
     event_sources          = ["shop.orders", "com.example.identity"]
     archive_retention_days = 0
-    router = {
-      batch_size                         = 100
-      maximum_batching_window_in_seconds = 5
-      maximum_concurrency                = 50
-      timeout                            = 30
+    workers = {
+      router = {
+        batch_size                         = 100
+        maximum_batching_window_in_seconds = 5
+        maximum_concurrency                = 50
+        timeout                            = 30
+      }
     }
     email = {
       from_address             = "alerts@mail.example.com"
@@ -519,10 +521,10 @@ run "existing_alarm_topic_sources_and_tuning" {
 
   assert {
     condition = (
-      aws_lambda_event_source_mapping.router[0].batch_size == 100 &&
-      aws_lambda_event_source_mapping.router[0].maximum_batching_window_in_seconds == 5 &&
-      aws_lambda_event_source_mapping.router[0].scaling_config[0].maximum_concurrency == 50 &&
-      local.ingest_visibility_timeout == 185
+      module.router_worker.event_source_mapping.batch_size == 100 &&
+      module.router_worker.event_source_mapping.maximum_batching_window_in_seconds == 5 &&
+      module.router_worker.event_source_mapping.maximum_concurrency == 50 &&
+      module.router_worker.visibility_timeout_seconds == 185
     )
     error_message = "Router tuning must reach the mapping and the ingest queue's visibility timeout (6 x 30 + 5)."
   }
@@ -549,8 +551,7 @@ run "create_false_creates_nothing" {
   assert {
     condition = alltrue([for v in [
       output.event_bus_name, output.event_bus_arn, output.event_archive_arn, output.event_schema_path, output.ingest_rule_arn,
-      output.ingest_queue_url, output.ingest_queue_arn, output.ingest_dlq_url, output.ingest_dlq_arn, output.email_queue_url,
-      output.email_queue_arn, output.email_dlq_url, output.email_dlq_arn, output.email_feedback_dlq_url, output.table_names,
+      output.queue_urls, output.queue_arns, output.dlq_urls, output.dlq_arns, output.email_feedback_dlq_url, output.table_names,
       output.table_arns, output.function_names, output.function_arns, output.function_role_names, output.event_source_mapping_uuids,
       output.ses_identity_arn, output.ses_configuration_set_name, output.ses_events_topic_arn, output.ops_topic_arn,
       output.alarm_names, output.kms_key_arn, output.catalog_definitions, output.producer_policy_documents,

@@ -57,7 +57,7 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.ingest_dlq.aws_sqs_queue.this
+    target          = module.router_worker.module.dlq.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-ingest-dlq"
@@ -66,13 +66,13 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.ingest_queue.aws_sqs_queue.this
+    target          = module.router_worker.module.queue.aws_sqs_queue.this
     override_during = plan
     values          = { arn = "arn:aws:sqs:us-east-1:123456789012:notify-ingest" }
   }
 
   override_resource {
-    target          = module.email_queue.aws_sqs_queue.this
+    target          = module.channel_workers["email"].module.queue.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-email"
@@ -81,7 +81,7 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.websocket_queue.aws_sqs_queue.this
+    target          = module.channel_workers["websocket"].module.queue.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-websocket"
@@ -90,13 +90,13 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.websocket_dlq.aws_sqs_queue.this
+    target          = module.channel_workers["websocket"].module.dlq.aws_sqs_queue.this
     override_during = plan
     values          = { arn = "arn:aws:sqs:us-east-1:123456789012:notify-websocket-dlq" }
   }
 
   override_resource {
-    target          = module.push_queue.aws_sqs_queue.this
+    target          = module.channel_workers["push"].module.queue.aws_sqs_queue.this
     override_during = plan
     values = {
       arn = "arn:aws:sqs:us-east-1:123456789012:notify-push"
@@ -105,61 +105,61 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.push_dlq.aws_sqs_queue.this
+    target          = module.channel_workers["push"].module.dlq.aws_sqs_queue.this
     override_during = plan
     values          = { arn = "arn:aws:sqs:us-east-1:123456789012:notify-push-dlq" }
   }
 
   override_resource {
-    target          = module.connections_table.aws_dynamodb_table.this
+    target          = module.tables["connections"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-connections" }
   }
 
   override_resource {
-    target          = module.device_tokens_table.aws_dynamodb_table.this
+    target          = module.tables["device_tokens"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens" }
   }
 
   override_resource {
-    target          = module.device_owners_table.aws_dynamodb_table.this
+    target          = module.tables["device_owners"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners" }
   }
 
   override_resource {
-    target          = module.limits_table.aws_dynamodb_table.this
+    target          = module.tables["limits"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits" }
   }
 
   override_resource {
-    target          = module.catalog_table.aws_dynamodb_table.this
+    target          = module.tables["catalog"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog" }
   }
 
   override_resource {
-    target          = module.preferences_table.aws_dynamodb_table.this
+    target          = module.tables["preferences"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-preferences" }
   }
 
   override_resource {
-    target          = module.email_subscriptions_table.aws_dynamodb_table.this
+    target          = module.tables["email_subscriptions"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-subscriptions" }
   }
 
   override_resource {
-    target          = module.delivery_log_table.aws_dynamodb_table.this
+    target          = module.tables["delivery_log"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log" }
   }
 
   override_resource {
-    target          = module.email_suppressions_table.aws_dynamodb_table.this
+    target          = module.tables["email_suppressions"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-email-suppressions" }
   }
@@ -171,7 +171,7 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.idempotency_table.aws_dynamodb_table.this
+    target          = module.tables["idempotency"].aws_dynamodb_table.this
     override_during = plan
     values          = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency" }
   }
@@ -353,13 +353,13 @@ run "all_channels_plan" {
 
   assert {
     condition = (
-      module.connections_table.hash_key == "connection_id" && module.connections_table.ttl_attribute == "expires_at" &&
-      keys(module.connections_table.index_arns) == ["by_user"] &&
+      module.tables["connections"].hash_key == "connection_id" && module.tables["connections"].ttl_attribute == "expires_at" &&
+      keys(module.tables["connections"].index_arns) == ["by_user"] &&
       local.connections_user_index.hash_key.name == "user_id" && local.connections_user_index.range_key.name == "connected_at" &&
       local.connections_user_index.projection_type == "KEYS_ONLY" &&
-      module.device_tokens_table.hash_key == "user_id" && module.device_tokens_table.range_key == "device_key" &&
+      module.tables["device_tokens"].hash_key == "user_id" && module.tables["device_tokens"].range_key == "device_key" &&
       output.table_names.connections == "notify-connections" && output.table_names.device_tokens == "notify-device-tokens" &&
-      module.device_owners_table.hash_key == "device_key" && module.device_owners_table.range_key == null &&
+      module.tables["device_owners"].hash_key == "device_key" && module.tables["device_owners"].range_key == null &&
       output.table_names.device_owners == "notify-device-owners" &&
       output.table_arns.device_owners == "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners"
     )
@@ -487,7 +487,7 @@ run "all_channels_plan" {
 
   assert {
     condition = { for s in local.router_policy_statements : s.sid => join(",", s.resources) if s.sid == "SendToChannelQueuesAndRejects" } == {
-      SendToChannelQueuesAndRejects = "arn:aws:sqs:us-east-1:123456789012:notify-email,arn:aws:sqs:us-east-1:123456789012:notify-websocket,arn:aws:sqs:us-east-1:123456789012:notify-push,arn:aws:sqs:us-east-1:123456789012:notify-ingest-dlq"
+      SendToChannelQueuesAndRejects = "arn:aws:sqs:us-east-1:123456789012:notify-email,arn:aws:sqs:us-east-1:123456789012:notify-push,arn:aws:sqs:us-east-1:123456789012:notify-websocket,arn:aws:sqs:us-east-1:123456789012:notify-ingest-dlq"
     }
     error_message = "The router may send to the three channel queues and the ingest DLQ."
   }
@@ -501,8 +501,8 @@ run "all_channels_plan" {
   }
 
   assert {
-    condition = { for s in local.websocket_worker_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
-      ReceiveWebsocketQueue  = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-websocket"]
+    condition = { for s in module.channel_workers["websocket"].policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
+      ReceiveQueue           = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-websocket"]
       FindUserConnections    = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-connections/index/by_user"]
       DeleteStaleConnections = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-connections"]
       PostToConnections      = ["execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:123456789012:ws0123/live/POST/@connections/*"]
@@ -514,8 +514,8 @@ run "all_channels_plan" {
   }
 
   assert {
-    condition = { for s in local.push_worker_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
-      ReceivePushQueue         = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-push"]
+    condition = { for s in module.channel_workers["push"].policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources)] } == {
+      ReceiveQueue             = ["sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:123456789012:notify-push"]
       ReadAndPruneDeviceTokens = ["dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens"]
       CheckDeviceOwners        = ["dynamodb:BatchGetItem,dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners"]
       CountDevices             = ["dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
@@ -557,7 +557,7 @@ run "all_channels_plan" {
 
   assert {
     condition = alltrue(flatten([
-      for s in concat(local.websocket_connections_policy_statements, local.websocket_worker_policy_statements, local.push_worker_policy_statements, local.push_platforms_policy_statements, local.registration_api_policy_statements) :
+      for s in concat(local.websocket_connections_policy_statements, module.channel_workers["websocket"].policy_statements, module.channel_workers["push"].policy_statements, local.push_platforms_policy_statements, local.registration_api_policy_statements) :
       [for a in s.actions : !strcontains(a, "*")]
     ]))
     error_message = "No wildcard action in any new role."
@@ -589,12 +589,12 @@ run "all_channels_plan" {
 
   assert {
     condition = (
-      aws_lambda_event_source_mapping.websocket_worker[0].event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-websocket" &&
-      aws_lambda_event_source_mapping.websocket_worker[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
-      aws_lambda_event_source_mapping.push_worker[0].event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-push" &&
-      aws_lambda_event_source_mapping.push_worker[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
-      aws_lambda_event_source_mapping.push_worker[0].scaling_config[0].maximum_concurrency == 5 &&
-      local.websocket_visibility_timeout == 360 && local.push_visibility_timeout == 360
+      module.channel_workers["websocket"].event_source_mapping.event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-websocket" &&
+      module.channel_workers["websocket"].event_source_mapping.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      module.channel_workers["push"].event_source_mapping.event_source_arn == "arn:aws:sqs:us-east-1:123456789012:notify-push" &&
+      module.channel_workers["push"].event_source_mapping.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      module.channel_workers["push"].event_source_mapping.maximum_concurrency == 5 &&
+      module.channel_workers["websocket"].visibility_timeout_seconds == 360 && module.channel_workers["push"].visibility_timeout_seconds == 360
     )
     error_message = "Both workers read their queue with partial batch responses; visibility = 6 x timeout + window."
   }
@@ -660,7 +660,7 @@ run "all_channels_plan" {
       output.websocket_api_id == "ws0123" && output.registration_api_id == "http0123" &&
       output.function_names.registration_api == "notify-registration-api" && output.function_names.push_platforms == "notify-push-platforms" &&
       output.function_names.websocket_authorizer == "notify-websocket-authorizer" &&
-      length(output.function_names) == 9 && output.websocket_queue_url == "https://sqs.us-east-1.amazonaws.com/123456789012/notify-websocket"
+      length(output.function_names) == 9 && output.queue_urls.websocket == "https://sqs.us-east-1.amazonaws.com/123456789012/notify-websocket"
     )
     error_message = "Outputs name the APIs, the management endpoint, the new functions and queues."
   }
@@ -896,7 +896,7 @@ run "registration_api_without_push" {
 
   assert {
     condition = (
-      length(aws_apigatewayv2_api.websocket) == 0 && length(module.push_queue.queue_arn == null ? [] : [1]) == 0 &&
+      length(aws_apigatewayv2_api.websocket) == 0 && !contains(keys(module.channel_workers), "push") &&
       length(aws_lambda_invocation.push_platform) == 0 && output.push_platform_application_arns == null &&
       !contains(keys(output.function_names), "push_worker") && contains(keys(output.function_names), "registration_api") &&
       keys(local.channel_queue_urls) == ["email"] &&
@@ -921,7 +921,7 @@ run "channels_off_by_default" {
   assert {
     condition = (
       length(aws_apigatewayv2_api.websocket) + length(aws_apigatewayv2_api.registration) + length(aws_lambda_invocation.push_platform) +
-      length(aws_lambda_event_source_mapping.websocket_worker) + length(aws_lambda_event_source_mapping.push_worker) +
+      length(setsubtract(keys(module.channel_workers), ["email"])) +
       length(aws_cloudwatch_log_group.websocket_access) + length(aws_cloudwatch_log_group.registration_access) == 0
     )
     error_message = "No part-2 resource exists unless its input is set."
@@ -929,11 +929,10 @@ run "channels_off_by_default" {
 
   assert {
     condition = alltrue([for v in [
-      output.websocket_api_id, output.websocket_url, output.websocket_management_endpoint, output.websocket_queue_url,
-      output.push_queue_url, output.push_dlq_url, output.push_platform_application_arns, output.registration_api_id,
-      output.registration_api_url, module.connections_table.table_arn, module.device_tokens_table.table_arn,
-      module.device_owners_table.table_arn,
-    ] : v == null]) && length(output.function_names) == 3 && length(local.log_group_arns) == 3 && length(aws_cloudwatch_metric_alarm.this) == 7
+      output.websocket_api_id, output.websocket_url, output.websocket_management_endpoint, output.push_platform_application_arns,
+      output.registration_api_id, output.registration_api_url, module.tables["connections"].table_arn, module.tables["device_tokens"].table_arn,
+      module.tables["device_owners"].table_arn,
+    ] : v == null]) && keys(output.queue_urls) == ["email", "router"] && keys(output.dlq_urls) == ["email", "router"] && length(output.function_names) == 3 && length(local.log_group_arns) == 3 && length(aws_cloudwatch_metric_alarm.this) == 7
     error_message = "Part-2 outputs are null and the email-only service keeps its 3 functions, 3 log group grants and 7 alarms."
   }
 }
@@ -1043,10 +1042,10 @@ run "rejects_websocket_worker_concurrency_of_one" {
   command = plan
 
   variables {
-    websocket = { worker = { maximum_concurrency = 1 } }
+    workers = { websocket = { maximum_concurrency = 1 } }
   }
 
-  expect_failures = [var.websocket]
+  expect_failures = [var.workers]
 }
 
 run "rejects_websocket_zero_concurrent_posts" {
@@ -1120,10 +1119,10 @@ run "rejects_push_worker_timeout_over_lambda_limit" {
   command = plan
 
   variables {
-    push = { platforms = { fcm = { platform_application_arn = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop" } }, worker = { timeout = 901 } }
+    workers = { push = { timeout = 901 } }
   }
 
-  expect_failures = [var.push]
+  expect_failures = [var.workers]
 }
 
 run "rejects_http_jwt_issuer" {

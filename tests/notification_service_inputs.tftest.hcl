@@ -411,50 +411,71 @@ run "rejects_large_router_batch_without_window" {
   command = plan
 
   variables {
-    router = { batch_size = 100, maximum_batching_window_in_seconds = 0 }
+    workers = { router = { batch_size = 100, maximum_batching_window_in_seconds = 0 } }
   }
 
-  expect_failures = [var.router]
+  expect_failures = [var.workers]
 }
 
 run "rejects_router_concurrency_of_one" {
   command = plan
 
   variables {
-    router = { maximum_concurrency = 1 }
+    workers = { router = { maximum_concurrency = 1 } }
   }
 
-  expect_failures = [var.router]
+  expect_failures = [var.workers]
 }
 
 run "rejects_router_timeout_over_lambda_limit" {
   command = plan
 
   variables {
-    router = { timeout = 901 }
+    workers = { router = { timeout = 901 } }
   }
 
-  expect_failures = [var.router]
+  expect_failures = [var.workers]
 }
 
 run "rejects_email_worker_concurrency_of_one" {
   command = plan
 
   variables {
-    email_worker = { maximum_concurrency = 1 }
+    workers = { email = { maximum_concurrency = 1 } }
   }
 
-  expect_failures = [var.email_worker]
+  expect_failures = [var.workers]
 }
 
 run "rejects_email_worker_zero_receive_count" {
   command = plan
 
   variables {
-    email_worker = { max_receive_count = 0 }
+    workers = { email = { max_receive_count = 0 } }
   }
 
-  expect_failures = [var.email_worker]
+  expect_failures = [var.workers]
+}
+
+run "rejects_unknown_worker" {
+  command = plan
+
+  variables {
+    # A typo in a worker's name must not be ignored silently.
+    workers = { emial = { maximum_concurrency = 20 } }
+  }
+
+  expect_failures = [var.workers]
+}
+
+run "rejects_zero_catalog_refresh" {
+  command = plan
+
+  variables {
+    catalog_refresh_seconds = 0
+  }
+
+  expect_failures = [var.catalog_refresh_seconds]
 }
 
 run "rejects_zero_delivery_log_ttl" {

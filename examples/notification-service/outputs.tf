@@ -23,44 +23,24 @@ output "event_schema_path" {
   value       = module.notification_service.event_schema_path
 }
 
-output "ingest_queue_url" {
-  description = "URL of the ingest queue."
-  value       = module.notification_service.ingest_queue_url
+output "queue_urls" {
+  description = "Map of queue worker (router: the ingest queue; email, websocket, push: the channel queues) to its queue URL."
+  value       = module.notification_service.queue_urls
 }
 
-output "ingest_queue_arn" {
-  description = "ARN of the ingest queue."
-  value       = module.notification_service.ingest_queue_arn
+output "queue_arns" {
+  description = "Map of queue worker to its queue ARN."
+  value       = module.notification_service.queue_arns
 }
 
-output "ingest_dlq_url" {
-  description = "URL of the ingest DLQ (rejected and undeliverable events)."
-  value       = module.notification_service.ingest_dlq_url
+output "dlq_urls" {
+  description = "Map of queue worker to its DLQ URL (router: the ingest DLQ of rejected and undeliverable events)."
+  value       = module.notification_service.dlq_urls
 }
 
-output "ingest_dlq_arn" {
-  description = "ARN of the ingest DLQ."
-  value       = module.notification_service.ingest_dlq_arn
-}
-
-output "email_queue_url" {
-  description = "URL of the email queue."
-  value       = module.notification_service.email_queue_url
-}
-
-output "email_queue_arn" {
-  description = "ARN of the email queue."
-  value       = module.notification_service.email_queue_arn
-}
-
-output "email_dlq_url" {
-  description = "URL of the email DLQ."
-  value       = module.notification_service.email_dlq_url
-}
-
-output "email_dlq_arn" {
-  description = "ARN of the email DLQ."
-  value       = module.notification_service.email_dlq_arn
+output "dlq_arns" {
+  description = "Map of queue worker to its DLQ ARN."
+  value       = module.notification_service.dlq_arns
 }
 
 output "email_feedback_dlq_url" {
@@ -161,24 +141,4 @@ output "jwt_audience" {
 output "cognito_user_pool_id" {
   description = "The example's Cognito user pool (null when jwt_issuer is given)."
   value       = one(aws_cognito_user_pool.users[*].id)
-}
-
-output "websocket_queue_url" {
-  description = "websocket queue URL (null when the channel is off)."
-  value       = module.notification_service.websocket_queue_url
-}
-
-output "websocket_dlq_url" {
-  description = "websocket DLQ URL (null when the channel is off)."
-  value       = module.notification_service.websocket_dlq_url
-}
-
-output "push_queue_url" {
-  description = "push queue URL (null when the channel is off)."
-  value       = module.notification_service.push_queue_url
-}
-
-output "push_dlq_url" {
-  description = "push DLQ URL (null when the channel is off)."
-  value       = module.notification_service.push_dlq_url
 }

@@ -302,15 +302,15 @@ def _id(key: str, notification_type: str = "order_shipped", source: str = SHOP) 
 
 def test_event_source_mappings_report_batch_item_failures(service: Service) -> None:
     sqs = service.emulator.client("sqs")
-    queues = {
-        "router": "ingest",
+    workers = {
+        "router": "router",
         "email_worker": "email",
         "websocket_worker": "websocket",
         "push_worker": "push",
     }
-    for role, queue in queues.items():
+    for role, worker in workers.items():
         mapping = service.poller.mapping(service.function(role))
-        url = service.outputs[f"{queue}_queue_url"]
+        url = service.outputs["queue_urls"][worker]
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -318,7 +318,7 @@ def test_event_source_mappings_report_batch_item_failures(service: Service) -> N
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["UUID"] == service.outputs["event_source_mapping_uuids"][role]
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-        dlq_url = service.outputs[f"{queue}_dlq_url"]
+        dlq_url = service.outputs["dlq_urls"][worker]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -485,7 +485,7 @@ def test_producers_are_isolated_a_critical_event_of_an_unlisted_source_is_dead_l
         b.invocation.succeeded and b.returned == [] for b in routed
     )  # processed, not retried
     assert [m.subject for m in outbox.new()] == ["Your order A-9 has shipped"]
-    [rejected] = service.receive_all(service.outputs["ingest_dlq_url"])
+    [rejected] = service.receive_all(service.outputs["dlq_urls"]["router"])
     event = json.loads(rejected["Body"])
     assert (event["source"], event["detail-type"], event["detail"]["idempotencyKey"]) == (
         SHOP,
@@ -542,7 +542,7 @@ def test_malformed_event_is_dead_lettered_with_its_reason_while_neighbours_are_d
     assert sorted((m.to[0], m.subject) for m in outbox.new()) == sorted(
         [(dan.address, "Your order A-1 has shipped"), (eve.address, "Your order A-3 has shipped")]
     )
-    [rejected] = service.receive_all(service.outputs["ingest_dlq_url"])
+    [rejected] = service.receive_all(service.outputs["dlq_urls"]["router"])
     event = json.loads(rejected["Body"])
     assert event["detail"] == {
         "data": {"order_id": "A-2"},
@@ -618,7 +618,7 @@ def test_failing_ses_send_is_retried_then_dead_lettered(
     assert len(gus_batches) == MAX_RECEIVE_COUNT
     assert all(len(b.returned) == 1 for b in gus_batches)
     assert len(attempts) == 3 * MAX_RECEIVE_COUNT  # the SDK's 3 attempts per invocation
-    [dead] = service.receive_all(service.outputs["email_dlq_url"])
+    [dead] = service.receive_all(service.outputs["dlq_urls"]["email"])
     message = json.loads(dead["Body"])
     assert (message["notification_id"], message["user_id"], message["locale"]) == (
         _id(key),

@@ -278,7 +278,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
             print(f"      {user_id:7} {platform:5} {payload}")
     sqs = emulator.client("sqs")
     rejected = sqs.receive_message(
-        QueueUrl=outputs["ingest_dlq_url"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        QueueUrl=outputs["dlq_urls"]["router"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     ).get("Messages", [])
     print("\n    Rejected events (ingest DLQ)")
     for message in rejected:

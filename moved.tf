@@ -1,0 +1,134 @@
+# Resource addresses before the queue workers (modules/queue-worker): an existing deployment moves into the new
+# layout in place, without a replacement (tests/terraform/test_notification_service_upgrade.py plans that upgrade).
+
+moved {
+  from = module.ingest_queue
+  to   = module.router_worker.module.queue
+}
+
+moved {
+  from = module.ingest_dlq
+  to   = module.router_worker.module.dlq
+}
+
+moved {
+  from = module.router
+  to   = module.router_worker.module.function
+}
+
+moved {
+  from = aws_lambda_event_source_mapping.router
+  to   = module.router_worker.aws_lambda_event_source_mapping.this
+}
+
+moved {
+  from = module.email_queue
+  to   = module.channel_workers["email"].module.queue
+}
+
+moved {
+  from = module.email_dlq
+  to   = module.channel_workers["email"].module.dlq
+}
+
+moved {
+  from = module.email_worker
+  to   = module.channel_workers["email"].module.function
+}
+
+moved {
+  from = aws_lambda_event_source_mapping.email_worker
+  to   = module.channel_workers["email"].aws_lambda_event_source_mapping.this
+}
+
+moved {
+  from = module.websocket_queue
+  to   = module.channel_workers["websocket"].module.queue
+}
+
+moved {
+  from = module.websocket_dlq
+  to   = module.channel_workers["websocket"].module.dlq
+}
+
+moved {
+  from = module.websocket_worker
+  to   = module.channel_workers["websocket"].module.function
+}
+
+moved {
+  from = aws_lambda_event_source_mapping.websocket_worker
+  to   = module.channel_workers["websocket"].aws_lambda_event_source_mapping.this
+}
+
+moved {
+  from = module.push_queue
+  to   = module.channel_workers["push"].module.queue
+}
+
+moved {
+  from = module.push_dlq
+  to   = module.channel_workers["push"].module.dlq
+}
+
+moved {
+  from = module.push_worker
+  to   = module.channel_workers["push"].module.function
+}
+
+moved {
+  from = aws_lambda_event_source_mapping.push_worker
+  to   = module.channel_workers["push"].aws_lambda_event_source_mapping.this
+}
+
+# One dynamodb-table instance per role (tables.tf).
+
+moved {
+  from = module.catalog_table
+  to   = module.tables["catalog"]
+}
+
+moved {
+  from = module.users_table
+  to   = module.tables["users"]
+}
+
+moved {
+  from = module.preferences_table
+  to   = module.tables["preferences"]
+}
+
+moved {
+  from = module.email_subscriptions_table
+  to   = module.tables["email_subscriptions"]
+}
+
+moved {
+  from = module.email_suppressions_table
+  to   = module.tables["email_suppressions"]
+}
+
+moved {
+  from = module.delivery_log_table
+  to   = module.tables["delivery_log"]
+}
+
+moved {
+  from = module.idempotency_table
+  to   = module.tables["idempotency"]
+}
+
+moved {
+  from = module.connections_table
+  to   = module.tables["connections"]
+}
+
+moved {
+  from = module.device_tokens_table
+  to   = module.tables["device_tokens"]
+}
+
+moved {
+  from = module.limits_table
+  to   = module.tables["limits"]
+}
