@@ -132,3 +132,10 @@ moved {
   from = module.limits_table
   to   = module.tables["limits"]
 }
+
+# Not in the layout of cf7b2c2: the device-ownership fix added module.device_owners_table on main before the
+# tables became one for_each. A deployment of that main keeps its table (and its ownership items) too.
+moved {
+  from = module.device_owners_table
+  to   = module.tables["device_owners"]
+}
