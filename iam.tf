@@ -133,7 +133,7 @@ locals {
   )
 }
 
-# --- Part 2 roles (docs/notification-service.md, section 7) ---
+# --- Roles of the WebSocket, push and registration API functions (docs/notification-service.md, section 7) ---
 
 locals {
   websocket_connections_policy_statements = [

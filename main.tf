@@ -21,7 +21,7 @@ locals {
   # `id` is the region name in provider 5.x and 6.x alike; 6.x deprecates `name` (tests/unit/test_versions.py).
   region = try(data.aws_region.current[0].id, "")
 
-  # Part 2 (websocket.tf, push.tf, registration_api.tf): each channel is off until its input is set.
+  # The channels beyond email (websocket.tf, push.tf, registration_api.tf): each is off until its input is set.
   websocket_enabled        = var.create && var.websocket != null
   push_enabled             = var.create && var.push != null
   registration_api_enabled = var.create && var.registration_api != null

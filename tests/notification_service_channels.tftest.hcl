@@ -1,4 +1,4 @@
-# Offline plan-mode tests of part 2 of the notification service (docs/notification-service.md, section 7): the
+# Offline plan-mode tests of the notification service's WebSocket, push and registration API (docs/notification-service.md, section 7): the
 # WebSocket channel, mobile push and the registration API. Shared mock data: account 123456789012, us-east-1.
 
 mock_provider "aws" {
@@ -430,7 +430,7 @@ run "all_channels_plan" {
     error_message = "The registration function's environment must match the design document."
   }
 
-  # --- Verification abuse (finding 2 of issue 15): limits, suppressions, its own configuration set ---
+  # --- Verification abuse: limits, suppressions, its own configuration set ---
 
   assert {
     condition = local.registration_verification_environment == tomap({
@@ -1255,7 +1255,7 @@ run "rejects_registration_timeout_over_api_gateway_limit" {
   expect_failures = [var.registration_api]
 }
 
-# --- Verification limits (finding 2 of issue 15): each input is validated with a message that says why ---
+# --- Verification limits: each input is validated with a message that says why ---
 
 run "rejects_zero_codes_per_address_per_day" {
   command = plan

@@ -8,7 +8,7 @@ emulator's DynamoDB, SQS and SES v2, whose sent messages (headers included, see 
 we read back. SES bounce events published to the deployed SES events topic reach the deployed feedback
 function through the in-process Lambda service. One deployment serves every test of this file.
 
-Part 2 (WebSocket, push, registration API) runs on the same deployment, every channel on. The push platform
+The WebSocket, push and registration API tests run on the same deployment, every channel on. The push platform
 applications are created during apply by the deployed provisioner, which Terraform invokes synchronously
 (the emulator runs it in this process) from fake credentials the fixture stores in Secrets Manager first.
 The connections and registration functions are invoked with API Gateway's event shapes (``$connect`` as
@@ -631,7 +631,7 @@ def test_failing_ses_send_is_retried_then_dead_lettered(
     }
 
 
-# --- part 2: WebSocket, push and the registration API ----------------------------------------------
+# --- WebSocket, push and the registration API -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -982,7 +982,7 @@ def test_unauthenticated_registration_is_rejected_and_stores_nothing(
     assert token not in {e["Attributes"]["Token"] for e in endpoints}
 
 
-# --- issue 15, finding 2 (and 6): verification-code brute force, mail bombing, suppressed addresses ------
+# --- Verification-code brute force, mail bombing, suppressed addresses ------
 
 VERIFY_CODE = re.compile(r"code is ([0-9A-Z]{4}-[0-9A-Z]{4})\.")
 
@@ -1209,7 +1209,7 @@ def test_stale_connection_and_disabled_endpoint_are_removed(service: Service, re
     }
 
 
-# --- issue 15: one owner per device token, devices per user capped ------------------------------------
+# --- One owner per device token, devices per user capped ------------------------------------
 
 
 def _endpoint_user(service: Service, endpoint_arn: str) -> str | None:
@@ -1320,7 +1320,7 @@ def test_a_user_without_tabs_or_devices_is_logged_not_failed(service: Service) -
     }
 
 
-# --- Per-identity limiting of the registration API (issue 15, finding 6) ---
+# --- Per-identity limiting of the registration API ---
 
 
 def test_registration_api_limits_each_user_separately(service: Service, realtime: Realtime) -> None:
@@ -1366,7 +1366,7 @@ def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: Deployed
     assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
     archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
     assert archives == []
-    # Part 2: the APIs, and the platform applications the provisioner deleted when Terraform invoked it.
+    # The APIs, and the platform applications the provisioner deleted when Terraform invoked it.
     apis = emulator.client("apigatewayv2").get_apis()["Items"]
     assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []
     applications = emulator.client("sns").list_platform_applications()["PlatformApplications"]

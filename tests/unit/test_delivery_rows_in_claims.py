@@ -1,5 +1,5 @@
 """The delivery row a channel worker stores in a completed idempotency claim, and reads back on a redelivery
-(finding 6 of issue 15: rows were lost when the batch's final write failed and the retry found the claims
+(rows were lost when the batch's final write failed and the retry found the claims
 complete). Pure round trip, and what a claim written by anything else gives back (nothing)."""
 
 from __future__ import annotations

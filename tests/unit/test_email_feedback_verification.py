@@ -1,4 +1,4 @@
-"""Finding 6 of issue 15: a complaint (or bounce) about a verification mail must not suppress the address for
+"""A complaint (or bounce) about a verification mail must not suppress the address for
 every user's notifications forever. Verification mail goes through its own configuration set; the feedback
 function blocks only verification mail to the address, for a bounded time (limits table, TTL)."""
 

@@ -266,7 +266,7 @@ def test_a_delivery_log_failure_raises_and_the_redelivery_sends_nothing_twice(
 def test_delivery_log_rows_lost_when_the_final_write_fails_are_written_by_the_retry(
     world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Finding 6 of issue 15: the retry found the claims complete, sent nothing and wrote no row."""
+    """The retry found the claims complete, sent nothing and wrote no row."""
     subscribe("u-1", {"refused@example.com": verified("t")})
     subscribe("u-2", {"ana@example.com": verified("t"), "gone@example.com": verified("t")})
     suppress("gone@example.com")

@@ -231,7 +231,7 @@ def test_throttling_retries_the_record_without_publishing_twice(
 def test_delivery_log_rows_lost_when_the_final_write_fails_are_written_by_the_retry(
     apps: dict[str, str], context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Finding 6 of issue 15: the retry found the claims complete, published nothing and wrote no row."""
+    """The retry found the claims complete, published nothing and wrote no row."""
     live = register_device("u-1", "fcm", FCM_TOKEN, apps["fcm"])
     dead = register_device("u-1", "apns", APNS_TOKEN, apps["apns"])
     disable_endpoint(dead)

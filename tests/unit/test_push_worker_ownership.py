@@ -1,4 +1,4 @@
-"""The push worker publishes only to devices the recipient owns (issue 15, finding 1), against moto
+"""The push worker publishes only to devices the recipient owns, against moto
 in-process: the ownership items of a batch's devices are read with one strongly consistent BatchGetItem per
 100 devices; a row whose token another user owns now is never published to, is removed (only if unchanged
 since it was read) and gets a failed delivery row; rows registered before ownership items existed are

@@ -1,4 +1,4 @@
-"""Per-user request limiting of the registration API (finding 6 of issue 15: the stage's throttling was one
+"""Per-user request limiting of the registration API (the stage's throttling was one
 bucket shared by all users). The handler runs in-process against moto's ``limits`` table; the clock is
 the test world's."""
 

@@ -1,4 +1,4 @@
-"""Device ownership and the per-user device cap of the registration API (issue 15, findings 1 and 3), against
+"""Device ownership and the per-user device cap of the registration API, against
 moto in-process: a token has exactly one owner (ownership item in device_owners, moved in one transaction with
 the rows and counters), DELETE removes the endpoint only for the owner, and a user owns at most
 MAX_DEVICES_PER_USER devices (a refused registration leaves nothing behind, no endpoint either)."""

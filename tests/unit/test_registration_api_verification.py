@@ -1,4 +1,4 @@
-"""Finding 2 of issue 15, verification-code brute force and mail bombing: the registration API's limits on
+"""Verification-code brute force and mail bombing: the registration API's limits on
 codes and guesses live in the limits table (per user and per address, with TTL), so deleting and
 re-adding an address resets none of them; suppressed addresses get no code; the code has 40 bits."""
 

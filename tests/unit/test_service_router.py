@@ -442,7 +442,7 @@ def test_unprocessed_prefetch_keys_are_retried(service: Service) -> None:
 
 
 def test_an_href_variable_that_is_not_https_or_mailto_rejects_the_event(service: Service) -> None:
-    """Finding 6 of issue 15: a producer's ``javascript:`` URL reached the mail's ``href`` (escaped, live)."""
+    """A producer's ``javascript:`` URL reached the mail's ``href`` (escaped, live)."""
     linked = {
         "channels": ["email"],
         "fallback_locale": "en",
@@ -471,7 +471,7 @@ def test_an_href_variable_that_is_not_https_or_mailto_rejects_the_event(service:
 
 
 def test_delivery_log_rows_of_a_failed_write_are_written_by_the_retry(service: Service) -> None:
-    """Finding 6 of issue 15, for the router: its suppression rows are written before any fan-out and
+    """For the router: its suppression rows are written before any fan-out and
     before the claims complete, so a failed write releases the claims and the retry writes the rows
     (a guard: the router already worked this way)."""
     fail_attempts("dynamodb", "BatchWriteItem", [("InternalServerError", 500)] * 3)

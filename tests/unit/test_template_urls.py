@@ -1,4 +1,4 @@
-"""URLs in HTML templates (finding 6 of issue 15: ``href`` values not restricted to ``https:``/``mailto:``).
+"""URLs in HTML templates (``href`` values not restricted to ``https:``/``mailto:``).
 
 HTML-escaping keeps a variable from opening a tag, not from being ``javascript:`` in an ``href``. A value
 rendered into a URL-bearing attribute must make an absolute https:/mailto: URL, or the render fails naming

@@ -211,7 +211,7 @@ def test_a_throttled_post_is_retried_without_posting_twice(
 def test_delivery_log_rows_lost_when_the_final_write_fails_are_written_by_the_retry(
     world: None, context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Finding 6 of issue 15: the retry found the claims complete, posted nothing and wrote no row (nor
+    """The retry found the claims complete, posted nothing and wrote no row (nor
     deleted the gone connection, whose delete shares the write's failure scope)."""
     connect("live", "u-1")
     connect("stale", "u-1")
