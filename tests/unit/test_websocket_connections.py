@@ -111,7 +111,9 @@ def test_connect_answers_the_offered_subprotocol_never_the_token(
     world: None, context: FakeLambdaContext
 ) -> None:
     event = load_event("notification_service_websocket_connect_lambda_authorizer")
-    event["headers"]["Sec-WebSocket-Protocol"] = "notifications, eyJhbGciOiJSUzI1NiJ9.e30.c2ln"  # pragma: allowlist secret
+    event["headers"]["Sec-WebSocket-Protocol"] = (
+        "notifications, eyJhbGciOiJSUzI1NiJ9.e30.c2ln"  # pragma: allowlist secret
+    )
     assert handler(event, context) == {
         "statusCode": 200,
         "headers": {"Sec-WebSocket-Protocol": "notifications"},
