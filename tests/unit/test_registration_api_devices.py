@@ -12,7 +12,6 @@ import boto3
 import pytest
 
 from notification_handlers.service import dynamodb_batch, push_platforms, registration_api
-from tools.emulator.account import DEFAULT_REGION as REGION
 from tests.unit.realtime_fakes import record_params
 from tests.unit.registration_api_fakes import (
     APNS_TOKEN,
@@ -25,6 +24,7 @@ from tests.unit.registration_api_fakes import (
     put_device,
 )
 from tests.unit.service_fakes import record_calls, scan
+from tools.emulator.account import DEFAULT_REGION as REGION
 
 OTHER = "u-2"
 KEY = f"fcm#{FCM_TOKEN}"
