@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import terraform_offline
+from tools.ci import terraform_offline
 
 ROOT = Path(__file__).resolve().parents[2]
 MOCKS = "../../tests/terraform_mocks/aws"  # relative to modules/<pattern>, like the native tests'
