@@ -58,6 +58,7 @@ def test_api_calls_are_counted_per_step_with_their_bound(quick_report: runner.Re
         "notification_handlers.service.email_feedback",
         "notification_handlers.service.push_platforms",
         "notification_handlers.service.registration_api",
+        "notification_handlers.service.websocket_authorizer",
         "notification_handlers.service.websocket_connections",
     }
     assert all(
