@@ -459,7 +459,7 @@ def test_an_href_variable_that_is_not_https_or_mailto_rejects_the_event(service:
     assert router.handler(batch(hostile, fine), FakeLambdaContext()) == {"batchItemFailures": []}
 
     [sent] = service.emails()
-    assert sent["notification_id"] == "evt-n-2"
+    assert sent["notification_id"] == nid("evt-n-2", "order_tracked")
     assert sent["content"]["html"] == '<a href="https://track.example.com/n-2">Track</a>'
     [rejected] = service.rejected()
     assert json.loads(rejected["Body"])["id"] == "evt-n-1"
