@@ -33,8 +33,9 @@ from tools.emulator.terraform import ExampleWorkspace
 
 pytestmark = pytest.mark.terraform
 
-# The last commit with one queue, DLQ, function and mapping per worker at the root module's top level.
-LAYOUT_BEFORE_QUEUE_WORKERS = "cf7b2c2dcbc2584979c5843379f9c892513d5c71"  # pragma: allowlist secret (a git commit id)
+# The last commit with one queue, DLQ, function and mapping per worker at the root module's top level (a
+# git commit id, not a secret).
+LAYOUT_BEFORE_QUEUE_WORKERS = "cf7b2c2dcbc2584979c5843379f9c892513d5c71"  # pragma: allowlist secret
 EXAMPLE = "notification-service"
 NAME = "notif-upgrade"
 # Fake platform credentials of the shape the provisioner checks (design document, section 7).
