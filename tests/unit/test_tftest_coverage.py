@@ -96,6 +96,21 @@ def test_every_validated_variable_has_an_expect_failures_run(module: Path) -> No
     assert not gaps, "\n".join(gaps)
 
 
+def examples_with_native_tests(root: Path = ROOT / "examples") -> list[Path]:
+    """Examples that hold `tests/*.tftest.hcl` (run by `make tftest`): their validations are covered the same way."""
+    return [d for d in module_dirs(root) if tftest_files(d)]
+
+
+def test_examples_with_native_tests_are_discovered() -> None:
+    assert "ci-pipeline" in {d.name for d in examples_with_native_tests()}
+
+
+@pytest.mark.parametrize("example", examples_with_native_tests(), ids=lambda d: d.name)
+def test_every_validated_variable_of_a_tested_example_has_an_expect_failures_run(example: Path) -> None:
+    gaps = coverage_gaps(example)
+    assert not gaps, "\n".join(gaps)
+
+
 def test_root_module_validated_variables_have_expect_failures_runs() -> None:
     """The repository root is a module too (the notification service); its tests are tests/*.tftest.hcl."""
     assert validated_variables(ROOT), "the root module validates none of its inputs"

@@ -349,3 +349,39 @@ run "rejects_long_name" {
   variables { name = "a-name-much-too-long-for-a-bucket" }
   expect_failures = [var.name]
 }
+
+run "rejects_region_that_is_not_a_region" {
+  command = plan
+  variables { region = "US East" }
+  expect_failures = [var.region]
+}
+
+run "rejects_reserved_tag_key" {
+  command = plan
+  variables { tags = { "aws:owner" = "x" } }
+  expect_failures = [var.tags]
+}
+
+run "rejects_dotted_bucket_name" {
+  command = plan
+  variables { state_bucket_name = "acme.terraform.state" }
+  expect_failures = [var.state_bucket_name]
+}
+
+run "rejects_zero_version_retention" {
+  command = plan
+  variables { noncurrent_state_version_days = 0 }
+  expect_failures = [var.noncurrent_state_version_days]
+}
+
+run "rejects_access_log_bucket_that_is_not_a_name" {
+  command = plan
+  variables { access_logging = { target_bucket = "s3://logs" } }
+  expect_failures = [var.access_logging]
+}
+
+run "rejects_session_shorter_than_an_hour" {
+  command = plan
+  variables { max_session_duration = 900 }
+  expect_failures = [var.max_session_duration]
+}
