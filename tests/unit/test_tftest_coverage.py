@@ -1,8 +1,8 @@
 """Every validated module input is proven to refuse a bad value by a native `terraform test` run.
 
 A `validation` block that no test exercises can be wrong in silence (an inverted condition, a regex that
-accepts everything, a `can()` that never fails). For each module under `modules/` and for the repository's
-root module (tests in `tests/*.tftest.hcl`), every variable with a `validation` block must be the target of
+accepts everything, a `can()` that never fails). For each module under `modules/`, for the repository's
+root module (tests in `tests/*.tftest.hcl`) and for every example that has native tests, every variable with a `validation` block must be the target of
 at least one `run` with `expect_failures = [var.<name>]` in the module's `tests/*.tftest.hcl`, and a module
 without such test files fails outright. Modules are discovered, so a new module is covered the moment it is
 added. Terraform itself checks that each of those runs does fail on that variable (a run whose expected
@@ -97,7 +97,7 @@ def test_every_validated_variable_has_an_expect_failures_run(module: Path) -> No
 
 
 def examples_with_native_tests(root: Path = ROOT / "examples") -> list[Path]:
-    """Examples that hold `tests/*.tftest.hcl` (run by `make tftest`): their validations are covered the same way."""
+    """Examples that hold `tests/*.tftest.hcl` (run by `make tftest`): covered like the modules."""
     return [d for d in module_dirs(root) if tftest_files(d)]
 
 
