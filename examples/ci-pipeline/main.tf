@@ -37,7 +37,11 @@ locals {
     file     = local.deployer_policy_source == "file" ? file(local.deployer_policy_file) : null
     none     = null
   }[local.deployer_policy_source]
-  deployer_statements = try(jsondecode(local.deployer_policy_json).Statement, [])
+  # Statements the plan role's reads can be derived from; the policy itself is attached as it is.
+  deployer_statements = try([
+    for statement in jsondecode(local.deployer_policy_json).Statement : statement
+    if can(statement.Effect) && can(statement.Action) && can(statement.Resource)
+  ], [])
 }
 
 # GitHub's OIDC issuer. No thumbprint_list: IAM verifies token.actions.githubusercontent.com against its own
