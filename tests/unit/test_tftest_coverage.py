@@ -1,12 +1,12 @@
 """Every validated module input is proven to refuse a bad value by a native `terraform test` run.
 
 A `validation` block that no test exercises can be wrong in silence (an inverted condition, a regex that
-accepts everything, a `can()` that never fails). For each module under `modules/`, for the repository's
-root module (tests in `tests/*.tftest.hcl`) and for every example that has native tests, every variable with a `validation` block must be the target of
-at least one `run` with `expect_failures = [var.<name>]` in the module's `tests/*.tftest.hcl`, and a module
-without such test files fails outright. Modules are discovered, so a new module is covered the moment it is
-added. Terraform itself checks that each of those runs does fail on that variable (a run whose expected
-failure does not happen fails `make tftest`).
+accepts everything, a `can()` that never fails). For each module under `modules/`, for the repository's root
+module (tests in `tests/*.tftest.hcl`) and for every example that has native tests, every variable with a
+`validation` block must be the target of at least one `run` with `expect_failures = [var.<name>]` in the
+module's `tests/*.tftest.hcl`, and a module without such test files fails outright. Modules are discovered, so
+a new module is covered the moment it is added. Terraform itself checks that each of those runs does fail on
+that variable (a run whose expected failure does not happen fails `make tftest`).
 """
 
 from __future__ import annotations
