@@ -17,8 +17,8 @@ PYTEST       := $(PY) tools/ci/run_pytest.py
 TF_MODULES   := $(sort $(dir $(wildcard modules/*/main.tf)))
 TF_EXAMPLES  := $(sort $(dir $(wildcard examples/*/main.tf)))
 # The root module (the notification service) keeps its native tests in tests/*.tftest.hcl, where `terraform test`
-# looks by default; pytest ignores them.
-TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl))) $(if $(wildcard tests/*.tftest.hcl),.))
+# looks by default; pytest ignores them. Examples with native tests (mock providers) are tested too.
+TF_TESTED    := $(sort $(patsubst %/tests/,%/,$(dir $(wildcard modules/*/tests/*.tftest.hcl examples/*/tests/*.tftest.hcl))) $(if $(wildcard tests/*.tftest.hcl),.))
 PY_SOURCES   := lambda_src tests tools
 
 # A TF_CLI_CONFIG_FILE that points nowhere only makes terraform print a warning on every command.

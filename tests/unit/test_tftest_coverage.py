@@ -1,12 +1,12 @@
 """Every validated module input is proven to refuse a bad value by a native `terraform test` run.
 
 A `validation` block that no test exercises can be wrong in silence (an inverted condition, a regex that
-accepts everything, a `can()` that never fails). For each module under `modules/` and for the repository's
-root module (tests in `tests/*.tftest.hcl`), every variable with a `validation` block must be the target of
-at least one `run` with `expect_failures = [var.<name>]` in the module's `tests/*.tftest.hcl`, and a module
-without such test files fails outright. Modules are discovered, so a new module is covered the moment it is
-added. Terraform itself checks that each of those runs does fail on that variable (a run whose expected
-failure does not happen fails `make tftest`).
+accepts everything, a `can()` that never fails). For each module under `modules/`, for the repository's root
+module (tests in `tests/*.tftest.hcl`) and for every example that has native tests, every variable with a
+`validation` block must be the target of at least one `run` with `expect_failures = [var.<name>]` in the
+module's `tests/*.tftest.hcl`, and a module without such test files fails outright. Modules are discovered, so
+a new module is covered the moment it is added. Terraform itself checks that each of those runs does fail on
+that variable (a run whose expected failure does not happen fails `make tftest`).
 """
 
 from __future__ import annotations
@@ -93,6 +93,21 @@ def test_modules_are_discovered() -> None:
 def test_every_validated_variable_has_an_expect_failures_run(module: Path) -> None:
     assert validated_variables(module), f"{module.name} validates none of its inputs"
     gaps = coverage_gaps(module)
+    assert not gaps, "\n".join(gaps)
+
+
+def examples_with_native_tests(root: Path = ROOT / "examples") -> list[Path]:
+    """Examples that hold `tests/*.tftest.hcl` (run by `make tftest`): covered like the modules."""
+    return [d for d in module_dirs(root) if tftest_files(d)]
+
+
+def test_examples_with_native_tests_are_discovered() -> None:
+    assert "ci-pipeline" in {d.name for d in examples_with_native_tests()}
+
+
+@pytest.mark.parametrize("example", examples_with_native_tests(), ids=lambda d: d.name)
+def test_every_validated_variable_of_a_tested_example_has_an_expect_failures_run(example: Path) -> None:
+    gaps = coverage_gaps(example)
     assert not gaps, "\n".join(gaps)
 
 
