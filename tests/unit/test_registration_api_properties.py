@@ -50,7 +50,7 @@ CATALOG = parse_catalog(
 
 def test_patterns_are_the_event_contracts() -> None:
     detail = contract.schema()["properties"]["detail"]["properties"]
-    assert f"^{api_request.USER_ID_PATTERN.pattern}$" == detail["recipients"]["items"]["pattern"]
+    assert f"^{api_request.USER_ID_PATTERN.pattern}(?![\\s\\S])" == detail["recipients"]["items"]["pattern"]
     assert api_request.NOTIFICATION_ID_PATTERN.pattern == contract.NOTIFICATION_ID_PATTERN.pattern
 
 
