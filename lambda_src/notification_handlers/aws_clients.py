@@ -8,11 +8,12 @@ client (and its connection pool) across invocations.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, Protocol, cast
+from typing import Any, Final, Protocol, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 # Fail fast and leave persistent failures to Lambda's async retries and the DLQ,
 # rather than burning the function timeout inside the SDK.
@@ -82,6 +83,65 @@ def error_code(error: Exception) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code") or "Unknown")
     return type(error).__name__
+
+
+# Error codes that mean "busy: the same call may succeed later", for a caller deciding after the SDK's own
+# retries between "retry later" (503, fail open, redeliver) and a fault: botocore's throttling codes and
+# transient codes (standard retry mode, botocore/retries/standard.py), plus DynamoDB's
+# TransactionConflictException (a concurrent transaction on one of the items) and the 5xx codes of services
+# that answer them with a 4xx-looking body. Any 5xx status counts too.
+TRANSIENT_ERROR_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "TransactionConflictException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+# Per-item reasons of a cancelled DynamoDB transaction that say "try again later".
+TRANSIENT_CANCELLATION_REASONS: Final = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+
+
+def cancellation_reasons(error: ClientError) -> list[str] | None:
+    """The per-item reason codes of a cancelled DynamoDB transaction ("None" for items that were fine);
+    None when the error is not a cancelled transaction."""
+    if error_code(error) != "TransactionCanceledException":
+        return None
+    reasons = error.response.get("CancellationReasons")
+    if not isinstance(reasons, list):
+        return []
+    return [str((reason or {}).get("Code") or "None") for reason in reasons]
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether a failed call may succeed if made again later: a timeout or connection error (no answer at
+    all), a throttle, a 5xx, or a transaction cancelled by a conflict or a throttle. False for everything
+    else: a refused request (validation, access denied, missing resource) and botocore's own errors that
+    no retry cures (missing credentials or region, invalid parameters)."""
+    if isinstance(error, BotocoreConnectionError | HTTPClientError):
+        return True  # connect/read timeouts, refused or dropped connections
+    if not isinstance(error, ClientError):
+        return False
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if error_code(error) in TRANSIENT_ERROR_CODES or status >= 500:
+        return True
+    return not TRANSIENT_CANCELLATION_REASONS.isdisjoint(cancellation_reasons(error) or ())
 
 
 def reset_clients() -> None:

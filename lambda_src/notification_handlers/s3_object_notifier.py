@@ -83,7 +83,7 @@ MAX_NAMED_PROBLEMS: Final = 20
 # S3 sizes are 64-bit; anything larger is not a size (and would overflow the float in human_size).
 MAX_OBJECT_SIZE: Final = 2**63 - 1
 
-_EMAIL: Final = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z]{2,}$")
+_EMAIL: Final = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z]{2,}")  # fullmatch
 _SIZE_UNITS: Final = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -155,7 +155,7 @@ def parse_recipients(raw: str) -> tuple[str, ...]:
     addresses = tuple(dict.fromkeys(a for a in candidates if a))
     if not addresses:
         raise ConfigurationError("RECIPIENTS is not set: give at least one email address")
-    bad = [a for a in addresses if not _EMAIL.match(a)]
+    bad = [a for a in addresses if not _EMAIL.fullmatch(a)]
     if bad:
         raise ConfigurationError(f"RECIPIENTS has invalid email address(es): {', '.join(map(repr, bad))}")
     if len(addresses) > MAX_RECIPIENTS:
@@ -168,7 +168,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     sender = environ.get("SENDER", "").strip()
     if not sender:
         raise ConfigurationError("SENDER is not set: it must be the From address of a verified SES identity")
-    if not _EMAIL.match(sender):
+    if not _EMAIL.fullmatch(sender):
         raise ConfigurationError(f"SENDER={sender!r} is not an email address")
     return Settings(
         sender=sender,

@@ -39,8 +39,8 @@ from moto.ses.models import ses_backends
 from moto.sesv2.models import SESV2Backend
 
 from notification_handlers.aws_clients import reset_clients
-from notification_handlers.service import registration_api
 from notification_handlers.service.contract import notification_id
+from notification_handlers.service.registration import edge
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
     test_rendered_policies_are_least_privilege,
@@ -1017,7 +1017,7 @@ class Registration:
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
     # Today at 09:00 UTC: the test moves minutes, never across midnight (the counters' day window).
     start = [datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)]
-    monkeypatch.setattr(registration_api, "_now", lambda: start[0])
+    monkeypatch.setattr(edge, "now", lambda: start[0])
     return start
 
 
@@ -1352,7 +1352,7 @@ def test_registration_api_limits_each_user_separately(service: Service, realtime
     counter = service.emulator.client("dynamodb").get_item(
         TableName=service.table("limits"), Key={"limit_key": {"S": f"requests#{greedy}#{window * 60}"}}
     )["Item"]
-    assert int(counter["request_count"]["N"]) == ceiling
+    assert int(counter["count"]["N"]) == ceiling
     assert int(counter["expires_at"]["N"]) > time.time()
 
 

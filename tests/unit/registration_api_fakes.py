@@ -20,6 +20,7 @@ from moto.ses.models import ses_backends
 
 from notification_handlers import aws_clients
 from notification_handlers.service import catalog, dynamodb_batch, rate_limit, registration_api
+from notification_handlers.service.registration import edge
 from tests.unit.conftest import load_event
 from tests.unit.service_fakes import create_table, scan
 from tools.emulator.account import ACCOUNT_ID
@@ -107,7 +108,7 @@ def api_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         )
         catalog._CACHE.clear()
         clock = [datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)]
-        monkeypatch.setattr(registration_api, "_now", lambda: clock[0])
+        monkeypatch.setattr(edge, "now", lambda: clock[0])
         monkeypatch.setattr(rate_limit, "_now", lambda: clock[0].timestamp())  # noqa: PLW0108 (read late)
         aws_clients.reset_clients()
         try:

@@ -8,10 +8,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from botocore.exceptions import NoCredentialsError
 from conftest import capture_logs, examples
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notification_handlers import aws_clients
 from notification_handlers.service import rate_limit
 from notification_handlers.service.log import logger
 from tests.unit.registration_api_fakes import (
@@ -71,12 +73,13 @@ def test_one_conditional_update_per_request_on_a_window_key_that_expires(world: 
 
     [update] = dynamodb.params("UpdateItem")
     assert update["TableName"] == "limits"
-    assert "request_count < :ceiling" in update["ConditionExpression"]
+    assert "#count < :ceiling" in update["ConditionExpression"]
+    assert update["ExpressionAttributeNames"]["#count"] == "count"
     window_start = int(world.clock[0].timestamp()) // 60 * 60
     [item] = scan("limits")
     assert item == {
         "limit_key": f"requests#{SUB}#{window_start}",
-        "request_count": 1,
+        "count": 1,
         "expires_at": window_start + 60 + rate_limit.EXPIRY_GRACE_SECONDS,
     }
 
@@ -85,11 +88,18 @@ def test_a_refused_request_is_not_counted(world: World) -> None:
     for _ in range(CEILING + 3):
         get_preferences()
     [item] = scan("limits")
-    assert item["request_count"] == CEILING
+    assert item["count"] == CEILING
 
 
 @pytest.mark.parametrize(
-    ("code", "status"), [("ProvisionedThroughputExceededException", 400), ("InternalServerError", 500)]
+    ("code", "status"),
+    [
+        ("ProvisionedThroughputExceededException", 400),
+        ("InternalServerError", 500),
+        # throttles the SDK retries that the limiter once raised as 500s (aws_clients.is_transient)
+        ("Throttling", 400),
+        ("TooManyRequestsException", 429),
+    ],
 )
 def test_a_throttled_counter_lets_the_request_through(
     world: World, monkeypatch: pytest.MonkeyPatch, code: str, status: int
@@ -108,6 +118,19 @@ def test_a_broken_limiter_is_an_error_not_an_open_door(world: World) -> None:
     answer = get_preferences()
     assert answer.status == 500 and answer.error_code == "internal_error"
     assert "AccessDenied" not in json.dumps(answer.body)
+
+
+def test_missing_credentials_are_an_error_not_an_open_door(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore errors no retry cures are not "unavailable": the limiter does not fail open on them."""
+
+    def no_credentials(**_: object) -> None:
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(aws_clients.client("dynamodb"), "update_item", no_credentials)
+    answer = get_preferences()
+    assert answer.status == 500 and answer.error_code == "internal_error"
 
 
 def test_a_bad_ceiling_is_a_configuration_error(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from notification_handlers.service import (
 )
 from notification_handlers.service.catalog import parse_catalog
 from notification_handlers.service.log import logger
+from notification_handlers.service.registration import email_subscriptions
 from tests.unit.conftest import capture_logs
 from tests.unit.registration_api_fakes import (
     APNS_TOKEN,
@@ -155,7 +156,7 @@ def test_fixture_put_email_subscription_mails_a_code_to_the_normalised_address(w
 
 
 def test_fixture_verify_email_subscription_base64_body(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registration_api, "new_code", lambda: "7KQ2M9XD")  # the fixture's "7kq2-m9xd"
+    monkeypatch.setattr(email_subscriptions, "new_code", lambda: "7KQ2M9XD")  # the fixture's "7kq2-m9xd"
     assert subscribe("ana.lopez@example.com").status == 200
     event = fixture_event("verify_email_subscription")
     assert event["isBase64Encoded"] is True
@@ -500,7 +501,7 @@ def test_a_code_of_one_user_does_not_verify_another_users_address(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     codes = iter(["11111111", "22222222"])
-    monkeypatch.setattr(registration_api, "new_code", lambda: next(codes))
+    monkeypatch.setattr(email_subscriptions, "new_code", lambda: next(codes))
     subscribe("shared@example.com")
     world.advance(seconds=60)  # the resend cooldown is per address, whoever asks
     subscribe("shared@example.com", sub=OTHER)

@@ -11,7 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from notification_handlers.service import dynamodb_batch, push_platforms, registration_api
+from notification_handlers import aws_clients
+from notification_handlers.service import dynamodb_batch, push_platforms
+from notification_handlers.service.registration import devices
 from tests.unit.realtime_fakes import record_params
 from tests.unit.registration_api_fakes import (
     APNS_TOKEN,
@@ -221,7 +223,7 @@ def test_devices_per_user_are_capped_with_a_409_that_creates_nothing(
 
 
 def test_devices_per_user_are_capped_default_ten(world: World) -> None:
-    for n in range(registration_api.DEFAULT_MAX_DEVICES_PER_USER):
+    for n in range(devices.DEFAULT_MAX_DEVICES_PER_USER):
         assert put_device("fcm", fcm_token(n)).status == 200
     assert put_device("apns", APNS_TOKEN).error_code == "device_limit_reached"
     assert count(SUB) == 10
@@ -271,12 +273,26 @@ def test_devices_per_user_are_capped_under_a_race_and_the_loser_leaves_no_endpoi
     assert [e["Attributes"]["Token"] for e in endpoints(world.applications["fcm"])] == [fcm_token(1)]
 
 
+def test_a_device_counter_at_zero_stays_at_zero_when_the_device_is_deleted(world: World) -> None:
+    """The floor: a counter already at 0 (edited by hand) is not driven negative, which would let the user
+    own one device more than the cap; the device is still deleted."""
+    put_device("fcm", FCM_TOKEN)
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName="limits", Item={"limit_key": {"S": f"devices#{SUB}"}, "count": {"N": "0"}}
+    )
+
+    assert delete_device("fcm", FCM_TOKEN).status == 204
+
+    assert rows() == set() and owners() == {}
+    assert count(SUB) == 0
+
+
 def test_push_device_takeover_a_delete_conflicting_with_a_concurrent_write_is_503_and_keeps_the_row(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A transaction cancelled by a conflict did not happen: the caller must retry, not be told 204."""
     put_device("fcm", FCM_TOKEN)
-    client = registration_api.aws_clients.client("dynamodb")
+    client = aws_clients.client("dynamodb")
     error = client.exceptions.TransactionCanceledException(
         {
             "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},

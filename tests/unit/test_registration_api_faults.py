@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import NoCredentialsError, ReadTimeoutError
 
 from notification_handlers import aws_clients
 from notification_handlers.service import catalog, registration_api, verification
@@ -102,6 +102,16 @@ def test_dynamodb_throttled_through_the_retries_is_503_and_nothing_is_created(wo
     assert calls.count("GetItem") == 3, "the SDK retried twice"
     assert endpoints(world.applications["fcm"]) == []
     assert put_device("fcm", FCM_TOKEN).status == 200, "the client's retry succeeds"
+
+
+def test_missing_credentials_are_500_not_retry_later(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A botocore error no retry cures (no credentials, invalid parameters) is a fault, not a 503."""
+
+    def no_credentials(**_: object) -> None:
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(aws_clients.client("dynamodb"), "get_item", no_credentials)
+    assert_clean(get_preferences(), 500, "internal_error")
 
 
 def test_one_throttle_is_absorbed_by_the_sdk(world: World) -> None:

@@ -118,7 +118,7 @@ MAX_HEADER_VALUE_LENGTH: Final = 995  # SES v2 MessageHeaderValue
 MAX_SUBJECT_LENGTH: Final = 998  # RFC 5322 line limit
 MAX_FAILURE_REASON: Final = 500
 _TAG_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
-_PRINTABLE_ASCII: Final = re.compile(r"^[ -~]+$")
+_PRINTABLE_ASCII: Final = re.compile(r"[ -~]+")  # fullmatch: "$" would admit a trailing newline
 
 
 class DeliveryInProgressError(RuntimeError):
@@ -158,7 +158,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if template is not None:
         if URL_PLACEHOLDER not in template:
             raise ConfigurationError(f"UNSUBSCRIBE_URL_TEMPLATE must contain {URL_PLACEHOLDER}")
-        if not template.startswith("https://") or not _PRINTABLE_ASCII.match(template) or " " in template:
+        if not template.startswith("https://") or not _PRINTABLE_ASCII.fullmatch(template) or " " in template:
             raise ConfigurationError(
                 "UNSUBSCRIBE_URL_TEMPLATE must be an https:// URL of printable ASCII without spaces"
             )

@@ -50,10 +50,8 @@ if TYPE_CHECKING:
 SNS_PLATFORMS: Final = {"apns": "APNS", "apns_sandbox": "APNS_SANDBOX", "fcm": "GCM"}
 ACTIONS: Final = frozenset({"create", "update", "delete"})
 TERRAFORM_KEY: Final = "tf"
-_NAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
-_SECRET_ARN: Final = re.compile(
-    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
-)
+_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{1,256}")  # fullmatch: "$" would admit a trailing newline
+_SECRET_ARN: Final = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+")
 _FUNCTION_ARN: Final = re.compile(r"^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:")
 _EXISTING_ENDPOINT: Final = re.compile(r"Endpoint (arn:aws[a-z-]*:sns:\S+) already exists")
 APNS_TOKEN_FIELDS: Final = ("signing_key", "key_id", "team_id", "bundle_id")
@@ -88,7 +86,7 @@ def parse_request(document: object, path: str = "input") -> PlatformRequest:
     if not isinstance(document, Mapping):
         raise MalformedEventError(f"{path} must be an object, got {type_name(document)}")
     name = _field(document, "name", f"{path}.name")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise MalformedEventError(f"{path}.name must be 1-256 of A-Z a-z 0-9 _ . -")
     platform = _field(document, "platform", f"{path}.platform")
     if platform not in SNS_PLATFORMS:
@@ -96,7 +94,7 @@ def parse_request(document: object, path: str = "input") -> PlatformRequest:
             f"{path}.platform must be one of {sorted(SNS_PLATFORMS)}, got {platform[:40]!r}"
         )
     secret_arn = _field(document, "credentials_secret_arn", f"{path}.credentials_secret_arn")
-    if not _SECRET_ARN.match(secret_arn):
+    if not _SECRET_ARN.fullmatch(secret_arn):
         raise MalformedEventError(f"{path}.credentials_secret_arn is not a Secrets Manager secret ARN")
     return PlatformRequest(name, platform, secret_arn)
 

@@ -279,12 +279,11 @@ def query_devices(table: str, user_id: str) -> list[Device]:
 
 def _delete_row(request: Mapping[str, Any] | None, transaction: list[dict[str, Any]] | None) -> bool:
     """One conditional delete (or transaction); False when its condition failed (kept)."""
-    client = aws_clients.client("dynamodb")
     try:
         if transaction is not None:
-            client.transact_write_items(TransactItems=transaction)
+            device_ownership.transact(transaction)  # with the device counter's floor
         else:
-            client.delete_item(**(request or {}))
+            aws_clients.client("dynamodb").delete_item(**(request or {}))
     except ClientError as error:
         reasons = device_ownership.cancellation_reasons(error)
         if aws_clients.error_code(error) == "ConditionalCheckFailedException" or (

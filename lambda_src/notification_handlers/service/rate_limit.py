@@ -2,11 +2,11 @@
 
 The HTTP API stage's throttling is one bucket shared by every caller, so one user could spend it for
 all. This counter is per user: each request makes ONE conditional ``UpdateItem`` on the ``limits`` table
-(``LIMITS_TABLE``, hash key ``limit_key``):
+(``LIMITS_TABLE``, hash key ``limit_key``; ``limit_counters.count_one``):
 
     limit_key   = "requests#<sub>#<window start, epoch seconds>"
-    UpdateExpression    ADD request_count :one SET expires_at = :expires
-    ConditionExpression attribute_not_exists(request_count) OR request_count < :ceiling
+    UpdateExpression    ADD #count :one SET #expires = :expires        (count, expires_at)
+    ConditionExpression (attribute_not_exists(#count) OR #count < :ceiling)
 
 so at most ``REQUESTS_PER_USER_PER_MINUTE`` requests of one user are admitted per window, however many
 race (DynamoDB serialises the updates of one item). The refused request is not counted. ``expires_at``
@@ -17,13 +17,14 @@ write per request (a sliding window needs a read of the previous window too).
 
 Over the ceiling: 429 ``too_many_requests`` with ``retry-after`` (whole seconds to the window's end).
 
-DynamoDB throttling, 5xx or a timeout of the counter update (after the SDK's retries): the request is
+DynamoDB throttling, 5xx or a timeout of the counter update (after the SDK's retries;
+``aws_clients.is_transient``): the request is
 let through (fail open) and logged at WARNING with ``error_code``. The limiter is a fairness control,
 not an access control (the JWT authorizer and the ``sub`` check come first, and the stage throttle
 still caps the total); failing closed would turn a capacity hiccup of one table into an outage of the
 whole API for every user, the very harm the limiter exists to prevent. The expensive routes keep their
-own counters (verification mail). Any other error (``AccessDenied``, a missing table: a deployment
-fault) is raised, so a broken limiter shows as 500s instead of silently limiting nothing.
+own counters (verification mail). Any other error (``AccessDenied``, a missing table or credentials:
+a deployment fault) is raised, so a broken limiter shows as 500s instead of silently limiting nothing.
 """
 
 from __future__ import annotations
@@ -37,23 +38,13 @@ from typing import Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
-from notification_handlers.service import env
+from notification_handlers.service import env, limit_counters
 from notification_handlers.service.log import logger
 
 WINDOW_SECONDS: Final = 60
 DEFAULT_REQUESTS_PER_MINUTE: Final = 60
 EXPIRY_GRACE_SECONDS: Final = 60
 KEY_PREFIX: Final = "requests"
-# The SDK already retried these; a counter that cannot be updated now lets the request through.
-TRANSIENT_CODES: Final = frozenset(
-    {
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
 
 # Builds the caller's refusal: (HTTP status, error code, message, headers) -> the exception to raise.
 Refuse = Callable[[int, str, str, Mapping[str, str]], Exception]
@@ -82,13 +73,6 @@ def _now() -> float:
     return time.time()
 
 
-def _is_transient(error: ClientError | BotoCoreError) -> bool:
-    if isinstance(error, BotoCoreError):
-        return True  # timeouts and connection errors: no answer at all
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    return aws_clients.error_code(error) in TRANSIENT_CODES or status >= 500
-
-
 def admit(user_id: str, refuse: Refuse) -> None:
     """Count one request of ``user_id``; raise ``refuse(429, ...)`` when the window's ceiling is reached."""
     ceiling = env.positive_int("REQUESTS_PER_USER_PER_MINUTE", DEFAULT_REQUESTS_PER_MINUTE)
@@ -97,17 +81,9 @@ def admit(user_id: str, refuse: Refuse) -> None:
     current = window(user_id, now)
     try:
         aws_clients.client("dynamodb").update_item(
-            TableName=table,
-            Key={"limit_key": {"S": current.key}},
-            UpdateExpression="ADD request_count :one SET expires_at = :expires",
-            ConditionExpression="attribute_not_exists(request_count) OR request_count < :ceiling",
-            ExpressionAttributeValues={
-                ":one": {"N": "1"},
-                ":expires": {"N": str(current.expires_at)},
-                ":ceiling": {"N": str(ceiling)},
-            },
+            **limit_counters.count_one(table, current.key, ceiling, expires_at=current.expires_at)
         )
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:
         if aws_clients.error_code(error) == "ConditionalCheckFailedException":
             retry_after = current.retry_after(now)
             raise refuse(  # the caller logs the refusal (one line per request)
@@ -116,10 +92,8 @@ def admit(user_id: str, refuse: Refuse) -> None:
                 f"more than {ceiling} requests in a minute from this user: retry after {retry_after} s",
                 {"retry-after": str(retry_after)},
             ) from None
-        if not _is_transient(error):
+        if not aws_clients.is_transient(error):
             raise
-        _let_through(error)
-    except BotoCoreError as error:
         _let_through(error)
 
 

@@ -28,7 +28,7 @@ from notification_handlers.service.log import logger
 MAX_ENTRIES: Final = 10
 MAX_PAYLOAD_BYTES: Final = 256 * 1024
 MAX_ROUNDS: Final = 3  # the first send and two re-sends of what failed on the service's side
-_ENTRY_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_ENTRY_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,80}")  # fullmatch: "$" would admit a trailing newline
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def pack(messages: Sequence[OutgoingMessage]) -> list[list[OutgoingMessage]]:
 def _check_ids(messages: Sequence[OutgoingMessage]) -> None:
     seen: set[str] = set()
     for message in messages:
-        if not _ENTRY_ID.match(message.entry_id):
+        if not _ENTRY_ID.fullmatch(message.entry_id):
             raise ValueError(f"entry id {message.entry_id[:100]!r} is not 1-80 characters of A-Z a-z 0-9 _ -")
         if message.entry_id in seen:
             raise ValueError(f"entry id {message.entry_id!r} is used twice")

@@ -15,9 +15,10 @@ the registration API never deletes from:
 * ``verify-blocked#<address>``: written by the feedback function when a verification mail bounced or was
   complained about; while it lasts (``expires_at``), no code is mailed to the address.
 
-Every counter is one conditional ``UpdateItem`` (``ADD`` with the ceiling in the condition), so concurrent
-requests cannot exceed it; each carries ``expires_at`` (the end of the day after its window) so DynamoDB's
-TTL removes it on its own. The window is in the key, so a late TTL deletion never extends a limit.
+Every counter is one conditional ``UpdateItem`` (``limit_counters.count_one``: ``ADD`` with the ceiling in
+the condition), so concurrent requests cannot exceed it; each carries ``expires_at`` (the end of the day
+after its window) so DynamoDB's TTL removes it on its own. The window is in the key, so a late TTL deletion
+never extends a limit.
 
 Codes: 8 characters of Crockford's base32 alphabet (no I, L, O, U), mailed as ``XXXX-XXXX``, read back
 case-insensitively with or without the hyphen (O is read as 0, I and L as 1): 32^8 = 2^40 codes.
@@ -33,7 +34,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
-from notification_handlers.service import env
+from notification_handlers.service import env, limit_counters
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
 
 CODE_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32: no I, L, O, U
@@ -166,24 +167,16 @@ def _condition_failed(error: ClientError) -> bool:
 def _count(table: str, key: str, ceiling: int, now: datetime, next_send_at: int | None = None) -> bool:
     """ADD 1 to the counter ``key`` unless it reached ``ceiling``; with ``next_send_at``, also unless
     the previous ``next_send_at`` is still ahead (the cooldown), and set it. False when refused."""
-    names = {"#count": "count", "#expires": "expires_at"}
-    values: dict[str, Any] = {":one": 1, ":ceiling": ceiling, ":expires": _expiry(now)}
-    update = "ADD #count :one SET #expires = :expires"
-    condition = "(attribute_not_exists(#count) OR #count < :ceiling)"
+    params = limit_counters.count_one(table, key, ceiling, expires_at=_expiry(now))
     if next_send_at is not None:
-        names["#next"] = "next_send_at"
-        values.update({":next": next_send_at, ":now": int(now.timestamp())})
-        update += ", #next = :next"
-        condition += " AND (attribute_not_exists(#next) OR #next <= :now)"
-    try:
-        _dynamodb().update_item(
-            TableName=table,
-            Key=serialize_item({"limit_key": key}),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=serialize_item(values),
+        params["UpdateExpression"] += ", #next = :next"
+        params["ConditionExpression"] += " AND (attribute_not_exists(#next) OR #next <= :now)"
+        params["ExpressionAttributeNames"]["#next"] = "next_send_at"
+        params["ExpressionAttributeValues"].update(
+            serialize_item({":next": next_send_at, ":now": int(now.timestamp())})
         )
+    try:
+        _dynamodb().update_item(**params)
     except ClientError as error:
         if not _condition_failed(error):
             raise
@@ -214,16 +207,13 @@ def consume_send(user_id: str, address: str, now: datetime, limits: Limits) -> N
     cooldown_end = epoch + limits.resend_cooldown_seconds
     if _count(table, address_key, limits.codes_per_address_per_day, now, next_send_at=cooldown_end):
         return
-    # Refused for the address: the user's count goes back (best effort), so waiting out a cooldown does
-    # not cost the user a code of the day.
-    _dynamodb().update_item(
-        TableName=table,
-        Key=serialize_item({"limit_key": user_key}),
-        UpdateExpression="ADD #count :minus_one",
-        ConditionExpression="attribute_exists(#count)",
-        ExpressionAttributeNames={"#count": "count"},
-        ExpressionAttributeValues=serialize_item({":minus_one": -1}),
-    )
+    # Refused for the address: the user's count goes back, so waiting out a cooldown does not cost the
+    # user a code of the day (never below 0: a counter already there has nothing to give back).
+    try:
+        _dynamodb().update_item(**limit_counters.give_back_one(table, user_key))
+    except ClientError as error:
+        if not _condition_failed(error):
+            raise
     item = _read(table, address_key)
     if int(item.get("count", 0)) >= limits.codes_per_address_per_day:
         raise LimitExceeded(
