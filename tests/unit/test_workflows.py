@@ -63,7 +63,9 @@ def test_ci_reads_the_repository_only_and_cancels_superseded_pull_request_runs()
 
     assert ci["permissions"] == {"contents": "read"}
     assert "permissions" not in job
-    assert "pull_request.number" in ci["concurrency"]["group"]
+    # One group per pull request (a new push supersedes the run in progress), one per commit on main.
+    assert "github.event.pull_request.number" in ci["concurrency"]["group"]
+    assert "github.sha" in ci["concurrency"]["group"]
     assert ci["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
     assert 0 < job["timeout-minutes"] <= 60
 
