@@ -62,6 +62,7 @@ lint: venv
 	$(PY) -m ruff format --check $(PY_SOURCES)
 	$(PY) -m ruff check $(PY_SOURCES)
 	$(PY) -m mypy
+	$(PY) tools/ci/workflow_lint.py
 
 docs: venv
 	$(PY) tools/ci/terraform_docs.py generate
