@@ -361,6 +361,9 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
             "S3Buckets",
             "s3:CreateBucket",
             "s3:DeleteBucket",
+            # force_destroy: destroy empties the bucket, every object version, first.
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
             "s3:GetAccelerateConfiguration",
             "s3:GetBucketAcl",
             "s3:GetBucketCORS",
@@ -375,6 +378,7 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
             "s3:GetLifecycleConfiguration",
             "s3:GetReplicationConfiguration",
             "s3:ListBucket",
+            "s3:ListBucketVersions",
             "s3:PutBucketTagging",
         ),
     ),
@@ -479,6 +483,7 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
         _grant(
             "SnsTopics",
             "sns:GetSubscriptionAttributes",
+            "sns:ListSubscriptionsByTopic",
             "sns:SetSubscriptionAttributes",
             "sns:Subscribe",
             "sns:Unsubscribe",

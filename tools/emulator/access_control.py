@@ -3,8 +3,8 @@
 moto authorises a request only once ``INITIAL_NO_AUTH_ACTION_COUNT`` requests have passed, and then it
 authorises every request. Switched on for the whole emulator, every caller would need an IAM user's key
 and a SigV4 signature: the harness's fixed ``testing`` key (tests' boto3 calls, the in-process Lambda
-runner, the event source poller) is no IAM user, the handlers send a session token moto reads as an
-assumed role, and API Gateway invoke URLs are called unsigned. So the patch applies moto's own check
+runner, the event source poller) is no IAM user, and in-process code also sends a session token, which
+moto reads as an assumed role it does not know. So the patch applies moto's own check
 (``check_signature`` then ``check_action_permitted``, exactly what moto runs once the count is reached)
 to requests signed with a registered deployer key, and leaves every other request as before.
 
