@@ -33,7 +33,8 @@ endif
 help:
 	@echo "make test     everything CI runs: lint, validate, terraform test, handler tests, apply/destroy tests"
 	@echo "make demo     deploy every pattern to a local AWS emulator and show what it delivers (PATTERN=name for one)"
-	@echo "make docs     regenerate the Inputs/Outputs tables of every README (make test fails when stale)"
+	@echo "make docs     regenerate the Inputs/Outputs tables of every README and every deployer-policy.json"
+	@echo "              (make test fails when stale)"
 	@echo "make package  rebuild dist/lambda.zip (deterministic; commit the result)"
 	@echo "make fmt      terraform fmt + ruff format/fix;  make lint  the same checks, read-only, + mypy"
 	@echo "make security checkov over modules/ and examples/ (zero failed checks);  make secrets  secret scan"
@@ -64,11 +65,14 @@ lint: venv
 	$(PY) -m mypy
 	$(PY) tools/ci/workflow_lint.py
 
+# The README tables and every module's deployer-policy.json (tools/ci/deployer_policy.py).
 docs: venv
 	$(PY) tools/ci/terraform_docs.py generate
+	$(PY) -m tools.ci.deployer_policy generate
 
 docs-check: venv
 	$(PY) tools/ci/terraform_docs.py check
+	$(PY) -m tools.ci.deployer_policy check
 
 # Static security checks of every module, and of every module again as the examples call it. Zero failed
 # checks; a check is skipped only inline, on one resource, with its reason, and listed in SECURITY.md.

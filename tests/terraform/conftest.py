@@ -1,5 +1,9 @@
 """Fixtures for the Terraform tests: one emulator per test process, one workspace per example.
 
+Terraform applies, re-plans and destroys each example as a deployer holding only the example's generated
+deployer policy (tools/ci/deployer_policy.py), whose every call moto authorises
+(tools/emulator/access_control.py); the tests themselves keep the emulator's unchecked credentials.
+
 Run with ``pytest -n 2 --dist loadfile tests/terraform``: each example's file stays on one worker, and two
 examples apply at once (each Terraform command is mostly the provider starting, each SQS queue a fixed
 ~25 s wait inside the provider, so two workers keep both cores busy).
@@ -16,6 +20,8 @@ from typing import Any
 import pytest
 
 from notification_handlers.aws_clients import reset_clients
+from tools.ci import deployer_policy
+from tools.emulator.access_control import DEPLOYER_KEYS, Call, DeployerCredentials, create_deployer
 from tools.emulator.inventory import created_since, inventory
 from tools.emulator.lambda_service import InProcessLambdaService
 from tools.emulator.server import Emulator
@@ -25,6 +31,7 @@ from tools.emulator.terraform import ExampleWorkspace, Plan, use_terraform_env
 pytest.register_assert_rewrite("tests.terraform.common_checks")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CALLS_REPORT = Path(__file__).resolve().parents[2] / "build" / "deployer-calls"
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +55,46 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / "events" / f"{name}.json").read_text())
 
 
+class Deployer:
+    """The IAM user Terraform runs as: the example's deployer policy for its ``name``, nothing else."""
+
+    def __init__(self, emulator: Emulator, example: str, name: str) -> None:
+        template = deployer_policy.policy_for(deployer_policy.REPO_ROOT / "examples" / example)
+        self.policy = deployer_policy.for_deployment(template, name)
+        self.credentials: DeployerCredentials = create_deployer(
+            emulator.client("iam"), f"deployer-{name}", self.policy
+        )
+
+    def calls(self) -> list[Call]:
+        return list(DEPLOYER_KEYS.calls.get(self.credentials.access_key_id, []))
+
+    def summary(self, example: str) -> str:
+        """One line for the log; the actions used and unused, in build/deployer-calls/<example>.json."""
+        calls = self.calls()
+        granted = {action for statement in self.policy["Statement"] for action in statement["Action"]}
+        used = {call.action for call in calls if call.allowed}
+        refused = sorted({call.action for call in calls if not call.allowed})
+        CALLS_REPORT.mkdir(parents=True, exist_ok=True)
+        report = {"used": sorted(used), "granted_unused": sorted(granted - used), "refused": refused}
+        (CALLS_REPORT / f"{example}.json").write_text(json.dumps(report, indent=2) + "\n")
+        return (
+            f"{len(calls)} calls, {len(used & granted)} of the policy's {len(granted)} actions used"
+            f"{f', refused {refused}' if refused else ''}"
+        )
+
+
 class DeployedExample:
     """An example applied to the emulator; ``destroy()`` is also called at teardown if a test did not."""
 
     def __init__(self, emulator: Emulator, example: str, variables: dict[str, Any]) -> None:
         self.emulator = emulator
+        self.variables = variables
+        # Before the inventory: the deployer user is the harness's, not the example's.
+        self.deployer = Deployer(emulator, example, variables["name"])
         self.before = inventory(emulator)
-        self.workspace = ExampleWorkspace.create(example, emulator.provider_override(), variables)
+        self.workspace = ExampleWorkspace.create(
+            example, emulator.provider_override(self.deployer.credentials), variables
+        )
         self.timings: dict[str, float] = {}
         self.destroyed = False
         self._replan: Plan | None = None
@@ -99,4 +139,5 @@ class DeployedExample:
         finally:
             print(
                 f"\n{self.workspace.example}: terraform timings (s) {self.timings}; log {self.workspace.log}"
+                f"\n{self.workspace.example}: deployer {self.deployer.summary(self.workspace.example)}"
             )

@@ -43,6 +43,8 @@ from notification_handlers.service.contract import notification_id
 from notification_handlers.service.registration import edge
 from tests.support.policies import deployed_statements, least_privilege_violations
 from tests.terraform.common_checks import (  # noqa: F401 - collected here, run against this example
+    test_deployer_policy_allowed_every_call,
+    test_deployer_policy_names_every_deployed_resource,
     test_rendered_policies_are_least_privilege,
     test_replan_after_apply_is_clean,
 )
