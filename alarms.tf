@@ -7,7 +7,7 @@ locals {
   dead_letter_queue_names = merge(
     {
       ingest-dlq         = "${var.name}-ingest-dlq"
-      email-feedback-dlq = "${local.function_names.email_feedback}-dlq"
+      email-feedback-dlq = "${var.name}-email-feedback-dlq"
     },
     { for channel in keys(local.enabled_channel_workers) : "${channel}-dlq" => "${var.name}-${channel}-dlq" },
   )

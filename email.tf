@@ -24,24 +24,7 @@ locals {
   sender_domain          = lower(element(split("@", var.email.from_address), length(split("@", var.email.from_address)) - 1))
   identity_allows_sender = lower(local.ses_identity) == lower(var.email.from_address) || local.sender_domain == lower(local.ses_identity) || endswith(local.sender_domain, ".${lower(local.ses_identity)}")
 
-  # Environment of the two email functions (docs/notification-service.md, section 6).
-  email_worker_environment = merge(
-    {
-      SENDER_ADDRESS            = var.email.from_address
-      SES_IDENTITY_ARN          = local.ses_identity_arn
-      SES_CONFIGURATION_SET     = local.configuration_set_name
-      EMAIL_SUBSCRIPTIONS_TABLE = module.tables["email_subscriptions"].table_name
-      EMAIL_SUPPRESSIONS_TABLE  = module.tables["email_suppressions"].table_name
-      DELIVERY_LOG_TABLE        = module.tables["delivery_log"].table_name
-      DELIVERY_LOG_TTL_DAYS     = tostring(var.delivery_log_ttl_days)
-      IDEMPOTENCY_TABLE         = module.tables["idempotency"].table_name
-      IDEMPOTENCY_TTL_SECONDS   = tostring(var.idempotency_ttl_seconds)
-      POWERTOOLS_SERVICE_NAME   = "${var.name}-email-worker"
-      POWERTOOLS_LOG_LEVEL      = var.log_level
-    },
-    var.email.unsubscribe_url_template == null ? {} : { UNSUBSCRIBE_URL_TEMPLATE = var.email.unsubscribe_url_template },
-  )
-
+  # Environment of the feedback function (docs/notification-service.md, section 6; the worker's: channels.tf).
   email_feedback_environment = merge(
     {
       EMAIL_SUPPRESSIONS_TABLE = module.tables["email_suppressions"].table_name
@@ -65,13 +48,23 @@ resource "aws_sesv2_email_identity" "this" {
   tags = var.tags
 }
 
+# The configuration sets the module creates: the notifications' (unless email.configuration_set_name names an
+# existing one) and, with the registration API, verification code mail's. Both deliver only over TLS when
+# email.require_tls (REQUIRE: SES refuses to hand a message to a receiving server that cannot do TLS, instead of
+# sending it in clear text; notifications carry personal data) and keep reputation metrics.
+#   notifications: SES's account-level suppression list as a second line behind the service's own suppressions
+#                  table (BOUNCE, COMPLAINT).
+#   verification:  no address is added to the account-level list (empty suppressed_reasons): a complaint about a
+#                  code someone else requested must not stop the address's notifications. The feedback function
+#                  blocks verification mail to the address instead (limits table, bounded in time).
 resource "aws_sesv2_configuration_set" "this" {
-  count = local.create_configuration_set ? 1 : 0
+  for_each = merge(
+    local.create_configuration_set ? { notifications = { name = local.configuration_set_name, suppressed_reasons = ["BOUNCE", "COMPLAINT"] } } : {},
+    local.registration_api_enabled ? { verification = { name = local.verification_configuration_set_name, suppressed_reasons = [] } } : {},
+  )
 
-  configuration_set_name = local.configuration_set_name
+  configuration_set_name = each.value.name
 
-  # REQUIRE: SES refuses to hand a message to a receiving server that cannot do TLS, instead of sending it in
-  # clear text (notifications carry personal data).
   delivery_options {
     tls_policy = var.email.require_tls ? "REQUIRE" : "OPTIONAL"
   }
@@ -84,19 +77,23 @@ resource "aws_sesv2_configuration_set" "this" {
     sending_enabled = true
   }
 
-  # SES's account-level suppression list as a second line behind the service's own suppressions table.
   suppression_options {
-    suppressed_reasons = ["BOUNCE", "COMPLAINT"]
+    suppressed_reasons = each.value.suppressed_reasons
   }
 
   tags = var.tags
 }
 
+# Bounces and complaints of each configuration set go to the SES events topic, and so to the feedback function.
+# The notifications' destination is added to the caller's set when email.configuration_set_name names one.
 resource "aws_sesv2_configuration_set_event_destination" "feedback" {
-  count = var.create ? 1 : 0
+  for_each = merge(
+    var.create ? { notifications = "${var.name}-feedback" } : {},
+    local.registration_api_enabled ? { verification = "${var.name}-verification-feedback" } : {},
+  )
 
-  configuration_set_name = local.create_configuration_set ? aws_sesv2_configuration_set.this[0].configuration_set_name : local.configuration_set_name
-  event_destination_name = "${var.name}-feedback"
+  configuration_set_name = each.key == "notifications" && !local.create_configuration_set ? local.configuration_set_name : aws_sesv2_configuration_set.this[each.key].configuration_set_name
+  event_destination_name = each.value
 
   event_destination {
     enabled              = true
@@ -118,52 +115,6 @@ resource "aws_sesv2_configuration_set_event_destination" "feedback" {
   }
 }
 
-# The configuration set of verification code mail (registration API only). Same TLS and reputation settings; no
-# address is added to SES's account-level suppression list from this set (empty suppressed_reasons): a complaint
-# about a code someone else requested must not stop the address's notifications. The feedback function blocks
-# verification mail to the address instead (limits table, bounded in time).
-resource "aws_sesv2_configuration_set" "verification" {
-  count = local.registration_api_enabled ? 1 : 0
-
-  configuration_set_name = local.verification_configuration_set_name
-
-  delivery_options {
-    tls_policy = var.email.require_tls ? "REQUIRE" : "OPTIONAL"
-  }
-
-  reputation_options {
-    reputation_metrics_enabled = true
-  }
-
-  sending_options {
-    sending_enabled = true
-  }
-
-  suppression_options {
-    suppressed_reasons = []
-  }
-
-  tags = var.tags
-}
-
-resource "aws_sesv2_configuration_set_event_destination" "verification_feedback" {
-  count = local.registration_api_enabled ? 1 : 0
-
-  configuration_set_name = aws_sesv2_configuration_set.verification[0].configuration_set_name
-  event_destination_name = "${var.name}-verification-feedback"
-
-  event_destination {
-    enabled              = true
-    matching_event_types = ["BOUNCE", "COMPLAINT"]
-
-    sns_destination {
-      topic_arn = module.ses_events_topic.topic_arn
-    }
-  }
-
-  depends_on = [module.ses_events_topic, module.kms_key]
-}
-
 module "ses_events_topic" {
   source = "./modules/sns-topic"
 
@@ -182,7 +133,7 @@ module "ses_events_topic" {
   subscriptions = !var.create ? {} : {
     feedback = {
       protocol = "lambda"
-      endpoint = module.email_feedback.function_arn
+      endpoint = module.lambda_functions["email_feedback"].function_arn
     }
   }
 
@@ -194,40 +145,8 @@ resource "aws_lambda_permission" "email_feedback" {
 
   statement_id   = "AllowSesEventsTopic"
   action         = "lambda:InvokeFunction"
-  function_name  = module.email_feedback.function_name
+  function_name  = module.lambda_functions["email_feedback"].function_name
   principal      = "sns.amazonaws.com"
   source_arn     = module.ses_events_topic.topic_arn
   source_account = local.account_id
-}
-
-module "email_feedback" {
-  source = "./modules/lambda-function"
-
-  create       = var.create
-  name         = local.function_names.email_feedback
-  description  = "Adds bounced and complaining addresses of ${var.name} to the suppressions table"
-  handler      = "notification_handlers.service.email_feedback.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = 30
-  memory_size  = 256
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.email_feedback_environment
-
-  # SNS invokes asynchronously: a failing notification is retried twice by Lambda, then kept in the function's
-  # own DLQ (<name>-email-feedback-dlq; a separate queue because its messages are SNS notifications, not
-  # channel messages).
-  maximum_retry_attempts       = 2
-  maximum_event_age_in_seconds = 21600
-  create_dead_letter_queue     = true
-
-  policy_statements = var.create ? local.email_feedback_policy_statements : []
-
-  tags = var.tags
 }

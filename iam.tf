@@ -94,21 +94,6 @@ locals {
   # domain (e.g. security@ or billing@).
   ses_from_sender = [{ test = "StringEquals", variable = "ses:FromAddress", values = [var.email.from_address] }]
 
-  email_worker_policy_statements = [
-    {
-      sid        = "ReadSubscriptionsAndSuppressions"
-      actions    = ["dynamodb:BatchGetItem"]
-      resources  = [module.tables["email_subscriptions"].table_arn, module.tables["email_suppressions"].table_arn]
-      conditions = []
-    },
-    {
-      sid        = "SendEmail"
-      actions    = ["ses:SendEmail"]
-      resources  = local.ses_send_resources
-      conditions = local.ses_from_sender
-    },
-  ]
-
   email_feedback_policy_statements = concat(
     [
       {
@@ -146,73 +131,6 @@ locals {
     },
     local.use_key_for_tables,
   ]
-
-  websocket_worker_policy_statements = [
-    {
-      # A user's connections are found through the by_user index only (Query; the table itself is never read).
-      sid        = "FindUserConnections"
-      actions    = ["dynamodb:Query"]
-      resources  = [try(module.tables["connections"].index_arns["by_user"], "")]
-      conditions = []
-    },
-    {
-      # Stale connections (410 Gone) are deleted 25 per BatchWriteItem.
-      sid        = "DeleteStaleConnections"
-      actions    = ["dynamodb:BatchWriteItem"]
-      resources  = [module.tables["connections"].table_arn]
-      conditions = []
-    },
-    {
-      # Connection ids are minted by API Gateway on every connect, so the resource can only be narrowed to this
-      # API's stage and the POST (PostToConnection) method of the @connections API: hence the trailing "*".
-      sid        = "PostToConnections"
-      actions    = ["execute-api:ManageConnections"]
-      resources  = ["${coalesce(local.websocket_execution_arn, "-")}/${local.websocket_stage_name}/POST/@connections/*"]
-      conditions = []
-    },
-  ]
-
-  push_worker_policy_statements = concat(
-    [
-      {
-        # One Query per user; tokens of disabled endpoints and rows of tokens another user owns now are deleted
-        # (DeleteItem, alone or in a transaction with the ownership item).
-        sid        = "ReadAndPruneDeviceTokens"
-        actions    = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-        resources  = [module.tables["device_tokens"].table_arn]
-        conditions = []
-      },
-      {
-        # Who owns each device of the batch (one BatchGetItem per 100); a dead owned device's ownership item goes
-        # with its row (a TransactWriteItems, authorised per item as DeleteItem).
-        sid        = "CheckDeviceOwners"
-        actions    = ["dynamodb:BatchGetItem", "dynamodb:DeleteItem"]
-        resources  = [module.tables["device_owners"].table_arn]
-        conditions = []
-      },
-    ],
-    local.registration_api_enabled ? [
-      {
-        # One off the owner's device counter when a dead owned device is removed (in the same transaction).
-        sid        = "CountDevices"
-        actions    = ["dynamodb:UpdateItem"]
-        resources  = [module.tables["limits"].table_arn]
-        conditions = []
-      },
-    ] : [],
-    length(local.push_platform_endpoint_arns) == 0 ? [] : [
-      {
-        # Endpoint ids are minted by SNS when a device registers, so the resource can only be narrowed to the
-        # endpoints of this service's platform applications (endpoint/<PLATFORM>/<application>/*). A disabled
-        # endpoint is deleted together with its token; GetEndpointAttributes reads the user a device registered
-        # before ownership items was last registered for (CustomUserData).
-        sid        = "PublishToDeviceEndpoints"
-        actions    = ["sns:DeleteEndpoint", "sns:GetEndpointAttributes", "sns:Publish"]
-        resources  = local.push_platform_endpoint_arns
-        conditions = []
-      },
-    ],
-  )
 
   push_platforms_policy_statements = concat(
     [

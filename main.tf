@@ -26,50 +26,16 @@ locals {
   push_enabled             = var.create && var.push != null
   registration_api_enabled = var.create && var.registration_api != null
 
-  function_names = merge(
-    {
-      router         = "${var.name}-router"
-      email_feedback = "${var.name}-email-feedback"
-    },
-    { for channel in keys(local.enabled_channel_workers) : "${channel}_worker" => "${var.name}-${channel}-worker" },
-    local.websocket_enabled ? { websocket_connections = "${var.name}-websocket-connections" } : {},
-    local.websocket_builtin_authorizer ? { websocket_authorizer = "${var.name}-websocket-authorizer" } : {},
-    local.push_enabled && length(local.provisioned_platforms) > 0 ? { push_platforms = "${var.name}-push-platforms" } : {},
-    local.registration_api_enabled ? { registration_api = "${var.name}-registration-api" } : {},
-  )
-
-  # The channel workers: each a queue worker (modules/queue-worker) fed by the router. A new channel is one entry
-  # here and one in channel_worker_wiring, plus its handler and its <channel>_worker_environment and
-  # <channel>_worker_policy_statements locals. Two maps, because the names here (functions, queues, alarms) feed
-  # the key policy, which the tables and so the environments and statements depend on.
-  channel_workers = {
-    email = {
-      enabled     = var.create
-      description = "Delivers ${var.name} email notifications through SES v2"
-      handler     = "notification_handlers.service.email_worker.handler"
-      # 100 per batch with a 1 s window, like the router: subscriptions and suppressions are read 100 keys per
-      # BatchGetItem and the delivery log written 25 rows per BatchWriteItem for the whole batch.
-      default_tuning = { batch_size = 100, maximum_batching_window_in_seconds = 1 }
-    }
-    websocket = {
-      enabled        = local.websocket_enabled
-      description    = "Posts ${var.name} notifications to every open WebSocket connection of the recipient"
-      handler        = "notification_handlers.service.websocket_worker.handler"
-      default_tuning = {}
-    }
-    push = {
-      enabled        = local.push_enabled
-      description    = "Publishes ${var.name} notifications to every registered device of the recipient (SNS mobile push)"
-      handler        = "notification_handlers.service.push_worker.handler"
-      default_tuning = {}
-    }
+  # Function role -> name of every function that exists (<name>-<role with '-'>): the queue workers
+  # (channels.tf), the other functions (functions.tf) and the registration API's.
+  function_names = {
+    for role in concat(
+      ["router"],
+      [for channel in keys(local.enabled_channel_workers) : "${channel}_worker"],
+      [for role, enabled in local.lambda_functions_enabled : role if enabled],
+      local.registration_api_enabled ? ["registration_api"] : [],
+    ) : role => "${var.name}-${replace(role, "_", "-")}"
   }
-  channel_worker_wiring = {
-    email     = { environment = local.email_worker_environment, policy_statements = local.email_worker_policy_statements }
-    websocket = { environment = local.websocket_worker_environment, policy_statements = local.websocket_worker_policy_statements }
-    push      = { environment = local.push_worker_environment, policy_statements = local.push_worker_policy_statements }
-  }
-  enabled_channel_workers = { for channel, worker in local.channel_workers : channel => worker if worker.enabled }
 
   # Tuning of every queue worker: modules/queue-worker's defaults, then the worker's own defaults, then what
   # var.workers sets (its null fields are the ones not set).
@@ -89,13 +55,8 @@ locals {
     for role, f in merge(
       { router = module.router_worker },
       { for channel, w in module.channel_workers : "${channel}_worker" => w },
-      {
-        email_feedback        = module.email_feedback
-        websocket_connections = module.websocket_connections
-        websocket_authorizer  = module.websocket_authorizer
-        push_platforms        = module.push_platforms
-        registration_api      = module.registration_api
-      },
+      module.lambda_functions,
+      { registration_api = module.registration_api },
     ) : role => f if contains(keys(local.function_names), role)
   }
 
@@ -169,15 +130,11 @@ locals {
       CATALOG_TABLE             = module.tables["catalog"].table_name
       CATALOG_REFRESH_SECONDS   = tostring(var.catalog_refresh_seconds)
       PREFERENCES_TABLE         = module.tables["preferences"].table_name
-      DELIVERY_LOG_TABLE        = module.tables["delivery_log"].table_name
-      DELIVERY_LOG_TTL_DAYS     = tostring(var.delivery_log_ttl_days)
-      IDEMPOTENCY_TABLE         = module.tables["idempotency"].table_name
-      IDEMPOTENCY_TTL_SECONDS   = tostring(var.idempotency_ttl_seconds)
       CHANNEL_QUEUE_URLS        = jsonencode(local.channel_queue_urls)
       REJECTED_EVENTS_QUEUE_URL = module.router_worker.dlq_url
-      POWERTOOLS_SERVICE_NAME   = "${var.name}-router"
-      POWERTOOLS_LOG_LEVEL      = var.log_level
+      POWERTOOLS_SERVICE_NAME   = local.function_names.router
     },
+    local.queue_worker_environment,
     # Exactly one source of profiles: the custom enrichment function, or a users table (built-in or existing).
     var.enrichment.function_arn != null ? { ENRICHMENT_FUNCTION_ARN = var.enrichment.function_arn } : { USERS_TABLE = local.users_table_name },
   )
@@ -281,18 +238,13 @@ module "router_worker" {
   queue_name  = "${var.name}-ingest"
   kms_key_arn = local.key_arn
 
-  function = {
-    name                    = local.function_names.router
-    description             = "Validates, de-duplicates, enriches and renders ${var.name} notifications, fans out per channel"
-    handler                 = "notification_handlers.service.router.handler"
-    runtime                 = var.lambda_runtime
-    architecture            = var.lambda_architecture
-    package                 = var.lambda_package
-    code_signing_config_arn = var.lambda_code_signing_config_arn
-    log_retention_in_days   = var.log_retention_in_days
-    environment_variables   = local.router_environment
-    policy_statements       = concat(local.router_policy_statements, local.queue_worker_statements)
-  }
+  function = merge(local.queue_worker_function, {
+    name                  = local.function_names.router
+    description           = "Validates, de-duplicates, enriches and renders ${var.name} notifications, fans out per channel"
+    handler               = "notification_handlers.service.router.handler"
+    environment_variables = local.router_environment
+    policy_statements     = concat(local.router_policy_statements, local.queue_worker_statements)
+  })
 
   tuning = local.worker_tuning.router
 
@@ -312,34 +264,6 @@ module "router_worker" {
       source_arns = [local.rule_arn, local.bus_arn]
     }
   }
-
-  tags = var.tags
-}
-
-# One queue worker per enabled channel (local.channel_workers): the channel queue (router -> worker) and its DLQ,
-# the worker function and its event source mapping. Only the router's role sends to a channel queue (identity
-# policy): no service principal is admitted.
-module "channel_workers" {
-  source   = "./modules/queue-worker"
-  for_each = local.enabled_channel_workers
-
-  queue_name  = "${var.name}-${each.key}"
-  kms_key_arn = local.key_arn
-
-  function = {
-    name                    = local.function_names["${each.key}_worker"]
-    description             = each.value.description
-    handler                 = each.value.handler
-    runtime                 = var.lambda_runtime
-    architecture            = var.lambda_architecture
-    package                 = var.lambda_package
-    code_signing_config_arn = var.lambda_code_signing_config_arn
-    log_retention_in_days   = var.log_retention_in_days
-    environment_variables   = local.channel_worker_wiring[each.key].environment
-    policy_statements       = concat(local.channel_worker_wiring[each.key].policy_statements, local.queue_worker_statements)
-  }
-
-  tuning = local.worker_tuning[each.key]
 
   tags = var.tags
 }

@@ -55,12 +55,12 @@ output "dlq_arns" {
 
 output "email_feedback_dlq_url" {
   description = "URL of the email feedback function's DLQ (SES events it could not process)."
-  value       = module.email_feedback.dead_letter_queue_url
+  value       = module.lambda_functions["email_feedback"].dead_letter_queue_url
 }
 
 output "email_feedback_dlq_arn" {
   description = "ARN of the email feedback function's DLQ."
-  value       = module.email_feedback.dead_letter_queue_arn
+  value       = module.lambda_functions["email_feedback"].dead_letter_queue_arn
 }
 
 output "table_names" {

@@ -34,54 +34,10 @@ locals {
   push_secret_arns     = distinct([for p in values(local.provisioned_platforms) : p.credentials_secret_arn])
   push_secret_key_arns = distinct([for p in values(local.provisioned_platforms) : p.credentials_secret_kms_key_arn if p.credentials_secret_kms_key_arn != null])
 
-  push_worker_environment = merge(
-    {
-      DEVICE_TOKENS_TABLE     = module.tables["device_tokens"].table_name
-      DEVICE_OWNERS_TABLE     = module.tables["device_owners"].table_name
-      DELIVERY_LOG_TABLE      = module.tables["delivery_log"].table_name
-      DELIVERY_LOG_TTL_DAYS   = tostring(var.delivery_log_ttl_days)
-      IDEMPOTENCY_TABLE       = module.tables["idempotency"].table_name
-      IDEMPOTENCY_TTL_SECONDS = tostring(var.idempotency_ttl_seconds)
-      POWERTOOLS_SERVICE_NAME = "${var.name}-push-worker"
-      POWERTOOLS_LOG_LEVEL    = var.log_level
-    },
-    # Removing a dead device the user owns takes one off their device counter (kept by the registration API).
-    local.registration_api_enabled ? { LIMITS_TABLE = module.tables["limits"].table_name } : {},
-  )
-
   push_platforms_environment = {
     POWERTOOLS_SERVICE_NAME = "${var.name}-push-platforms"
     POWERTOOLS_LOG_LEVEL    = var.log_level
   }
-}
-
-module "push_platforms" {
-  source = "./modules/lambda-function"
-
-  create       = local.push_enabled && length(local.provisioned_platforms) > 0
-  name         = "${var.name}-push-platforms"
-  description  = "Creates, updates and deletes the ${var.name} SNS platform applications from credentials in Secrets Manager"
-  handler      = "notification_handlers.service.push_platforms.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = 60
-  memory_size  = 256
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.push_enabled ? local.push_platforms_environment : {}
-
-  # Terraform invokes it synchronously; a stray asynchronous invoke is dead-lettered to the push DLQ.
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = try(module.channel_workers["push"].dlq_arn, null)
-
-  policy_statements = local.push_enabled && length(local.provisioned_platforms) > 0 ? local.push_platforms_policy_statements : []
-
-  tags = var.tags
 }
 
 # One invocation per platform with credentials: "create" creates the application, "update" (a changed secret ARN)
@@ -90,7 +46,7 @@ module "push_platforms" {
 resource "aws_lambda_invocation" "push_platform" {
   for_each = local.provisioned_platforms
 
-  function_name   = module.push_platforms.function_name
+  function_name   = module.lambda_functions["push_platforms"].function_name
   lifecycle_scope = "CRUD"
 
   input = jsonencode({

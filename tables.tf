@@ -45,6 +45,16 @@ locals {
     limits = { enabled = local.registration_api_enabled, hash_key = "limit_key", ttl_attribute = "expires_at" }
   }
 
+  # Name and ARN of every table by role, formatted from var.name (AWS's documented ARN format) rather than taken
+  # from module.tables: the channel workers (channels.tf) use these, because the tables depend on the service key,
+  # whose policy names the workers' log groups and alarms (a cycle through module outputs).
+  table_refs = {
+    for role in keys(local.tables) : role => {
+      name = "${var.name}-${replace(role, "_", "-")}"
+      arn  = "${local.arn_prefix}:dynamodb:${local.region}:${local.account_id}:table/${var.name}-${replace(role, "_", "-")}"
+    }
+  }
+
   connections_user_index = {
     name               = "by_user"
     hash_key           = { name = "user_id", type = "S" }
@@ -70,7 +80,7 @@ module "tables" {
   for_each = local.tables
 
   create                      = each.value.enabled
-  name                        = "${var.name}-${replace(each.key, "_", "-")}"
+  name                        = local.table_refs[each.key].name
   kms_key_arn                 = local.key_arn
   hash_key                    = { name = each.value.hash_key }
   range_key                   = try({ name = each.value.range_key }, null)
@@ -122,7 +132,7 @@ resource "aws_dynamodb_table_item" "catalog" {
     # The router would fan out to a queue that does not exist: refuse the type instead.
     precondition {
       condition = alltrue([
-        for c in var.notification_types[each.key].channels : c == "email" || (c == "websocket" && var.websocket != null) || (c == "push" && var.push != null)
+        for c in var.notification_types[each.key].channels : contains(keys(local.enabled_channel_workers), c)
       ])
       error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
     }

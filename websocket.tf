@@ -33,7 +33,7 @@ locals {
 
   # The authorizer API Gateway calls on $connect: the built-in function, or the caller's.
   websocket_authorizer = local.websocket_builtin_authorizer ? {
-    function_arn      = module.websocket_authorizer.function_arn
+    function_arn      = module.lambda_functions["websocket_authorizer"].function_arn
     identity_sources  = ["route.request.header.Sec-WebSocket-Protocol"]
     create_permission = true
   } : try(var.websocket.authorizer, null)
@@ -66,19 +66,6 @@ locals {
     JWKS_URI                = local.websocket_jwks_uri
     POWERTOOLS_SERVICE_NAME = "${var.name}-websocket-authorizer"
     POWERTOOLS_LOG_LEVEL    = var.log_level
-  }
-
-  websocket_worker_environment = {
-    CONNECTIONS_TABLE             = module.tables["connections"].table_name
-    CONNECTIONS_USER_INDEX        = "by_user"
-    WEBSOCKET_MANAGEMENT_ENDPOINT = local.websocket_management_endpoint
-    MAX_CONCURRENT_POSTS          = tostring(try(var.websocket.max_concurrent_posts, 16))
-    DELIVERY_LOG_TABLE            = module.tables["delivery_log"].table_name
-    DELIVERY_LOG_TTL_DAYS         = tostring(var.delivery_log_ttl_days)
-    IDEMPOTENCY_TABLE             = module.tables["idempotency"].table_name
-    IDEMPOTENCY_TTL_SECONDS       = tostring(var.idempotency_ttl_seconds)
-    POWERTOOLS_SERVICE_NAME       = "${var.name}-websocket-worker"
-    POWERTOOLS_LOG_LEVEL          = var.log_level
   }
 
   # One JSON line per connect, disconnect and message: who (connection), what (route, event), the outcome and
@@ -115,37 +102,6 @@ resource "aws_apigatewayv2_api" "websocket" {
   }
 }
 
-# The built-in $connect authorizer: checks the token the registration API accepts and answers its sub as the
-# principalId. It calls no AWS API: no policy_statements, only the module's base (its log group, X-Ray, the
-# CMK through Lambda for its environment, the websocket DLQ that only a stray asynchronous invoke could reach).
-module "websocket_authorizer" {
-  source = "./modules/lambda-function"
-
-  create       = local.websocket_builtin_authorizer
-  name         = "${var.name}-websocket-authorizer"
-  description  = "Admits ${var.name} WebSocket connections whose JWT the registration API would accept; principalId = sub"
-  handler      = "notification_handlers.service.websocket_authorizer.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = 10 # a cold JWKS fetch times out after 3 s
-  memory_size  = 256
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.websocket_authorizer_environment
-
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = local.websocket_builtin_authorizer ? try(module.channel_workers["websocket"].dlq_arn, null) : null
-
-  policy_statements = []
-
-  tags = var.tags
-}
-
 resource "aws_apigatewayv2_integration" "websocket" {
   count = local.websocket_enabled ? 1 : 0
 
@@ -153,7 +109,7 @@ resource "aws_apigatewayv2_integration" "websocket" {
   description        = "$connect, $disconnect and $default -> the connections function (Lambda proxy)"
   integration_type   = "AWS_PROXY"
   integration_method = "POST"
-  integration_uri    = module.websocket_connections.invoke_arn
+  integration_uri    = module.lambda_functions["websocket_connections"].invoke_arn
 }
 
 resource "aws_apigatewayv2_authorizer" "websocket" {
@@ -174,7 +130,7 @@ resource "aws_lambda_permission" "websocket_authorizer" {
 
   statement_id   = "${var.name}-websocket-authorizer"
   action         = "lambda:InvokeFunction"
-  function_name  = local.websocket_builtin_authorizer ? module.websocket_authorizer.function_name : local.websocket_authorizer_function.arn
+  function_name  = local.websocket_builtin_authorizer ? module.lambda_functions["websocket_authorizer"].function_name : local.websocket_authorizer_function.arn
   qualifier      = local.websocket_builtin_authorizer ? null : local.websocket_authorizer_function.qualifier
   principal      = "apigateway.amazonaws.com"
   source_arn     = "${aws_apigatewayv2_api.websocket[0].execution_arn}/authorizers/${aws_apigatewayv2_authorizer.websocket[0].id}"
@@ -256,42 +212,13 @@ resource "aws_apigatewayv2_stage" "websocket" {
   tags = var.tags
 }
 
-module "websocket_connections" {
-  source = "./modules/lambda-function"
-
-  create       = local.websocket_enabled
-  name         = "${var.name}-websocket-connections"
-  description  = "Records ${var.name} WebSocket connections of authorised users ($connect, $disconnect, $default)"
-  handler      = "notification_handlers.service.websocket_connections.handler"
-  runtime      = var.lambda_runtime
-  architecture = var.lambda_architecture
-  timeout      = 10
-  memory_size  = 256
-  package      = var.lambda_package
-  kms_key_arn  = local.key_arn
-  tracing_mode = "Active"
-
-  code_signing_config_arn = var.lambda_code_signing_config_arn
-  log_retention_in_days   = var.log_retention_in_days
-
-  environment_variables = local.websocket_enabled ? local.websocket_connections_environment : {}
-
-  # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the websocket DLQ.
-  create_dead_letter_queue = false
-  dead_letter_target_arn   = try(module.channel_workers["websocket"].dlq_arn, null)
-
-  policy_statements = local.websocket_enabled ? local.websocket_connections_policy_statements : []
-
-  tags = var.tags
-}
-
 # Only this API's stage may invoke the connections function (its three routes).
 resource "aws_lambda_permission" "websocket_connections" {
   count = local.websocket_enabled ? 1 : 0
 
   statement_id   = "AllowWebSocketApi"
   action         = "lambda:InvokeFunction"
-  function_name  = module.websocket_connections.function_name
+  function_name  = module.lambda_functions["websocket_connections"].function_name
   principal      = "apigateway.amazonaws.com"
   source_arn     = "${aws_apigatewayv2_api.websocket[0].execution_arn}/${local.websocket_stage_name}/*"
   source_account = local.account_id

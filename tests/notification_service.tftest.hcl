@@ -223,7 +223,7 @@ run "default_plan" {
   }
 
   assert {
-    condition = local.email_worker_environment == {
+    condition = local.channel_worker_environments["email"] == {
       SENDER_ADDRESS            = "notifications@example.com"
       SES_IDENTITY_ARN          = "arn:aws:ses:us-east-1:123456789012:identity/example.com"
       SES_CONFIGURATION_SET     = "notify"
@@ -273,7 +273,7 @@ run "default_plan" {
   }
 
   assert {
-    condition     = [for s in local.email_worker_policy_statements : s.conditions if s.sid == "SendEmail"] == [[{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }]]
+    condition     = [for s in local.channel_workers["email"].policy_statements : s.conditions if s.sid == "SendEmail"] == [[{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }]]
     error_message = "The email worker may send only from the configured sender (ses:FromAddress)."
   }
 
@@ -378,17 +378,17 @@ run "default_plan" {
 
   assert {
     condition = (
-      aws_sesv2_configuration_set.this[0].configuration_set_name == "notify" &&
-      aws_sesv2_configuration_set.this[0].delivery_options[0].tls_policy == "REQUIRE" &&
-      toset(aws_sesv2_configuration_set.this[0].suppression_options[0].suppressed_reasons) == toset(["BOUNCE", "COMPLAINT"])
+      aws_sesv2_configuration_set.this["notifications"].configuration_set_name == "notify" &&
+      aws_sesv2_configuration_set.this["notifications"].delivery_options[0].tls_policy == "REQUIRE" &&
+      toset(aws_sesv2_configuration_set.this["notifications"].suppression_options[0].suppressed_reasons) == toset(["BOUNCE", "COMPLAINT"])
     )
     error_message = "The configuration set requires TLS and suppresses bounces and complaints."
   }
 
   assert {
     condition = (
-      toset(aws_sesv2_configuration_set_event_destination.feedback[0].event_destination[0].matching_event_types) == toset(["BOUNCE", "COMPLAINT"]) &&
-      aws_sesv2_configuration_set_event_destination.feedback[0].event_destination[0].sns_destination[0].topic_arn == "arn:aws:sns:us-east-1:123456789012:notify-ses-events"
+      toset(aws_sesv2_configuration_set_event_destination.feedback["notifications"].event_destination[0].matching_event_types) == toset(["BOUNCE", "COMPLAINT"]) &&
+      aws_sesv2_configuration_set_event_destination.feedback["notifications"].event_destination[0].sns_destination[0].topic_arn == "arn:aws:sns:us-east-1:123456789012:notify-ses-events"
     )
     error_message = "Bounces and complaints must go to the SES events topic."
   }
@@ -531,11 +531,11 @@ run "existing_alarm_topic_sources_and_tuning" {
 
   assert {
     condition = (
-      length(aws_sesv2_configuration_set.this) == 0 && length(aws_sesv2_email_identity.this) == 0 &&
-      aws_sesv2_configuration_set_event_destination.feedback[0].configuration_set_name == "corporate" &&
-      local.email_worker_environment.SES_CONFIGURATION_SET == "corporate" &&
-      local.email_worker_environment.UNSUBSCRIBE_URL_TEMPLATE == "https://example.com/unsubscribe?token={token}" &&
-      local.email_worker_environment.DELIVERY_LOG_TTL_DAYS == "30"
+      !contains(keys(aws_sesv2_configuration_set.this), "notifications") && length(aws_sesv2_email_identity.this) == 0 &&
+      aws_sesv2_configuration_set_event_destination.feedback["notifications"].configuration_set_name == "corporate" &&
+      local.channel_worker_environments["email"].SES_CONFIGURATION_SET == "corporate" &&
+      local.channel_worker_environments["email"].UNSUBSCRIBE_URL_TEMPLATE == "https://example.com/unsubscribe?token={token}" &&
+      local.channel_worker_environments["email"].DELIVERY_LOG_TTL_DAYS == "30"
     )
     error_message = "An existing configuration set gets the feedback destination; the unsubscribe template reaches the worker."
   }

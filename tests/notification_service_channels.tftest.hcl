@@ -226,13 +226,13 @@ run "all_channels_plan" {
   }
 
   override_resource {
-    target          = module.websocket_connections.aws_lambda_function.this
+    target          = module.lambda_functions["websocket_connections"].aws_lambda_function.this
     override_during = plan
     values          = { invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:notify-websocket-connections/invocations" }
   }
 
   override_resource {
-    target          = module.websocket_authorizer.aws_lambda_function.this
+    target          = module.lambda_functions["websocket_authorizer"].aws_lambda_function.this
     override_during = plan
     values          = { arn = "arn:aws:lambda:us-east-1:123456789012:function:notify-websocket-authorizer" }
   }
@@ -374,7 +374,7 @@ run "all_channels_plan" {
   }
 
   assert {
-    condition = local.websocket_worker_environment == {
+    condition = local.channel_worker_environments["websocket"] == {
       CONNECTIONS_TABLE             = "notify-connections"
       CONNECTIONS_USER_INDEX        = "by_user"
       WEBSOCKET_MANAGEMENT_ENDPOINT = "https://ws0123.execute-api.us-east-1.amazonaws.com/live"
@@ -395,7 +395,7 @@ run "all_channels_plan" {
   }
 
   assert {
-    condition = local.push_worker_environment == {
+    condition = local.channel_worker_environments["push"] == {
       DEVICE_TOKENS_TABLE     = "notify-device-tokens"
       DEVICE_OWNERS_TABLE     = "notify-device-owners"
       LIMITS_TABLE            = "notify-limits"
@@ -445,12 +445,12 @@ run "all_channels_plan" {
 
   assert {
     condition = (
-      aws_sesv2_configuration_set.verification[0].configuration_set_name == "notify-verification" &&
-      aws_sesv2_configuration_set.verification[0].delivery_options[0].tls_policy == "REQUIRE" &&
-      length(aws_sesv2_configuration_set.verification[0].suppression_options[0].suppressed_reasons) == 0 &&
-      aws_sesv2_configuration_set_event_destination.verification_feedback[0].configuration_set_name == "notify-verification" &&
-      toset(aws_sesv2_configuration_set_event_destination.verification_feedback[0].event_destination[0].matching_event_types) == toset(["BOUNCE", "COMPLAINT"]) &&
-      aws_sesv2_configuration_set_event_destination.verification_feedback[0].event_destination[0].sns_destination[0].topic_arn == "arn:aws:sns:us-east-1:123456789012:notify-ses-events" &&
+      aws_sesv2_configuration_set.this["verification"].configuration_set_name == "notify-verification" &&
+      aws_sesv2_configuration_set.this["verification"].delivery_options[0].tls_policy == "REQUIRE" &&
+      length(aws_sesv2_configuration_set.this["verification"].suppression_options[0].suppressed_reasons) == 0 &&
+      aws_sesv2_configuration_set_event_destination.feedback["verification"].configuration_set_name == "notify-verification" &&
+      toset(aws_sesv2_configuration_set_event_destination.feedback["verification"].event_destination[0].matching_event_types) == toset(["BOUNCE", "COMPLAINT"]) &&
+      aws_sesv2_configuration_set_event_destination.feedback["verification"].event_destination[0].sns_destination[0].topic_arn == "arn:aws:sns:us-east-1:123456789012:notify-ses-events" &&
       output.ses_verification_configuration_set_name == "notify-verification"
     )
     error_message = "Verification mail has its own configuration set: TLS required, nothing added to SES's account-level suppression list, bounces and complaints to the same SES events topic."
@@ -475,7 +475,7 @@ run "all_channels_plan" {
 
   assert {
     condition = [
-      for s in concat(local.email_worker_policy_statements, local.registration_api_policy_statements) : s.conditions if contains(s.actions, "ses:SendEmail") || contains(s.actions, "ses:SendRawEmail")
+      for s in concat(local.channel_workers["email"].policy_statements, local.registration_api_policy_statements) : s.conditions if contains(s.actions, "ses:SendEmail") || contains(s.actions, "ses:SendRawEmail")
       ] == [
       [{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }],
       [{ test = "StringEquals", variable = "ses:FromAddress", values = ["notifications@example.com"] }],
@@ -720,7 +720,7 @@ run "websocket_lambda_authorizer" {
       aws_apigatewayv2_stage.websocket[0].name == "prod" &&
       aws_apigatewayv2_stage.websocket[0].default_route_settings[0].throttling_burst_limit == 50 &&
       aws_apigatewayv2_stage.websocket[0].default_route_settings[0].throttling_rate_limit == 20 &&
-      [for s in local.websocket_worker_policy_statements : s.resources if s.sid == "PostToConnections"] == [["arn:aws:execute-api:us-east-1:123456789012:ws0123/prod/POST/@connections/*"]]
+      [for s in local.channel_workers["websocket"].policy_statements : s.resources if s.sid == "PostToConnections"] == [["arn:aws:execute-api:us-east-1:123456789012:ws0123/prod/POST/@connections/*"]]
     )
     error_message = "Stage name and throttling come from the input; ManageConnections follows the stage."
   }

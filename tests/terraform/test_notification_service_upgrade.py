@@ -2,7 +2,8 @@
 
 Before modules/queue-worker the root module declared each worker's queue, DLQ, function and event source
 mapping at its own address (module.push_queue, aws_lambda_event_source_mapping.push_worker, ...). The
-``moved`` blocks of moved.tf carry them to module.router_worker and module.channel_workers["<channel>"]. This
+``moved`` blocks of moved.tf carry them to module.router_worker and module.channel_workers["<channel>"], and
+the other functions (module.email_feedback, ...) and the SES configuration set to one for_each each. This
 test applies examples/notification-service as it was at LAYOUT_BEFORE_QUEUE_WORKERS (every channel on), then
 plans the working tree's layout on the same state: nothing may be destroyed or replaced, and the only
 resources created are those the security fixes added after that layout (ADDED_SINCE_LAYOUT).
@@ -81,13 +82,29 @@ ADDED_SINCE_LAYOUT = {
     f"{SERVICE}aws_apigatewayv2_authorizer.websocket[0]",
     f"{SERVICE}aws_lambda_permission.websocket_authorizer[0]",
     f'{SERVICE}aws_cloudwatch_metric_alarm.this["websocket-authorizer-errors"]',
-    f"{SERVICE}module.websocket_authorizer.",
-    f"{SERVICE}aws_sesv2_configuration_set.verification[0]",
-    f"{SERVICE}aws_sesv2_configuration_set_event_destination.verification_feedback[0]",
+    f'{SERVICE}module.lambda_functions["websocket_authorizer"].',
+    f'{SERVICE}aws_sesv2_configuration_set.this["verification"]',
+    f'{SERVICE}aws_sesv2_configuration_set_event_destination.feedback["verification"]',
     f'{SERVICE}module.tables["device_owners"].',
 }
 # A WebSocket API deployment is an immutable snapshot of the routes: the $connect route gained the authorizer,
 # so a new deployment replaces the old one, created before the old one goes (the stage is never without one).
+# The functions that are not queue workers and the notifications' SES configuration set and its event
+# destination, each into its for_each.
+MOVED_TO_FOR_EACH = {
+    **{
+        f'{SERVICE}module.lambda_functions["{role}"].aws_lambda_function.this[0]': (
+            f"{SERVICE}module.{role}.aws_lambda_function.this[0]"
+        )
+        for role in ("email_feedback", "websocket_connections", "push_platforms")
+    },
+    f'{SERVICE}aws_sesv2_configuration_set.this["notifications"]': (
+        f"{SERVICE}aws_sesv2_configuration_set.this[0]"
+    ),
+    f'{SERVICE}aws_sesv2_configuration_set_event_destination.feedback["notifications"]': (
+        f"{SERVICE}aws_sesv2_configuration_set_event_destination.feedback[0]"
+    ),
+}
 REDEPLOYED = {f"{SERVICE}aws_apigatewayv2_deployment.websocket[0]": ["create", "delete"]}
 
 
@@ -195,6 +212,7 @@ def test_upgrade_replaces_and_destroys_nothing(upgrade_plan: dict[str, Any]) -> 
 def test_every_worker_moved_to_its_queue_worker(upgrade_plan: dict[str, Any]) -> None:
     previous = {c["address"]: c.get("previous_address") for c in upgrade_plan.get("resource_changes", [])}
     assert {address: previous.get(address) for address in MOVED_MAPPINGS} == MOVED_MAPPINGS
+    assert {address: previous.get(address) for address in MOVED_TO_FOR_EACH} == MOVED_TO_FOR_EACH
     moved = [address for address, before in previous.items() if before]
     # Per worker the queue, the DLQ and the function (role and log group with it) moved; the tables too.
     for part in ("module.queue.", "module.dlq.", "module.function."):
