@@ -115,12 +115,16 @@ def init_command(extra_args: list[str] | None = None) -> list[str]:
     return command + list(extra_args or [])
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, env=terraform_env(), capture_output=True, text=True, check=False)
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run terraform in ``cwd``; ``env`` adds to (or overrides) terraform_env(), e.g. TF_DATA_DIR."""
+    environment = terraform_env() | (env or {})
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, check=False)
 
 
-def init(directory: Path, extra_args: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    return run(init_command(extra_args), directory)
+def init(
+    directory: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run(init_command(extra_args), directory, env)
 
 
 def _init_then(directory: Path, command: list[str]) -> tuple[Path, bool, str]:
