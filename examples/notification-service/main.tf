@@ -8,7 +8,8 @@ locals {
     var.apns_credentials_secret_arn == null ? {} : { apns = { credentials_secret_arn = var.apns_credentials_secret_arn } },
     var.fcm_credentials_secret_arn == null ? {} : { fcm = { credentials_secret_arn = var.fcm_credentials_secret_arn } },
   )
-  push_channel = length(local.push_platforms) > 0 ? ["push"] : []
+  push_enabled = length(local.push_platforms) > 0
+  push_channel = local.push_enabled ? ["push"] : []
 
   # The registration API trusts tokens of this issuer and audience: the Cognito user pool below unless you
   # bring your own OIDC provider.
@@ -77,10 +78,11 @@ module "notification_service" {
           websocket = {
             body = "Order {{ order_id }} has shipped with {{ carrier }}."
           }
-          push = {
+          # The module refuses a template for a channel the type does not list: push's only while it is on.
+          push = local.push_enabled ? {
             title = "Order {{ order_id }} shipped"
             body  = "On its way with {{ carrier }}."
-          }
+          } : null
         }
         de = {
           email = {
@@ -91,10 +93,10 @@ module "notification_service" {
           websocket = {
             body = "Bestellung {{ order_id }} wurde mit {{ carrier }} versandt."
           }
-          push = {
+          push = local.push_enabled ? {
             title = "Bestellung {{ order_id }} versandt"
             body  = "Unterwegs mit {{ carrier }}."
-          }
+          } : null
         }
       }
     }

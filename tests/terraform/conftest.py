@@ -4,15 +4,18 @@ Terraform applies, re-plans and destroys each example as a deployer holding only
 deployer policy (tools/ci/deployer_policy.py), whose every call moto authorises
 (tools/emulator/access_control.py); the tests themselves keep the emulator's unchecked credentials.
 
-Run with ``pytest -n 2 --dist loadfile tests/terraform``: each example's file stays on one worker, and two
-examples apply at once (each Terraform command is mostly the provider starting, each SQS queue a fixed
-~25 s wait inside the provider, so two workers keep both cores busy).
+Run with ``pytest -n 2 --dist loadfile --no-loadscope-reorder tests/terraform``: each example's file stays on
+one worker, and two examples apply at once (each Terraform command is mostly the provider starting, each SQS
+queue a fixed ~25 s wait inside the provider, so two workers keep both cores busy). The files are handed out
+longest first (LONGEST_FIRST, then the rest): the two notification-service deployments start at once on
+different workers and the small examples fill in behind them, instead of one of the long ones starting last.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,18 @@ pytest.register_assert_rewrite("tests.terraform.common_checks")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CALLS_REPORT = Path(__file__).resolve().parents[2] / "build" / "deployer-calls"
+# The files that apply the whole notification service (several minutes each), longest first.
+LONGEST_FIRST = ("test_notification_service.py", "test_notification_service_upgrade.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """LONGEST_FIRST's files first (xdist hands out whole files in this order with --no-loadscope-reorder)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +64,46 @@ def lambda_service(emulator: Emulator) -> InProcessLambdaService:
     # Synchronous invokes (Terraform's aws_lambda_invocation) run the deployed handler in this process too.
     emulator.install_invoker(service.invoke_sync)
     return service
+
+
+# Fake platform credentials of the shape the push provisioner checks (design document, section 7): the
+# notification-service deployments (the end-to-end one and the upgrade's) turn push on with them.
+PUSH_SECRETS = {
+    "apns": {
+        "signing_key": "fake-apns-signing-key",
+        "key_id": "ABC123DEFG",
+        "team_id": "TEAM123456",
+        "bundle_id": "com.example.shop",
+    },
+    "fcm": {
+        "service_account_json": json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "example-shop",
+                "private_key": "fake-fcm-key",  # pragma: allowlist secret (a made-up value for the emulator)
+                "client_email": "push@example-shop.iam.gserviceaccount.com",
+            }
+        )
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def push_credentials(emulator: Emulator, lambda_service: InProcessLambdaService) -> dict[str, str]:
+    """The notification-service example's push variables: PUSH_SECRETS stored in Secrets Manager, as an
+    operator stores them before apply (only their ARNs pass through Terraform).
+
+    lambda_service: it runs the push platforms provisioner Terraform invokes during apply and destroy.
+    """
+    reset_clients()
+    secretsmanager = emulator.client("secretsmanager")
+    arns = {
+        platform: secretsmanager.create_secret(
+            Name=f"e2e/push/{platform}-{uuid.uuid4().hex[:6]}", SecretString=json.dumps(secret)
+        )["ARN"]
+        for platform, secret in PUSH_SECRETS.items()
+    }
+    return {f"{platform}_credentials_secret_arn": arn for platform, arn in arns.items()}
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -38,7 +38,8 @@ from tools.emulator.topic_reader import TopicReader, reading_topic
 pytestmark = pytest.mark.terraform
 
 EXAMPLE = "dynamodb-stream-alerts"
-NAME = "payment-alerts-e2e"
+# Deployed as a consumer copies it, with no variable set: these are the example's defaults.
+NAME = "payment-alerts"
 SUBSCRIBER = "payments-team@example.com"
 
 # (paymentId, amount, status): what the test writes, in order.
@@ -52,7 +53,7 @@ PAYMENTS = (
 
 @pytest.fixture(scope="module")
 def deployed(emulator: Emulator) -> Iterator[DeployedExample]:
-    example = DeployedExample(emulator, EXAMPLE, {"name": NAME, "email_addresses": [SUBSCRIBER]})
+    example = DeployedExample(emulator, EXAMPLE, {})
     yield example
     example.close()
 

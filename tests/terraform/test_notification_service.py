@@ -65,25 +65,6 @@ UNSUBSCRIBE = "https://example.com/unsubscribe?token={token}"
 
 VARIABLES = {"name": NAME, "sender_address": SENDER, "unsubscribe_url_template": UNSUBSCRIBE}
 MAX_RECEIVE_COUNT = 5  # the module's default for every queue: a failing record is dead-lettered on receive 6
-# Fake platform credentials, stored in Secrets Manager before apply (their ARNs are the example's variables).
-PUSH_SECRETS = {
-    "apns": {
-        "signing_key": "fake-apns-signing-key",
-        "key_id": "ABC123DEFG",
-        "team_id": "TEAM123456",
-        "bundle_id": "com.example.shop",
-    },
-    "fcm": {
-        "service_account_json": json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "example-shop",
-                "private_key": "fake-fcm-key",  # pragma: allowlist secret (a made-up value for the emulator)
-                "client_email": "push@example-shop.iam.gserviceaccount.com",
-            }
-        )
-    },
-}
 TRACKING = "https://track.example.com/A-1001?carrier=dhl&lang=de"
 # The example's producers (allowed_sources): the shop and the marketplace send order_shipped, only the
 # identity service sends the critical security_alert.
@@ -240,29 +221,9 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def push_secret_arns(emulator: Emulator) -> dict[str, str]:
-    """The platforms' fake credentials in Secrets Manager, as an operator stores them before apply."""
-    secretsmanager = emulator.client("secretsmanager")
-    return {
-        platform: secretsmanager.create_secret(
-            Name=f"{NAME}/push/{platform}-{uuid.uuid4().hex[:6]}", SecretString=json.dumps(secret)
-        )["ARN"]
-        for platform, secret in PUSH_SECRETS.items()
-    }
-
-
-@pytest.fixture(scope="module")
-def deployed(
-    emulator: Emulator, lambda_service: InProcessLambdaService, push_secret_arns: dict[str, str]
-) -> Iterator[DeployedExample]:
-    # lambda_service first: it runs the push platforms provisioner Terraform invokes during apply and destroy.
+def deployed(emulator: Emulator, push_credentials: dict[str, str]) -> Iterator[DeployedExample]:
     reset_clients()
-    variables = {
-        **VARIABLES,
-        "apns_credentials_secret_arn": push_secret_arns["apns"],
-        "fcm_credentials_secret_arn": push_secret_arns["fcm"],
-    }
-    example = DeployedExample(emulator, EXAMPLE, variables)
+    example = DeployedExample(emulator, EXAMPLE, {**VARIABLES, **push_credentials})
     yield example
     example.close()
 

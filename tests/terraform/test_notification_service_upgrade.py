@@ -15,11 +15,9 @@ from test_notification_service.py should both run in one emulator.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tarfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ import pytest
 
 from notification_handlers.aws_clients import reset_clients
 from tools.ci.terraform_offline import REPO_ROOT
-from tools.emulator.lambda_service import InProcessLambdaService
 from tools.emulator.server import Emulator
 from tools.emulator.terraform import ExampleWorkspace
 
@@ -39,26 +36,6 @@ pytestmark = pytest.mark.terraform
 LAYOUT_BEFORE_QUEUE_WORKERS = "cf7b2c2dcbc2584979c5843379f9c892513d5c71"  # pragma: allowlist secret
 EXAMPLE = "notification-service"
 NAME = "notif-upgrade"
-# Fake platform credentials of the shape the provisioner checks (design document, section 7).
-PUSH_SECRETS = {
-    "apns": {
-        "signing_key": "k",
-        "key_id": "ABC123DEFG",
-        "team_id": "TEAM123456",
-        "bundle_id": "com.example.shop",
-    },
-    "fcm": {
-        "service_account_json": json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "example-shop",
-                "private_key": "fake-fcm-key",  # pragma: allowlist secret (a made-up value for the emulator)
-                "client_email": "push@example-shop.iam.gserviceaccount.com",
-            }
-        )
-    },
-}
-
 # The example calls the service as module.notification_service.
 SERVICE = "module.notification_service."
 # Every worker of the old layout, by the address its event source mapping moves to.
@@ -160,23 +137,10 @@ def _switch_to_working_tree(workspace: ExampleWorkspace) -> None:
 
 @pytest.fixture(scope="module")
 def upgrade_plan(
-    emulator: Emulator, lambda_service: InProcessLambdaService, layout_before: Path
+    emulator: Emulator, push_credentials: dict[str, str], layout_before: Path
 ) -> Iterator[dict[str, Any]]:
-    # lambda_service: it runs the push platforms provisioner Terraform invokes during apply and destroy.
     reset_clients()
-    secretsmanager = emulator.client("secretsmanager")
-    secrets = {
-        platform: secretsmanager.create_secret(
-            Name=f"{NAME}/push/{platform}-{uuid.uuid4().hex[:6]}", SecretString=json.dumps(secret)
-        )["ARN"]
-        for platform, secret in PUSH_SECRETS.items()
-    }
-    variables = {
-        "name": NAME,
-        "sender_address": "notifications@example.com",
-        "apns_credentials_secret_arn": secrets["apns"],
-        "fcm_credentials_secret_arn": secrets["fcm"],
-    }
+    variables = {"name": NAME, "sender_address": "notifications@example.com", **push_credentials}
     workspace = ExampleWorkspace.create(
         EXAMPLE, emulator.provider_override(), variables, source_root=layout_before
     )

@@ -8,13 +8,14 @@ module's (hashicorp/terraform#34951). So each case below is written as a one-run
 scratch directory inside the pattern (Terraform only accepts a test directory local to the module), and the
 JSON diagnostics of `terraform test` must hold "Invalid value for variable" from the named building block's
 `variables.tf`, with that block's error message. One file per case: after a failed run, Terraform skips the
-rest of that file.
+rest of that file. All the cases of a pattern run in one `terraform test` process, two patterns at a time.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -377,15 +378,21 @@ def _refusals(pattern: str, cases: list[Case]) -> dict[str, list[str]]:
     return diagnostics
 
 
+def _pattern_refusals(pattern: str) -> dict[tuple[str, str], list[str]]:
+    cases = [c for c in CASES if c.pattern == pattern] + [
+        Case(pattern, "good_values", GOOD_VALUES[pattern], "", "")
+    ]
+    return {(pattern, run): texts for run, texts in _refusals(pattern, cases).items()}
+
+
 @pytest.fixture(scope="module")
 def refusals() -> dict[tuple[str, str], list[str]]:
     found: dict[tuple[str, str], list[str]] = {}
-    for pattern in BASE_VARIABLES:
-        cases = [c for c in CASES if c.pattern == pattern] + [
-            Case(pattern, "good_values", GOOD_VALUES[pattern], "", "")
-        ]
-        for run, texts in _refusals(pattern, cases).items():
-            found[(pattern, run)] = texts
+    # Two patterns at once (each in its own module directory): a `terraform test` process spends most of
+    # its time starting the provider for each file, on one core.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for pattern_refusals in pool.map(_pattern_refusals, BASE_VARIABLES):
+            found.update(pattern_refusals)
     return found
 
 

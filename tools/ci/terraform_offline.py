@@ -16,7 +16,8 @@ Usage::
     python tools/ci/terraform_offline.py plugin-dir           # print the mirror found (or nothing)
     python tools/ci/terraform_offline.py init DIR [ARGS...]   # terraform init, offline when possible
     python tools/ci/terraform_offline.py validate DIR...      # init + validate each dir, in parallel
-    python tools/ci/terraform_offline.py test DIR...          # init + `terraform test` each dir, in parallel
+    python tools/ci/terraform_offline.py test DIR...          # init each dir, then `terraform test` each test
+                                                              # file, in parallel
 """
 
 from __future__ import annotations
@@ -115,12 +116,16 @@ def init_command(extra_args: list[str] | None = None) -> list[str]:
     return command + list(extra_args or [])
 
 
-def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, env=terraform_env(), capture_output=True, text=True, check=False)
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run terraform in ``cwd``; ``env`` adds to (or overrides) terraform_env(), e.g. TF_DATA_DIR."""
+    environment = terraform_env() | (env or {})
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, check=False)
 
 
-def init(directory: Path, extra_args: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    return run(init_command(extra_args), directory)
+def init(
+    directory: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return run(init_command(extra_args), directory, env)
 
 
 def _init_then(directory: Path, command: list[str]) -> tuple[Path, bool, str]:
@@ -137,9 +142,39 @@ def validate(directory: Path) -> tuple[Path, bool, str]:
     return _init_then(directory, ["terraform", "validate", "-no-color"])
 
 
-def native_test(directory: Path) -> tuple[Path, bool, str]:
-    """Run the module's own ``terraform test`` files (mock providers: offline)."""
-    return _init_then(directory, ["terraform", "test", "-no-color"])
+def _run_blocks(test_file: Path) -> int:
+    return sum(1 for line in test_file.read_text(encoding="utf-8").splitlines() if line.startswith("run "))
+
+
+def native_test_jobs(directories: list[Path]) -> list[tuple[Path, str | None]]:
+    """One job per test file (``tests/<file>.tftest.hcl`` of each directory), most run blocks first.
+
+    A directory's files run in one process one after another; as separate jobs the root module's 100-odd runs
+    no longer hold one core while the other finishes the small modules. Longest first: the last job to end
+    is a short one. A directory without tests/*.tftest.hcl is one job (``None``: plain ``terraform test``).
+    """
+    jobs: list[tuple[int, Path, str | None]] = []
+    for directory in directories:
+        files = sorted((directory / "tests").glob("*.tftest.hcl"))
+        jobs += [(_run_blocks(f), directory, f.relative_to(directory).as_posix()) for f in files]
+        if not files:
+            jobs.append((0, directory, None))
+    return [(directory, name) for _, directory, name in sorted(jobs, key=lambda job: -job[0])]
+
+
+def native_test_file(job: tuple[Path, str | None]) -> tuple[Path, bool, str]:
+    """``terraform test`` (mock providers: offline) of one file of an initialised directory, or of the whole
+    directory for ``None``."""
+    directory, test_file = job
+    result = run(
+        ["terraform", "test", "-no-color", *([f"-filter={test_file}"] if test_file else [])], directory
+    )
+    return directory / (test_file or ""), result.returncode == 0, result.stdout + result.stderr
+
+
+def _init_only(directory: Path) -> tuple[Path, bool, str]:
+    initialised = init(directory, ["-backend=false"])
+    return directory, initialised.returncode == 0, initialised.stdout + initialised.stderr
 
 
 def _main(argv: list[str]) -> int:
@@ -157,11 +192,17 @@ def _main(argv: list[str]) -> int:
         result = init(Path(argv[1]), argv[2:])
         print(result.stdout + result.stderr)
         return result.returncode
-    action = validate if argv[0] == "validate" else native_test
+    directories = [Path(d) for d in argv[1:]]
     failed = 0
     # Each command spends most of its time loading the provider: two at a time keeps both cores busy.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for directory, ok, output in pool.map(action, [Path(d) for d in argv[1:]]):
+        if argv[0] == "validate":
+            results = list(pool.map(validate, directories))
+        else:
+            results = [result for result in pool.map(_init_only, directories) if not result[1]]
+            if not results:
+                results = list(pool.map(native_test_file, native_test_jobs(directories)))
+        for directory, ok, output in results:
             summary = [line for line in output.splitlines() if line.startswith(("Success!", "Failure!"))]
             print(f"{'ok  ' if ok else 'FAIL'} terraform {argv[0]} {directory} {' '.join(summary)}")
             if not ok:
