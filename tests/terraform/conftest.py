@@ -14,6 +14,7 @@ different workers and the small examples fill in behind them, instead of one of 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from tools.emulator.terraform import ExampleWorkspace, Plan, use_terraform_env
 pytest.register_assert_rewrite("tests.terraform.common_checks")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALLS_REPORT = Path(__file__).resolve().parents[2] / "build" / "deployer-calls"
 # The files that apply the whole notification service (several minutes each), longest first.
 LONGEST_FIRST = ("test_notification_service.py", "test_notification_service_upgrade.py")
@@ -138,6 +140,18 @@ class Deployer:
         )
 
 
+def deployment_name(example: str, variables: dict[str, Any]) -> str:
+    """The `name` the example deploys under: the test's value, else the example's default (no -var given)."""
+    if "name" in variables:
+        return str(variables["name"])
+    text = (EXAMPLES / example / "variables.tf").read_text()
+    block = re.search(r'variable "name" \{(.*?)\n\}', text, re.DOTALL)
+    default = re.search(r'^\s*default\s*=\s*"([^"]+)"', block.group(1), re.MULTILINE) if block else None
+    if default is None:
+        raise AssertionError(f"examples/{example} has no default name: pass `name` in the test's variables")
+    return default.group(1)
+
+
 class DeployedExample:
     """An example applied to the emulator; ``destroy()`` is also called at teardown if a test did not."""
 
@@ -145,7 +159,7 @@ class DeployedExample:
         self.emulator = emulator
         self.variables = variables
         # Before the inventory: the deployer user is the harness's, not the example's.
-        self.deployer = Deployer(emulator, example, variables["name"])
+        self.deployer = Deployer(emulator, example, deployment_name(example, variables))
         self.before = inventory(emulator)
         self.workspace = ExampleWorkspace.create(
             example, emulator.provider_override(self.deployer.credentials), variables
