@@ -96,11 +96,55 @@ resource "aws_s3_bucket_logging" "state" {
   target_prefix = coalesce(var.access_logging.target_prefix, "${local.state_bucket_name}/")
 }
 
+locals {
+  # Every S3 action that reads, writes, deletes or lists the state (and its .tflock lock object), or changes who
+  # can: the two TLS statements deny them without TLS or below TLS 1.2. Listed explicitly: the toolkit allows no
+  # wildcard action in any policy, even in a Deny (tests/support/policies.py), so each action is reviewed.
+  state_bucket_tls_actions = [
+    "s3:AbortMultipartUpload",
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:GetBucketAcl",
+    "s3:GetBucketLocation",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetObject",
+    "s3:GetObjectAcl",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersion",
+    "s3:GetObjectVersionAttributes",
+    "s3:GetObjectVersionTagging",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListBucketVersions",
+    "s3:ListMultipartUploadParts",
+    "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:RestoreObject",
+  ]
+}
+
 data "aws_iam_policy_document" "state_bucket" {
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["s3:*"]
+    actions   = local.state_bucket_tls_actions
     resources = [local.state_bucket_arn, "${local.state_bucket_arn}/*"]
 
     principals {
@@ -118,7 +162,7 @@ data "aws_iam_policy_document" "state_bucket" {
   statement {
     sid       = "DenyTlsBelow12"
     effect    = "Deny"
-    actions   = ["s3:*"]
+    actions   = local.state_bucket_tls_actions
     resources = [local.state_bucket_arn, "${local.state_bucket_arn}/*"]
 
     principals {

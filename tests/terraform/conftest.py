@@ -38,7 +38,11 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALLS_REPORT = Path(__file__).resolve().parents[2] / "build" / "deployer-calls"
 # The files that apply the whole notification service (several minutes each), longest first.
-LONGEST_FIRST = ("test_notification_service.py", "test_notification_service_upgrade.py")
+LONGEST_FIRST = (
+    "test_notification_service.py",
+    "test_notification_service_upgrade.py",
+    "test_examples_apply_with_defaults.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

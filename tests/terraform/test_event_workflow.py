@@ -33,7 +33,8 @@ from tools.emulator.server import Emulator
 pytestmark = pytest.mark.terraform
 
 EXAMPLE = "event-workflow"
-NAME = "event-workflow-e2e"
+# Deployed as a consumer copies it: no -var, the example's defaults.
+NAME = "event-workflow"
 ENTRIES_FILE = FIXTURES / "cli" / "event_workflow_entries.json"
 AWS_CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "aws"
 EXPECTED = {"A": ("SUCCEEDED", "A"), "B": ("SUCCEEDED", "B"), "C": ("FAILED", None)}
@@ -42,7 +43,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 @pytest.fixture(scope="module")
 def deployed(emulator: Emulator) -> Iterator[DeployedExample]:
-    example = DeployedExample(emulator, EXAMPLE, {"name": NAME, "log_retention_in_days": 30})
+    example = DeployedExample(emulator, EXAMPLE, {})
     yield example
     example.close()
 
@@ -113,7 +114,7 @@ def test_deployed_state_machine_logs_traces_and_encrypts(
     groups = emulator.client("logs").describe_log_groups(logGroupNamePrefix=outputs["log_group_name"])
     assert [
         (g["logGroupName"], g.get("kmsKeyId"), g.get("retentionInDays")) for g in groups["logGroups"]
-    ] == [(outputs["log_group_name"], key_arn, 30)]
+    ] == [(outputs["log_group_name"], key_arn, 365)]  # the example's default retention
     assert emulator.client("kms").get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
 
     # The deployed definition is the router: Choice on $.detail.Path, A/B -> Pass, otherwise Fail.

@@ -34,9 +34,10 @@ from tools.emulator.server import Emulator
 pytestmark = pytest.mark.terraform
 
 EXAMPLE = "s3-object-notifier"
-NAME = "s3-notifier-e2e"
+# Deployed as a consumer copies it: no -var, the example's defaults.
+NAME = "s3-object-notifier"
 SENDER = "s3-alerts@example.com"
-RECIPIENTS = ["ops@example.com", "data-team@example.org"]
+RECIPIENTS = ["ops@example.com"]
 BUCKET = f"{NAME}-{ACCOUNT_ID}-us-east-1"
 REPORT = "reports/quarterly report.pdf"
 MENU = "menus/café menu.txt"
@@ -54,9 +55,7 @@ class Mail:
 
 @pytest.fixture(scope="module")
 def deployed(emulator: Emulator) -> Iterator[DeployedExample]:
-    example = DeployedExample(
-        emulator, EXAMPLE, {"name": NAME, "sender_email": SENDER, "recipients": RECIPIENTS}
-    )
+    example = DeployedExample(emulator, EXAMPLE, {})
     yield example
     example.close()
 

@@ -45,6 +45,9 @@ ARNS: dict[str, tuple[str, ...]] = {
     "EventBridgeArchives": ("arn:aws:events:*:*:archive/${name}*",),
     "EventBridgeBuses": ("arn:aws:events:*:*:event-bus/${name}*",),
     "EventBridgeRules": ("arn:aws:events:*:*:rule/${name}*", "arn:aws:events:*:*:rule/${name}*/*"),
+    # An OIDC provider's ARN is its issuer's host and path (one per issuer and account), not the deployment's
+    # name: it cannot be narrowed to ${name}.
+    "IamOidcProviders": ("arn:aws:iam::*:oidc-provider/*",),
     "IamRoles": ("arn:aws:iam::*:role/${name}*",),
     "KmsAliases": ("arn:aws:kms:*:*:alias/${name}*",),
     "KmsKeys": ("arn:aws:kms:*:*:key/*",),
@@ -245,6 +248,19 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+        ),
+    ),
+    "resource.aws_iam_openid_connect_provider": (
+        _grant(
+            "IamOidcProviders",
+            "iam:AddClientIDToOpenIDConnectProvider",
+            "iam:CreateOpenIDConnectProvider",
+            "iam:DeleteOpenIDConnectProvider",
+            "iam:GetOpenIDConnectProvider",
+            "iam:RemoveClientIDFromOpenIDConnectProvider",
+            "iam:TagOpenIDConnectProvider",
+            "iam:UntagOpenIDConnectProvider",
+            "iam:UpdateOpenIDConnectProviderThumbprint",
         ),
     ),
     "resource.aws_iam_role": (

@@ -152,7 +152,7 @@ run "defaults_protect_the_state_bucket" {
   assert {
     condition = anytrue([
       for s in data.aws_iam_policy_document.state_bucket.statement :
-      s.effect == "Deny" && s.actions == toset(["s3:*"]) && anytrue([
+      s.effect == "Deny" && length(setsubtract(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"], s.actions)) == 0 && anytrue([
         for c in s.condition : c.test == "Bool" && c.variable == "aws:SecureTransport" && tolist(c.values) == tolist(["false"])
       ])
     ])
