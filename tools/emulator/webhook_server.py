@@ -1,11 +1,11 @@
 """A local HTTPS chat webhook for the tests, `make demo` and `make bench`: it records every POST and answers
 with the responses queued for it (200 by default).
 
-The chat worker posts only over verified TLS, so the server presents a certificate for ``localhost`` signed by a
-throwaway CA made on start; ``trust()`` points ``SSL_CERT_FILE`` at that CA (OpenSSL's default verify paths,
-which the worker's TLS context loads) for the current process. Nothing in the shipped code knows about it: the
-production rules (https, a verified certificate, the platform's hosts) are exercised unchanged, with the target's
-platform ``webhook`` (any HTTPS host).
+The chat worker posts only over verified TLS, so the server presents a certificate for ``localhost`` signed
+by a throwaway CA made on start; ``trust()`` points ``SSL_CERT_FILE`` at that CA (OpenSSL's default verify
+paths, which the worker's TLS context loads) for the current process. Nothing in the shipped code knows about
+it: the production rules (https, a verified certificate, the platform's hosts) are exercised unchanged, with
+the target's platform ``webhook`` (any HTTPS host).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class WebhookServer:
 
 @contextmanager
 def trust(server: WebhookServer) -> Iterator[None]:
-    """Trust the server's CA in this process (``SSL_CERT_FILE``), and the worker's cached TLS context again."""
+    """Trust the server's CA in this process (``SSL_CERT_FILE``); the worker's TLS context is rebuilt."""
     from notification_handlers.service import chat_worker  # noqa: PLC0415 - only where a server runs
 
     previous = os.environ.get("SSL_CERT_FILE")

@@ -103,13 +103,12 @@ def _host_problem(platform: str, host: str, port: int | None) -> str | None:
         return "host_not_allowed"  # no IP literal, no IDN, no empty host, no trailing dot
     if platform == "webhook":
         return None
-    if port not in (None, 443):
-        return "port_not_allowed"
     exact = PLATFORM_HOSTS.get(platform, frozenset())
     suffixes = PLATFORM_HOST_SUFFIXES.get(platform, ())
-    if host in exact or any(host.endswith(suffix) and len(host) > len(suffix) for suffix in suffixes):
-        return None
-    return "host_not_of_platform"
+    on_suffix = any(host.endswith(suffix) and len(host) > len(suffix) for suffix in suffixes)
+    if host not in exact and not on_suffix:
+        return "host_not_of_platform"
+    return None if port in (None, 443) else "port_not_allowed"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -240,7 +239,7 @@ def outcome(status: int, body_start: bytes = b"") -> tuple[str, str | None]:
     """
     if 200 <= status < 300:
         return SENT, None
-    word = body_start[:64].decode("ascii", "replace").strip()
+    word = body_start[:65].decode("ascii", "replace").strip()  # a 65th character: not one short word
     reason = f"http_{status}" + (f":{word}" if _REASON_WORD.fullmatch(word) else "")
     if status in (408, 429) or 500 <= status < 600:
         return RETRY, reason
