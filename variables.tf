@@ -787,7 +787,7 @@ variable "chat" {
     The chat channel (null = off): the chat queue and DLQ and the worker that posts each notification of a type
     with the chat channel to that type's chat_targets (Slack, Microsoft Teams, Amazon Chime or any HTTPS
     endpoint), once per notification and target.
-      targets              - keyed by target name (lowercase letters, digits, '_', '-'; what chat_targets name):
+      targets              - 1-20, keyed by target name (lowercase letters, digits, '_', '-'; what chat_targets name):
         platform                   - slack, teams, chime or webhook (any HTTPS endpoint, plain JSON)
         webhook_secret_arn         - Secrets Manager secret whose SecretString is the webhook URL (or {"url": ...}).
                                      Only the ARN passes through Terraform: the URL, whose path is the webhook's
@@ -809,8 +809,9 @@ variable "chat" {
   default = null
 
   validation {
-    condition     = var.chat == null ? true : try(length(var.chat.targets) > 0 && alltrue([for k in keys(var.chat.targets) : can(regex("^[a-z][a-z0-9_-]{0,63}$", k))]), false)
-    error_message = "chat.targets must hold at least one target, each keyed by 1-64 lowercase letters, digits, '_' or '-', starting with a letter (e.g. ops)."
+    # Every target's platform and secret ARN travel in CHAT_TARGETS: Lambda's environment holds 4 KB in all.
+    condition     = var.chat == null ? true : try(length(var.chat.targets) > 0 && length(var.chat.targets) <= 20 && alltrue([for k in keys(var.chat.targets) : can(regex("^[a-z][a-z0-9_-]{0,63}$", k))]), false)
+    error_message = "chat.targets must hold 1-20 targets (their secret ARNs share the function's 4 KB environment), each keyed by 1-64 lowercase letters, digits, '_' or '-', starting with a letter (e.g. ops)."
   }
 
   validation {

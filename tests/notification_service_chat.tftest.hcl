@@ -278,3 +278,15 @@ run "rejects_chat_timeout_over_ten_seconds" {
 
   expect_failures = [var.chat]
 }
+
+run "rejects_more_chat_targets_than_the_environment_holds" {
+  command = plan
+
+  variables {
+    chat = {
+      targets = { for i in range(21) : "team-${i}" => { platform = "slack", webhook_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/t${i}-AbCdEf" } } # pragma: allowlist secret
+    }
+  }
+
+  expect_failures = [var.chat]
+}
