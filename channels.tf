@@ -135,6 +135,21 @@ locals {
         ],
       )
     }
+
+    chat = {
+      enabled     = local.chat_enabled
+      description = "Posts ${var.name} notifications to their chat targets' webhooks (Slack, Teams, Chime, HTTPS)"
+      handler     = "notification_handlers.service.chat_worker.handler"
+      # 5 per batch: each post may wait timeout_seconds to connect and again to read, within the 60 s timeout.
+      # At most 2 concurrent invocations: chat webhooks accept about one message per second per channel.
+      default_tuning = { batch_size = 5, maximum_concurrency = 2 }
+      environment = {
+        CHAT_TARGETS              = local.chat_targets_environment
+        CHAT_SECRET_CACHE_SECONDS = tostring(try(var.chat.secret_cache_seconds, 300))
+        CHAT_TIMEOUT_SECONDS      = tostring(try(var.chat.timeout_seconds, 5))
+      }
+      policy_statements = local.chat_policy_statements
+    }
   }
 
   enabled_channel_workers = { for channel, worker in local.channel_workers : channel => worker if worker.enabled }

@@ -34,7 +34,7 @@ output "ingest_rule_event_pattern" {
 }
 
 output "queue_urls" {
-  description = "Map of queue worker (router: the ingest queue, fed by the bus; email, websocket, push: the channel queues, fed by the router) to its queue URL."
+  description = "Map of queue worker (router: the ingest queue, fed by the bus; email, websocket, push, chat: the channel queues, fed by the router) to its queue URL."
   value       = !var.create ? null : { for k, w in local.queue_workers : k => w.queue_url }
 }
 
@@ -84,7 +84,7 @@ output "catalog_definitions" {
 }
 
 output "function_names" {
-  description = "Map of function role (router, email_worker, email_feedback, and with the channels and the API websocket_connections, websocket_worker, websocket_authorizer (the built-in $connect authorizer), push_worker, push_platforms, registration_api) to function name."
+  description = "Map of function role (router, email_worker, email_feedback, and with the channels and the API websocket_connections, websocket_worker, websocket_authorizer (the built-in $connect authorizer), push_worker, push_platforms, chat_worker, registration_api) to function name."
   value       = !var.create ? null : { for k, f in local.functions : k => f.function_name }
 }
 
@@ -109,7 +109,7 @@ output "log_group_names" {
 }
 
 output "event_source_mapping_uuids" {
-  description = "Map of function role to the UUID of its SQS event source mapping (router, email_worker, and websocket_worker / push_worker when enabled)."
+  description = "Map of function role to the UUID of its SQS event source mapping (router, email_worker, and websocket_worker / push_worker / chat_worker when enabled)."
   value       = !var.create ? null : { for k, w in local.queue_workers : (k == "router" ? k : "${k}_worker") => w.event_source_mapping_uuid }
 }
 
@@ -159,7 +159,7 @@ output "ops_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Map of alarm key (ingest-dlq, email-dlq, email-feedback-dlq, router-errors, email-worker-errors, email-feedback-errors, ingest-age; with the channels websocket-dlq, push-dlq and <function>-errors of each new function) to alarm name."
+  description = "Map of alarm key (ingest-dlq, email-dlq, email-feedback-dlq, router-errors, email-worker-errors, email-feedback-errors, ingest-age; with the channels websocket-dlq, push-dlq, chat-dlq and <function>-errors of each new function) to alarm name."
   value       = var.create ? { for k, a in aws_cloudwatch_metric_alarm.this : k => a.alarm_name } : null
 }
 

@@ -102,13 +102,14 @@ locals {
         fallback_locale = t.fallback_locale
         templates = {
           for locale, channels in t.templates : locale => {
-            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push } : channel => {
+            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push, chat = channels.chat } : channel => {
               for field, value in template : field => value if value != null
             } if template != null
           }
         }
       },
       t.allowed_sources == null ? {} : { allowed_sources = t.allowed_sources },
+      t.chat_targets == null ? {} : { chat_targets = t.chat_targets },
     ))
   }
 }
@@ -134,7 +135,12 @@ resource "aws_dynamodb_table_item" "catalog" {
       condition = alltrue([
         for c in var.notification_types[each.key].channels : contains(keys(local.enabled_channel_workers), c)
       ])
-      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
+      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input."
+    }
+    # A chat target the chat input does not declare has no webhook: a typo, refused at plan.
+    precondition {
+      condition     = length(setsubtract(coalesce(var.notification_types[each.key].chat_targets, []), keys(local.chat_targets))) == 0
+      error_message = "notification_types.${each.key}.chat_targets names a target that chat.targets does not declare."
     }
     # An allowed source the ingest rule does not admit could never send the type: a typo, refused here.
     precondition {

@@ -48,18 +48,23 @@ variable "notification_types" {
                         critical type (users cannot opt out of it); null (default for others): every source the
                         ingest rule admits. Bind each producer to its source with the output
                         producer_policy_documents: the router can trust `source` only that far.
-      channels        - channels the type is delivered on: email, websocket, push (a channel other than email
-                        needs its input, `websocket` or `push`, to be set)
+      channels        - channels the type is delivered on: email, websocket, push, chat (a channel other than
+                        email needs its input, `websocket`, `push` or `chat`, to be set)
+      chat_targets    - with the chat channel: the chat targets (keys of chat.targets) each notification of the
+                        type is posted to, once per notification and target whatever the number of recipients
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
                         a template for every channel of the type
       templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
-                        text, optional html; websocket = body; push = title (<= 200 characters), body.
+                        text, optional html; websocket = body; push = title (<= 200 characters), body;
+                        chat = optional title (<= 150 characters), text (<= 3,000): plain text, rendered once
+                        in the fallback locale without `user` variables, escaped for the platform.
                         {{ path }} placeholders, see the design document.
   EOT
   type = map(object({
     critical        = optional(bool, false)
     allowed_sources = optional(list(string))
     channels        = list(string)
+    chat_targets    = optional(list(string))
     fallback_locale = string
     templates = map(object({
       email = optional(object({
@@ -73,6 +78,10 @@ variable "notification_types" {
       push = optional(object({
         title = string
         body  = string
+      }))
+      chat = optional(object({
+        title = optional(string)
+        text  = string
       }))
     }))
   }))
@@ -91,9 +100,9 @@ variable "notification_types" {
   validation {
     condition = alltrue([
       for t in values(var.notification_types) : length(t.channels) > 0 && length(distinct(t.channels)) == length(t.channels) &&
-      alltrue([for c in t.channels : contains(["email", "websocket", "push"], c)])
+      alltrue([for c in t.channels : contains(["email", "websocket", "push", "chat"], c)])
     ])
-    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push."
+    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push, chat."
   }
 
   validation {
@@ -117,7 +126,8 @@ variable "notification_types" {
     condition = alltrue([
       for t in values(var.notification_types) : alltrue([
         for tpl in values(t.templates) : (tpl.email == null || contains(t.channels, "email")) &&
-        (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push"))
+        (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push")) &&
+        (tpl.chat == null || contains(t.channels, "chat"))
       ])
     ])
     error_message = "notification_types[*].templates: a template for a channel the type does not list in channels would never be used."
@@ -175,6 +185,33 @@ variable "notification_types" {
       ]
     ]))
     error_message = "notification_types[*].templates[*].push: title must be 1-200 characters on one line and body 1-3,000 characters (APNs and FCM payloads hold 4 KB)."
+  }
+
+  validation {
+    # Chat is posted once per notification (no recipient): a `user` placeholder could never be filled. Slack's
+    # header holds 150 characters and a section 3,000; the worker escapes the rendered text for the platform.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.chat == null ? true : try(
+          length(trimspace(tpl.chat.text)) > 0 && length(tpl.chat.text) <= 3000 &&
+          (tpl.chat.title == null || (length(trimspace(coalesce(tpl.chat.title, " "))) > 0 && length(coalesce(tpl.chat.title, " ")) <= 150 && !strcontains(coalesce(tpl.chat.title, " "), "\n"))) &&
+          !can(regex("\\{\\{\\s*user(\\.|\\s*\\}\\})", "${tpl.chat.text} ${coalesce(tpl.chat.title, " ")}")),
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].chat: text must be 1-3,000 characters, title (optional) 1-150 characters on one line, and neither may use {{ user.* }}: a chat message is posted once per notification, not per recipient."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : contains(t.channels, "chat") ? try(
+        length(t.chat_targets) > 0 && length(distinct(t.chat_targets)) == length(t.chat_targets) &&
+        alltrue([for c in t.chat_targets : can(regex("^[a-z][a-z0-9_-]{0,63}$", c))]),
+        false
+      ) : t.chat_targets == null
+    ])
+    error_message = "notification_types[*].chat_targets: a type with the chat channel must list the distinct chat targets (keys of chat.targets, e.g. [\"ops\"]) it is posted to; a type without it must not set chat_targets."
   }
 
   validation {
@@ -339,11 +376,12 @@ variable "enrichment" {
 variable "workers" {
   description = <<-EOT
     Tuning of the queue workers (modules/queue-worker), keyed by worker: router (the ingest queue) and the
-    channels email, websocket and push. Every field is optional; a field not set keeps the worker's default.
+    channels email, websocket, push and chat. Every field is optional; a field not set keeps the worker's default.
       batch_size / maximum_batching_window_in_seconds - records per invocation and how long SQS gathers them
                             (a batch above 10 needs a window of at least 1 s). Defaults: router and email 100
-                            with 1 s, websocket and push 10 with 0 s
-      maximum_concurrency - at most this many concurrent invocations from the queue (2-1000; router 10, others 5).
+                            with 1 s, websocket and push 10 with 0 s, chat 5 with 0 s
+      maximum_concurrency - at most this many concurrent invocations from the queue (2-1000; router 10, chat 2,
+                            others 5). For chat it also bounds the request rate to the webhooks.
                             For email it also bounds the SES send rate: keep it below your SES sending quota
       max_receive_count   - receives before a message moves to the worker's DLQ (1-1000; default 5)
       timeout / memory_size - of the function (default 60 s; router 512 MB, others 256 MB); the queue's
@@ -361,8 +399,8 @@ variable "workers" {
   nullable = false
 
   validation {
-    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push"], key)])
-    error_message = "workers keys must be router, email, websocket or push (a worker that does not exist cannot be tuned)."
+    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push", "chat"], key)])
+    error_message = "workers keys must be router, email, websocket, push or chat (a worker that does not exist cannot be tuned)."
   }
 
   validation {
@@ -741,6 +779,61 @@ variable "push" {
       ))
     ]), false)
     error_message = "push.platforms[*].platform_application_arn must be an SNS platform application ARN of that platform: arn:aws:sns:<region>:<account>:app/APNS/<name> (apns), app/APNS_SANDBOX/<name> (apns_sandbox), app/GCM/<name> (fcm)."
+  }
+}
+
+variable "chat" {
+  description = <<-EOT
+    The chat channel (null = off): the chat queue and DLQ and the worker that posts each notification of a type
+    with the chat channel to that type's chat_targets (Slack, Microsoft Teams, Amazon Chime or any HTTPS
+    endpoint), once per notification and target.
+      targets              - 1-20, keyed by target name (lowercase letters, digits, '_', '-'; what chat_targets name):
+        platform                   - slack, teams, chime or webhook (any HTTPS endpoint, plain JSON)
+        webhook_secret_arn         - Secrets Manager secret whose SecretString is the webhook URL (or {"url": ...}).
+                                     Only the ARN passes through Terraform: the URL, whose path is the webhook's
+                                     secret, never enters variables or state. The worker refuses a URL that is not
+                                     https or, for slack/teams/chime, not on the platform's hosts
+        webhook_secret_kms_key_arn - the secret's customer-managed key, if it has one
+      secret_cache_seconds - how long the worker keeps a URL read from its secret (default 300, 1-3600)
+      timeout_seconds      - connect and read timeout of each webhook request (default 5, 1-10)
+  EOT
+  type = object({
+    targets = map(object({
+      platform                   = string
+      webhook_secret_arn         = string
+      webhook_secret_kms_key_arn = optional(string)
+    }))
+    secret_cache_seconds = optional(number, 300)
+    timeout_seconds      = optional(number, 5)
+  })
+  default = null
+
+  validation {
+    # Every target's platform and secret ARN travel in CHAT_TARGETS: Lambda's environment holds 4 KB in all.
+    condition     = var.chat == null ? true : try(length(var.chat.targets) > 0 && length(var.chat.targets) <= 20 && alltrue([for k in keys(var.chat.targets) : can(regex("^[a-z][a-z0-9_-]{0,63}$", k))]), false)
+    error_message = "chat.targets must hold 1-20 targets (their secret ARNs share the function's 4 KB environment), each keyed by 1-64 lowercase letters, digits, '_' or '-', starting with a letter (e.g. ops)."
+  }
+
+  validation {
+    condition     = var.chat == null ? true : try(alltrue([for t in values(var.chat.targets) : contains(["slack", "teams", "chime", "webhook"], t.platform)]), false)
+    error_message = "chat.targets[*].platform must be slack, teams, chime or webhook."
+  }
+
+  validation {
+    condition = var.chat == null ? true : try(alltrue([
+      for t in values(var.chat.targets) : can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", t.webhook_secret_arn)) &&
+      (t.webhook_secret_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", coalesce(t.webhook_secret_kms_key_arn, "x"))))
+    ]), false)
+    error_message = "chat.targets[*]: webhook_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>), never the webhook URL itself, and webhook_secret_kms_key_arn a KMS key ARN."
+  }
+
+  validation {
+    condition = var.chat == null ? true : try(
+      var.chat.secret_cache_seconds >= 1 && var.chat.secret_cache_seconds <= 3600 && floor(var.chat.secret_cache_seconds) == var.chat.secret_cache_seconds &&
+      var.chat.timeout_seconds >= 1 && var.chat.timeout_seconds <= 10 && floor(var.chat.timeout_seconds) == var.chat.timeout_seconds,
+      false
+    )
+    error_message = "chat: secret_cache_seconds must be a whole number 1-3600 (a rotated URL is used after at most this long) and timeout_seconds 1-10."
   }
 }
 

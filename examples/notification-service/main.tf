@@ -11,6 +11,10 @@ locals {
   push_enabled = length(local.push_platforms) > 0
   push_channel = local.push_enabled ? ["push"] : []
 
+  # Chat is on when at least one target's webhook secret is given: order_shipped is then posted to every target.
+  chat_enabled = length(var.chat_targets) > 0
+  chat_channel = local.chat_enabled ? ["chat"] : []
+
   # The registration API trusts tokens of this issuer and audience: the Cognito user pool below unless you
   # bring your own OIDC provider.
   jwt_issuer   = coalesce(var.jwt_issuer, "https://cognito-idp.${var.region}.amazonaws.com/${one(aws_cognito_user_pool.users[*].id)}")
@@ -66,7 +70,8 @@ module "notification_service" {
       critical = false
       # Two producers send it (each with its own idempotency keys: the same key from both is two notifications).
       allowed_sources = ["com.example.shop", "com.example.marketplace"]
-      channels        = concat(["email", "websocket"], local.push_channel)
+      channels        = concat(["email", "websocket"], local.push_channel, local.chat_channel)
+      chat_targets    = local.chat_enabled ? keys(var.chat_targets) : null
       fallback_locale = "en"
       templates = {
         en = {
@@ -82,6 +87,11 @@ module "notification_service" {
           push = local.push_enabled ? {
             title = "Order {{ order_id }} shipped"
             body  = "On its way with {{ carrier }}."
+          } : null
+          # Posted once per notification to the team's channel, in the fallback locale: no `user` variables.
+          chat = local.chat_enabled ? {
+            title = "Order {{ order_id }} shipped"
+            text  = "Order {{ order_id }} left the warehouse with {{ carrier }}."
           } : null
         }
         de = {
@@ -130,6 +140,9 @@ module "notification_service" {
   websocket = {}
 
   push = length(local.push_platforms) == 0 ? null : { platforms = local.push_platforms }
+
+  # The webhook URLs stay in Secrets Manager: only the secrets' ARNs pass through Terraform.
+  chat = local.chat_enabled ? { targets = var.chat_targets } : null
 
   registration_api = {
     jwt_issuer   = local.jwt_issuer

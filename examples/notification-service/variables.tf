@@ -83,6 +83,28 @@ variable "fcm_credentials_secret_arn" {
   }
 }
 
+variable "chat_targets" {
+  description = <<-EOT
+    Chat targets order_shipped is posted to, keyed by target name: platform (slack, teams, chime or webhook) and
+    webhook_secret_arn, a Secrets Manager secret whose value is the webhook URL. Empty (default): no chat channel.
+    Only the ARN passes through Terraform: the URL never enters variables or state.
+  EOT
+  type = map(object({
+    platform           = string
+    webhook_secret_arn = string
+  }))
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue([
+      for k, t in var.chat_targets : can(regex("^[a-z][a-z0-9_-]{0,63}$", k)) && contains(["slack", "teams", "chime", "webhook"], t.platform) &&
+      can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", t.webhook_secret_arn))
+    ])
+    error_message = "chat_targets: keys must be lowercase target names (e.g. ops), platform slack, teams, chime or webhook, and webhook_secret_arn a Secrets Manager secret ARN (never the URL itself)."
+  }
+}
+
 variable "jwt_issuer" {
   description = "OIDC issuer the registration API trusts (https). Null: the example creates a Cognito user pool and trusts it."
   type        = string

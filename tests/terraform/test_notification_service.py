@@ -55,6 +55,7 @@ from tools.emulator.inventory import created_since, inventory
 from tools.emulator.lambda_service import InProcessLambdaService
 from tools.emulator.server import Emulator
 from tools.emulator.sns import endpoint_deliveries
+from tools.emulator.webhook_server import Reply, WebhookServer, webhook_server
 
 pytestmark = pytest.mark.terraform
 
@@ -221,9 +222,41 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def deployed(emulator: Emulator, push_credentials: dict[str, str]) -> Iterator[DeployedExample]:
+def chat_webhook() -> Iterator[WebhookServer]:
+    """The chat targets' endpoint: a local HTTPS server (certificate for localhost from a throwaway CA this
+    process trusts through SSL_CERT_FILE; the worker's production TLS and URL rules are unchanged)."""
+    with webhook_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def chat_targets(emulator: Emulator, chat_webhook: WebhookServer) -> dict[str, dict[str, str]]:
+    """The example's chat_targets: the URLs stored in Secrets Manager first, only their ARNs passed to
+    Terraform. ops is an HTTPS endpoint (platform webhook); alerts claims to be Slack but its secret was
+    swapped to another host (the local server): the worker must refuse it."""
     reset_clients()
-    example = DeployedExample(emulator, EXAMPLE, {**VARIABLES, **push_credentials})
+    secretsmanager = emulator.client("secretsmanager")
+    suffix = uuid.uuid4().hex[:6]
+    ops = secretsmanager.create_secret(
+        Name=f"e2e/chat/ops-{suffix}", SecretString=chat_webhook.url("/hooks/ops")
+    )
+    alerts = secretsmanager.create_secret(
+        Name=f"e2e/chat/alerts-{suffix}", SecretString=json.dumps({"url": chat_webhook.url("/hooks/alerts")})
+    )
+    return {
+        "ops": {"platform": "webhook", "webhook_secret_arn": ops["ARN"]},
+        "alerts": {"platform": "slack", "webhook_secret_arn": alerts["ARN"]},
+    }
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    emulator: Emulator, push_credentials: dict[str, str], chat_targets: dict[str, dict[str, str]]
+) -> Iterator[DeployedExample]:
+    reset_clients()
+    example = DeployedExample(
+        emulator, EXAMPLE, {**VARIABLES, **push_credentials, "chat_targets": chat_targets}
+    )
     yield example
     example.close()
 
@@ -270,6 +303,7 @@ def test_event_source_mappings_report_batch_item_failures(service: Service) -> N
         "email_worker": "email",
         "websocket_worker": "websocket",
         "push_worker": "push",
+        "chat_worker": "chat",
     }
     for role, worker in workers.items():
         mapping = service.poller.mapping(service.function(role))
@@ -1317,6 +1351,101 @@ def test_registration_api_limits_each_user_separately(service: Service, realtime
     )["Item"]
     assert int(counter["count"]["N"]) == ceiling
     assert int(counter["expires_at"]["N"]) > time.time()
+
+
+# --- chat -----------------------------------------------------------------------------------------------
+
+
+def _chat(service: Service, webhook: WebhookServer) -> tuple[list[BatchResult], int]:
+    """Route what is pending, then run the chat worker until its queue drains; (its batches, how many requests
+    the webhook had before)."""
+    seen = len(webhook.received)
+    service.deliver()
+    return service.poller.drain(service.function("chat_worker")), seen
+
+
+def _posted(webhook: WebhookServer, seen: int, notification_id: str) -> list[dict[str, Any]]:
+    return [r.json() for r in webhook.new(seen) if r.json().get("notification_id") == notification_id]
+
+
+@pytest.fixture
+def webhook(service: Service, chat_webhook: WebhookServer) -> WebhookServer:
+    chat_webhook.replies.clear()
+    _chat(service, chat_webhook)  # nothing stale from another test
+    return chat_webhook
+
+
+def test_chat_message_is_posted_once_per_notification_and_target_not_per_recipient(
+    service: Service, webhook: WebhookServer
+) -> None:
+    ivy, jon = service.seed_user("ivy", locale="de"), service.seed_user("jon")
+    key = _key()
+    service.put("order_shipped", _order([ivy.user_id, jon.user_id], key))
+    service.put("order_shipped", _order([ivy.user_id, jon.user_id], key))  # the producer's retry
+
+    batches, seen = _chat(service, webhook)
+
+    assert all(b.returned == [] for b in batches)
+    [posted] = _posted(webhook, seen, _id(key))
+    assert [r.path for r in webhook.new(seen)] == ["/hooks/ops"]  # alerts' swapped secret is never called
+    # Plain JSON for an HTTPS endpoint, in the type's fallback locale, the producer's data as sent.
+    assert posted == {
+        "notification_id": _id(key),
+        "notification_type": "order_shipped",
+        "target": "ops",
+        "created_at": posted["created_at"],
+        "title": "Order A-1001 shipped",
+        "text": "Order A-1001 left the warehouse with DHL & Co <Express>.",
+    }
+    log = {k: (v["status"], v.get("reason")) for k, v in service.delivery_log(_id(key), "chat").items()}
+    assert log == {
+        "-#chat#ops": ("sent", None),
+        "-#chat#alerts": ("failed", "url_refused:host_not_of_platform"),
+    }
+    # Chat rows belong to no user: "-" is never a user id, so no registration API caller can read them.
+    assert {v["user_id"] for v in service.delivery_log(_id(key), "chat").values()} == {"-"}
+
+
+def test_chat_webhook_4xx_is_failed_for_good_while_429_and_5xx_are_retried(
+    service: Service, webhook: WebhookServer
+) -> None:
+    kim = service.seed_user("kim")
+    refused, throttled = _key(), _key()
+    webhook.replies.append(Reply(404, b"channel_not_found"))
+    service.put("order_shipped", _order([kim.user_id], refused))
+    _, seen = _chat(service, webhook)
+    assert len(_posted(webhook, seen, _id(refused))) == 1  # not retried
+    assert service.delivery_log(_id(refused), "chat")["-#chat#ops"]["reason"] == "http_404:channel_not_found"
+    assert service.delivery_log(_id(refused), "chat")["-#chat#ops"]["status"] == "failed"
+
+    webhook.replies.extend([Reply(429, b"rate_limited", {"Retry-After": "1"}), Reply(503)])
+    service.put("order_shipped", _order([kim.user_id], throttled))
+    batches, seen = _chat(service, webhook)
+
+    assert len(_posted(webhook, seen, _id(throttled))) == 3  # 429, 503, then 200
+    assert [len(b.returned) for b in batches if b.returned] == [1, 1]
+    assert service.delivery_log(_id(throttled), "chat")["-#chat#ops"]["status"] == "sent"
+    assert service.receive_all(service.outputs["dlq_urls"]["chat"]) == []
+
+
+def test_chat_webhook_failing_every_time_is_dead_lettered_without_a_row(
+    service: Service, webhook: WebhookServer
+) -> None:
+    lou = service.seed_user("lou")
+    key = _key()
+    webhook.replies.extend([Reply(500)] * MAX_RECEIVE_COUNT)
+    service.put("order_shipped", _order([lou.user_id], key))
+
+    batches, seen = _chat(service, webhook)
+
+    assert len([b for b in batches if b.returned]) == MAX_RECEIVE_COUNT
+    assert len(_posted(webhook, seen, _id(key))) == MAX_RECEIVE_COUNT
+    dead = [json.loads(m["Body"]) for m in service.receive_all(service.outputs["dlq_urls"]["chat"])]
+    assert [(m["notification_id"], m["target"], m["user_id"]) for m in dead] == [(_id(key), "ops", "-")]
+    # A transient failure writes no row; alerts' refusal is final at once.
+    assert {k: v["status"] for k, v in service.delivery_log(_id(key), "chat").items()} == {
+        "-#chat#alerts": "failed"
+    }
 
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:

@@ -1,4 +1,4 @@
-"""The notification service's router and channel workers (email, WebSocket, push) as benchmark workloads.
+"""The notification service's router and channel workers (email, WebSocket, push, chat) as bench workloads.
 
 All run as Lambda's SQS event source mapping runs them: batches of ``BATCH_SIZE`` records, the module's
 default batch size. Their lower bounds are computed per batch, because a batch is the most one
@@ -11,6 +11,10 @@ invocation can combine: a BatchGetItem cannot span two invocations.
 * WebSocket worker: ``n`` websocket channel messages, one per user, each user with two open connections
   (two browser tabs); the management API is moto's.
 * Push worker: ``n`` push channel messages, one per user, each user with an APNs and an FCM device.
+* Chat worker: ``n`` chat channel messages (``n`` notifications) to one target, in the module's batches of 5,
+  posted to a local HTTPS webhook (``tools.emulator.webhook_server``); its URL read from Secrets Manager
+  (moto). The HTTPS posts are not AWS calls: the replay does not repeat them, so they count as the
+  handler's own work.
 
 The service's INFO lines (one or two per notification) are switched off while measuring: they would flood
 the report, and what they cost in Lambda is CloudWatch Logs ingestion, not API calls.
@@ -26,10 +30,18 @@ from typing import Any
 
 import boto3
 
-from notification_handlers.service import catalog, idempotency, push_worker, router, websocket_worker
+from notification_handlers.service import (
+    catalog,
+    chat_worker,
+    idempotency,
+    push_worker,
+    router,
+    websocket_worker,
+)
 from notification_handlers.service import email_worker as email_worker_module
 from tools.bench.environment import ACCOUNT_ID, REGION
 from tools.bench.workloads import Step, Workload
+from tools.emulator.webhook_server import WebhookServer
 
 # The root module's default batch size for both event source mappings (variables.tf: router, email_worker).
 BATCH_SIZE = 100
@@ -703,4 +715,92 @@ PUSH_WORKER = Workload(
     delivered=_no_failures,
 )
 
-SERVICE_WORKLOADS: tuple[Workload, ...] = (*ROUTER_WORKLOADS, EMAIL_WORKER, WEBSOCKET_WORKER, PUSH_WORKER)
+
+# --- chat worker ----------------------------------------------------------------------------------------
+
+CHAT_BATCH_SIZE = 5  # the chat worker's default batch (channels.tf)
+
+
+def _chat_batch_sizes(n: int) -> list[int]:
+    return [min(CHAT_BATCH_SIZE, n - i) for i in range(0, n, CHAT_BATCH_SIZE)]
+
+
+class _ChatWorkload:
+    def __init__(self) -> None:
+        self.server: WebhookServer | None = None
+
+    def setup(self) -> dict[str, str]:
+        env = create_tables(("DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE"))
+        if self.server is None:
+            self.server = WebhookServer()  # lives as long as the bench process
+        arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name=f"bench/chat/ops-{uuid.uuid4().hex[:6]}", SecretString=self.server.url()
+        )["ARN"]
+        env.update(
+            AWS_LAMBDA_FUNCTION_NAME="bench-chat-worker",
+            CHAT_TARGETS=json.dumps({"ops": {"platform": "webhook", "secret_arn": arn}}),
+            SSL_CERT_FILE=str(self.server.ca_file),
+        )
+        return env
+
+    def reset(self) -> None:
+        _forget_claims()
+        chat_worker.SECRETS.clear()  # each run pays the secret once, as a new execution environment does
+        chat_worker.tls_context.cache_clear()  # built again under this run's SSL_CERT_FILE
+
+    def events(self, n: int) -> list[dict[str, Any]]:
+        chat_worker.tls_context.cache_clear()
+        records = []
+        for i in range(n):
+            body = json.loads(_channel_message(i, "chat", {"title": "Order shipped", "text": "On its way."}))
+            body.update(user_id="-", target="ops")
+            records.append(sqs_record(json.dumps(body), i, "bench-chat"))
+        return [
+            {"Records": records[i : i + CHAT_BATCH_SIZE]} for i in range(0, len(records), CHAT_BATCH_SIZE)
+        ]
+
+
+_CHAT_STATE = _ChatWorkload()
+CHAT_WORKER = Workload(
+    handler_module="notification_handlers.service.chat_worker",
+    label="chat worker",
+    unit="chat message",
+    services=("dynamodb", "secretsmanager"),
+    steps=(
+        Step(
+            name="webhook secret",
+            operations=frozenset({"secretsmanager.GetSecretValue"}),
+            lower_bound=lambda n: 1,
+            bound_text="1 per target and execution environment (cached 5 minutes)",
+            why="The URL is read from Secrets Manager once and kept CHAT_SECRET_CACHE_SECONDS (default 300).",
+        ),
+        Step(
+            name="delivery log",
+            operations=frozenset({"dynamodb.BatchWriteItem"}),
+            lower_bound=_per_batch(_chat_batch_sizes, LOG_ROWS_PER_CALL),
+            bound_text="ceil(rows per batch / 25)",
+            why="One row per message and target, 25 per BatchWriteItem, written once per batch (of 5).",
+        ),
+        Step(
+            name="idempotency",
+            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
+            lower_bound=lambda n: 2 * n,
+            bound_text="2 per message (claim, complete)",
+            why="A webhook post cannot be undone: each is claimed before and completed after "
+            "(conditional writes cannot be batched).",
+        ),
+    ),
+    setup=_CHAT_STATE.setup,
+    events=_CHAT_STATE.events,
+    handler=_counting(chat_worker.handler),
+    reset=_CHAT_STATE.reset,
+    delivered=_no_failures,
+)
+
+SERVICE_WORKLOADS: tuple[Workload, ...] = (
+    *ROUTER_WORKLOADS,
+    EMAIL_WORKER,
+    WEBSOCKET_WORKER,
+    PUSH_WORKER,
+    CHAT_WORKER,
+)

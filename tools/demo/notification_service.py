@@ -1,5 +1,5 @@
-"""Notification service: producers' events on the service bus become personalised emails, WebSocket frames
-and mobile pushes, with a report.
+"""Notification service: producers' events on the service bus become personalised emails, WebSocket frames,
+mobile pushes and a chat message, with a report.
 
 Three users (one reading German, one who opted out of shipping emails, one whose address bounced) receive a
 shipping notification and a critical security alert; a malformed event, and the alert sent by a source
@@ -7,8 +7,10 @@ the type does not allow, go to the ingest DLQ. Anna has two browser tabs open an
 Android phone registered; Ben has one tab; one of Anna's tabs is
 stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 410. The push platform
 applications are created during apply by the deployed provisioner from fake credentials this demo stores
-in Secrets Manager first (``prepare``). Every deployed function runs in this process: the router and the
-workers fed by the SQS poller that plays Lambda's event source mappings
+in Secrets Manager first (``prepare``), as is the URL of the ops team's chat webhook (a local HTTPS server,
+``tools.emulator.webhook_server``, whose throwaway CA this process trusts): the shipping notification is
+posted there once, whatever the number of recipients. Every deployed function runs in this process: the
+router and the workers fed by the SQS poller that plays Lambda's event source mappings
 (``tools.emulator.event_source_poller``), the WebSocket and registration functions with API Gateway's event
 shapes.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import uuid
 from pathlib import Path
@@ -24,17 +27,20 @@ from typing import Any
 
 from moto.ses.models import ses_backends
 
+from notification_handlers.service import chat_worker
 from notification_handlers.service.contract import notification_id
 from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.event_source_poller import EventSourcePoller
 from tools.emulator.lambda_service import InProcessLambdaService
 from tools.emulator.server import Emulator
 from tools.emulator.sns import endpoint_deliveries
+from tools.emulator.webhook_server import WebhookServer
 
 EXAMPLE = "notification-service"
 TITLE = (
     "Notification service: EventBridge bus -> SQS -> router (preferences, locale, de-dup) -> SQS -> "
-    "email (SES v2), WebSocket (API Gateway) and push (SNS: APNs, FCM) workers; bounces -> suppressions"
+    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM) and chat (webhook) workers; "
+    "bounces -> suppressions"
 )
 EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
 # Fake platform credentials: the provisioner hands them to SNS; they never pass through Terraform.
@@ -139,7 +145,7 @@ def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any],
 
 
 def _deliver(poller: EventSourcePoller, functions: dict[str, str]) -> None:
-    for role in ("router", "email_worker", "websocket_worker", "push_worker"):
+    for role in ("router", "email_worker", "websocket_worker", "push_worker", "chat_worker"):
         for batch in poller.drain(functions[role]):
             status = "ok" if batch.invocation.succeeded else f"FAILED: {batch.invocation.error}"
             print(
@@ -158,7 +164,47 @@ def prepare(emulator: Emulator) -> dict[str, Any]:
         for platform, secret in PUSH_SECRETS.items()
     }
     print(f"==> Stored fake APNs and FCM credentials in Secrets Manager: {', '.join(arns.values())}")
-    return {"apns_credentials_secret_arn": arns["apns"], "fcm_credentials_secret_arn": arns["fcm"]}
+    server = _chat_webhook()
+    ops = secretsmanager.create_secret(
+        Name=f"notif-demo/chat/ops-{uuid.uuid4().hex[:6]}", SecretString=server.url("/hooks/ops")
+    )["ARN"]
+    print(
+        f"==> Stored the ops team's chat webhook URL in Secrets Manager: {ops} (Terraform gets the ARN only)"
+    )
+    return {
+        "apns_credentials_secret_arn": arns["apns"],
+        "fcm_credentials_secret_arn": arns["fcm"],
+        "chat_targets": {"ops": {"platform": "webhook", "webhook_secret_arn": ops}},
+    }
+
+
+_CHAT: list[WebhookServer] = []
+
+
+def _chat_webhook() -> WebhookServer:
+    """The ops team's chat endpoint, up for the rest of the demo; its CA trusted by this process."""
+    if not _CHAT:
+        server = WebhookServer()
+        os.environ["SSL_CERT_FILE"] = str(server.ca_file)
+        chat_worker.tls_context.cache_clear()
+        _CHAT.append(server)
+    return _CHAT[0]
+
+
+def _show_frames(emulator: Emulator, tabs: dict[str, list[str]]) -> None:
+    print("\n    WebSocket frames API Gateway delivered")
+    for user_id, connection_ids in tabs.items():
+        for connection_id in connection_ids:
+            received = emulator.connections.messages(connection_id)
+            live = "live" if emulator.connections.is_live(connection_id) else "gone"
+            frames = json.dumps(received) if received else "(nothing)"
+            print(f"      {user_id:7} tab {connection_id} ({live}): {frames}")
+
+
+def _show_chat() -> None:
+    print("\n    Chat messages the ops webhook received (one per notification, not per recipient)")
+    for received in _chat_webhook().received:
+        print(f"      POST {received.path}: {received.body.decode()}")
 
 
 def _event(name: str) -> dict[str, Any]:
@@ -265,17 +311,12 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         for line in (getattr(message, "text", None) or message.body).splitlines():
             print(f"        | {line}")
         print(f"        List-Unsubscribe: {headers.get('List-Unsubscribe', '(none: critical)')}")
-    print("\n    WebSocket frames API Gateway delivered")
-    for user_id, connection_ids in tabs.items():
-        for connection_id in connection_ids:
-            received = emulator.connections.messages(connection_id)
-            live = "live" if emulator.connections.is_live(connection_id) else "gone"
-            frames = json.dumps(received) if received else "(nothing)"
-            print(f"      {user_id:7} tab {connection_id} ({live}): {frames}")
+    _show_frames(emulator, tabs)
     print("\n    Pushes SNS handed to APNs / FCM")
     for (user_id, platform), endpoint in devices.items():
         for payload in endpoint_deliveries(endpoint):
             print(f"      {user_id:7} {platform:5} {payload}")
+    _show_chat()
     sqs = emulator.client("sqs")
     rejected = sqs.receive_message(
         QueueUrl=outputs["dlq_urls"]["router"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]

@@ -11,6 +11,7 @@ with its error, and events of that type are rejected naming it (``Catalog.defini
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,10 +30,14 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "email": (frozenset({"subject", "text"}), frozenset({"html"})),
     "push": (frozenset({"title", "body"}), frozenset()),
     "websocket": (frozenset({"body"}), frozenset()),
+    "chat": (frozenset({"text"}), frozenset({"title"})),
 }
+# Channels rendered once per notification (not per recipient): their templates have no `user` variables.
+TYPE_LEVEL_CHANNELS: Final = frozenset({"chat"})
+CHAT_TARGET_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 HTML_FIELDS: Final = frozenset({"html"})
 _DEFINITION_KEYS: Final = frozenset(
-    {"critical", "channels", "fallback_locale", "templates", "allowed_sources"}
+    {"critical", "channels", "fallback_locale", "templates", "allowed_sources", "chat_targets"}
 )
 MAX_SOURCE_LENGTH: Final = 256  # EventBridge's limit on an event's source
 SOURCE_IN_REASON: Final = 100  # characters of a refused source quoted in the rejection reason
@@ -56,6 +61,8 @@ class TypeDefinition:
     templates: Mapping[str, Mapping[str, Mapping[str, str]]]
     # EventBridge sources that may send this type; None: every source the ingest rule admits.
     allowed_sources: frozenset[str] | None = None
+    # chat: the chat targets (chat.targets keys) each notification of the type is posted to
+    chat_targets: tuple[str, ...] = ()
 
     def check_source(self, source: str) -> None:
         """``SourceNotAllowedError`` unless ``source`` may send this type."""
@@ -100,9 +107,11 @@ def _template_set(channel: str, value: Any, path: str) -> dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{path}.{name} must be a non-empty string")
         try:
-            templates.check(text, html=name in HTML_FIELDS)
+            names = templates.check(text, html=name in HTML_FIELDS)
         except templates.TemplateError as error:
             raise ValueError(f"{path}.{name}: {error}") from None
+        if channel in TYPE_LEVEL_CHANNELS and any(n == "user" or n.startswith("user.") for n in names):
+            raise ValueError(f"{path}.{name}: a {channel} message has no recipient, so no user variables")
         fields[name] = text
     return fields
 
@@ -129,6 +138,23 @@ def _allowed_sources(value: Any) -> frozenset[str] | None:
         if not isinstance(source, str) or not 0 < len(source) <= MAX_SOURCE_LENGTH:
             raise ValueError(f"allowed_sources must hold strings of 1-{MAX_SOURCE_LENGTH} characters")
     return frozenset(value)
+
+
+def _chat_targets(value: Any, channels: list[str]) -> tuple[str, ...]:
+    if "chat" not in channels:
+        if value is not None:
+            raise ValueError("chat_targets is set but chat is not in channels")
+        return ()
+    if not isinstance(value, list) or not value:
+        raise ValueError(
+            "chat_targets must be a non-empty list of chat targets (the type has the chat channel)"
+        )
+    for target in value:
+        if not isinstance(target, str) or not CHAT_TARGET_PATTERN.fullmatch(target):
+            raise ValueError("chat_targets must hold chat target names (lowercase letters, digits, '_', '-')")
+    if len(set(value)) != len(value):
+        raise ValueError("chat_targets must not repeat a target")
+    return tuple(value)
 
 
 def _templates(raw_templates: Any, channels: list[str]) -> dict[str, dict[str, dict[str, str]]]:
@@ -167,7 +193,8 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
                 f"templates.{fallback}.{channel} is missing (the fallback locale needs every channel)"
             )
     allowed = _allowed_sources(definition.get("allowed_sources"))
-    return TypeDefinition(name, critical, tuple(channels), fallback, parsed, allowed)
+    chat_targets = _chat_targets(definition.get("chat_targets"), channels)
+    return TypeDefinition(name, critical, tuple(channels), fallback, parsed, allowed, chat_targets)
 
 
 def parse_catalog(items: Iterable[Mapping[str, Any]]) -> Catalog:

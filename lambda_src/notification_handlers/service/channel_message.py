@@ -5,6 +5,9 @@ docs/notification-service.md, section 4::
     {"version": 1, "notification_id": "n-1", "notification_type": "order_shipped", "critical": false,
      "user_id": "u-1", "channel": "email", "locale": "de",
      "content": {"subject": "...", "text": "...", "html": "..."}, "created_at": "2026-11-24T10:00:00Z"}
+
+A chat message is one per notification and target, not per recipient: it carries ``"target": "<target>"``
+and ``"user_id": "-"`` (never a user id). Other channels' messages have no ``target``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ class ChannelMessage:
     content: Mapping[str, str]  # the rendered fields of the channel's template, e.g. subject/text/html
     created_at: str  # ISO 8601 UTC, "2026-11-24T10:00:00Z"
     version: int = field(default=VERSION)
+    target: str | None = None  # chat: the chat target (chat.targets key); None on every other channel
 
     def to_json(self) -> str:
+        extra = {} if self.target is None else {"target": self.target}
         return json.dumps(
             {
                 "version": self.version,
@@ -43,6 +48,7 @@ class ChannelMessage:
                 "locale": self.locale,
                 "content": dict(self.content),
                 "created_at": self.created_at,
+                **extra,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -82,6 +88,7 @@ def parse_channel_message(body: str) -> ChannelMessage:
             raise MalformedEventError(f"content.{name} must be a string, got {type_name(value)}")
     created_at = _text(document, "created_at")
     parse_utc_time(created_at, "created_at")
+    target = _text(document, "target") if "target" in document else None
     return ChannelMessage(
         notification_id=_text(document, "notification_id"),
         notification_type=_text(document, "notification_type"),
@@ -92,4 +99,5 @@ def parse_channel_message(body: str) -> ChannelMessage:
         content=dict(content),
         created_at=created_at,
         version=VERSION,
+        target=target,
     )

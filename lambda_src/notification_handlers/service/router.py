@@ -136,7 +136,7 @@ def plan_notification(
     plan = Plan()
     stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for user_id in notification.recipients:
-        send, suppressed = preferences.channels_for(definition, preference_items.get(user_id))
+        send, suppressed = per_recipient(preferences.channels_for(definition, preference_items.get(user_id)))
         for channel, reason in suppressed:
             plan.suppressed.append(
                 Delivery(
@@ -166,7 +166,52 @@ def plan_notification(
                     created_at=stamp,
                 )
             )
+    plan.messages.extend(plan_chat(notification, definition, stamp))
     return plan
+
+
+def per_recipient(
+    decided: tuple[list[str], list[tuple[str, str]]],
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """A recipient's channels without the type-level ones (chat): those are not the recipient's to mute."""
+    send, suppressed = decided
+    return (
+        [c for c in send if c not in catalog.TYPE_LEVEL_CHANNELS],
+        [(c, r) for c, r in suppressed if c not in catalog.TYPE_LEVEL_CHANNELS],
+    )
+
+
+def plan_chat(notification: Notification, definition: TypeDefinition, stamp: str) -> list[ChannelMessage]:
+    """One chat message per chat target of the type, whatever the number of recipients: rendered once, in
+    the type's fallback locale, with ``data`` and ``notification`` (there is no recipient, so no ``user``);
+    ``user_id`` is ``"-"``. Escaping for the platform is the chat worker's (``chat_render``)."""
+    if "chat" not in definition.channels or not definition.chat_targets:
+        return []
+    variables = {
+        **notification.data,
+        "notification": {"id": notification.notification_id, "type": notification.notification_type},
+    }
+    locale = definition.fallback_locale
+    content: dict[str, str] = {}
+    for name, text in definition.templates[locale]["chat"].items():
+        try:
+            content[name] = templates.render(text, variables)
+        except templates.TemplateError as error:
+            raise templates.TemplateError(f"templates.{locale}.chat.{name}: {error}") from None
+    return [
+        ChannelMessage(
+            notification_id=notification.notification_id,
+            notification_type=notification.notification_type,
+            critical=definition.critical,
+            user_id="-",
+            channel="chat",
+            locale=locale,
+            content=content,
+            created_at=stamp,
+            target=target,
+        )
+        for target in definition.chat_targets
+    ]
 
 
 # --- the batch --------------------------------------------------------------------------------------
