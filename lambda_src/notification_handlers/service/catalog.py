@@ -29,6 +29,7 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "email": (frozenset({"subject", "text"}), frozenset({"html"})),
     "push": (frozenset({"title", "body"}), frozenset()),
     "websocket": (frozenset({"body"}), frozenset()),
+    "sms": (frozenset({"text"}), frozenset()),
 }
 HTML_FIELDS: Final = frozenset({"html"})
 _DEFINITION_KEYS: Final = frozenset(
