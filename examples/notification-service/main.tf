@@ -11,6 +11,10 @@ locals {
   push_enabled = length(local.push_platforms) > 0
   push_channel = local.push_enabled ? ["push"] : []
 
+  # SMS is on when the countries it may send to are given (a real account starts in the SMS sandbox: see README).
+  sms_enabled = length(var.sms_allowed_country_codes) > 0
+  sms_channel = local.sms_enabled ? ["sms"] : []
+
   # The registration API trusts tokens of this issuer and audience: the Cognito user pool below unless you
   # bring your own OIDC provider.
   jwt_issuer   = coalesce(var.jwt_issuer, "https://cognito-idp.${var.region}.amazonaws.com/${one(aws_cognito_user_pool.users[*].id)}")
@@ -66,7 +70,7 @@ module "notification_service" {
       critical = false
       # Two producers send it (each with its own idempotency keys: the same key from both is two notifications).
       allowed_sources = ["com.example.shop", "com.example.marketplace"]
-      channels        = concat(["email", "websocket"], local.push_channel)
+      channels        = concat(["email", "websocket"], local.push_channel, local.sms_channel)
       fallback_locale = "en"
       templates = {
         en = {
@@ -83,6 +87,9 @@ module "notification_service" {
             title = "Order {{ order_id }} shipped"
             body  = "On its way with {{ carrier }}."
           } : null
+          sms = local.sms_enabled ? {
+            text = "Your order {{ order_id }} has shipped with {{ carrier }}. Track it: {{ tracking_url }}"
+          } : null
         }
         de = {
           email = {
@@ -96,6 +103,9 @@ module "notification_service" {
           push = local.push_enabled ? {
             title = "Bestellung {{ order_id }} versandt"
             body  = "Unterwegs mit {{ carrier }}."
+          } : null
+          sms = local.sms_enabled ? {
+            text = "Ihre Bestellung {{ order_id }} ist mit {{ carrier }} unterwegs: {{ tracking_url }}"
           } : null
         }
       }
@@ -130,6 +140,13 @@ module "notification_service" {
   websocket = {}
 
   push = length(local.push_platforms) == 0 ? null : { platforms = local.push_platforms }
+
+  # Users verify their number through the registration API (PUT /phone-number/{phone_number}, then .../verify).
+  sms = local.sms_enabled ? {
+    allowed_country_codes   = var.sms_allowed_country_codes
+    max_price_usd           = var.sms_max_price_usd
+    monthly_spend_alarm_usd = var.sms_monthly_spend_alarm_usd
+  } : null
 
   registration_api = {
     jwt_issuer   = local.jwt_issuer
