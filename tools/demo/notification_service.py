@@ -36,7 +36,8 @@ from tools.emulator.sns import endpoint_deliveries
 EXAMPLE = "notification-service"
 TITLE = (
     "Notification service: EventBridge bus -> SQS -> router (preferences, locale, de-dup) -> SQS -> "
-    "email (SES v2), WebSocket (API Gateway) and push (SNS: APNs, FCM) workers; bounces -> suppressions"
+    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM) and SMS (SNS) workers; "
+    "bounces -> suppressions"
 )
 EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
 # Fake platform credentials: the provisioner hands them to SNS; they never pass through Terraform.
