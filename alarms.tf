@@ -52,6 +52,7 @@ locals {
         periods     = 3
       }
     },
+    local.sms_alarms,
   )
 
   # Built from names: the key policy and the topic policy name them, and the alarms need the topic (cycle).

@@ -150,6 +150,16 @@ locals {
       }
       policy_statements = local.chat_policy_statements
     }
+
+    sms = {
+      enabled        = local.sms_enabled
+      description    = "Sends ${var.name} notifications by SMS (SNS) to the recipient's verified phone number"
+      handler        = "notification_handlers.service.sms_worker.handler"
+      default_tuning = {}
+      environment    = local.sms_settings_environment
+      # The verified numbers, the opt-out check and Publish to phone numbers only (sms.tf).
+      policy_statements = local.sms_worker_statements
+    }
   }
 
   enabled_channel_workers = { for channel, worker in local.channel_workers : channel => worker if worker.enabled }

@@ -167,7 +167,8 @@ locals {
     ],
   )
 
-  registration_api_policy_statements = concat(
+  # Each statement with its effect (the SMS statements include a Deny), so the list has one element type.
+  registration_api_policy_statements = [for s in concat(
     [
       {
         # Rows are written and deleted in TransactWriteItems with the ownership item (authorised per item).
@@ -249,7 +250,9 @@ locals {
         conditions = []
       },
     ],
-  )
+    # The phone number routes (sms.tf): the numbers table and verification codes by SMS.
+    local.registration_sms_statements,
+  ) : merge({ effect = "Allow" }, s)]
 }
 
 # Producers: the router trusts an event's `source` (allowed_sources, namespaced notification ids) only as far as the

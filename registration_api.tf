@@ -182,7 +182,7 @@ module "registration_api" {
   code_signing_config_arn = var.lambda_code_signing_config_arn
   log_retention_in_days   = var.log_retention_in_days
 
-  environment_variables = local.registration_api_enabled ? merge(local.registration_api_environment, local.registration_verification_environment) : {}
+  environment_variables = local.registration_api_enabled ? merge(local.registration_api_environment, local.registration_verification_environment, local.registration_sms_environment) : {}
 
   # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the ingest DLQ, the queue
   # an operator already watches (the router does the same).

@@ -43,6 +43,9 @@ locals {
     # their own, while per-user totals (devices) carry none. Deleting a subscription or a device never touches
     # this table, so a delete-and-re-add cycle cannot reset a limit.
     limits = { enabled = local.registration_api_enabled, hash_key = "limit_key", ttl_attribute = "expires_at" }
+    # The SMS channel's numbers (sms.tf): user#<id> (the verified number, a pending one and its code) and
+    # number#<e164> (its one owner), changed together in transactions by the registration API.
+    phone_numbers = { enabled = local.sms_enabled, hash_key = "phone_key" }
   }
 
   # Name and ARN of every table by role, formatted from var.name (AWS's documented ARN format) rather than taken
@@ -102,7 +105,7 @@ locals {
         fallback_locale = t.fallback_locale
         templates = {
           for locale, channels in t.templates : locale => {
-            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push, chat = channels.chat } : channel => {
+            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push, chat = channels.chat, sms = channels.sms } : channel => {
               for field, value in template : field => value if value != null
             } if template != null
           }
@@ -135,7 +138,7 @@ resource "aws_dynamodb_table_item" "catalog" {
       condition = alltrue([
         for c in var.notification_types[each.key].channels : contains(keys(local.enabled_channel_workers), c)
       ])
-      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input."
+      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input, \"sms\" the sms input."
     }
     # A chat target the chat input does not declare has no webhook: a typo, refused at plan.
     precondition {

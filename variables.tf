@@ -48,8 +48,8 @@ variable "notification_types" {
                         critical type (users cannot opt out of it); null (default for others): every source the
                         ingest rule admits. Bind each producer to its source with the output
                         producer_policy_documents: the router can trust `source` only that far.
-      channels        - channels the type is delivered on: email, websocket, push, chat (a channel other than
-                        email needs its input, `websocket`, `push` or `chat`, to be set)
+      channels        - channels the type is delivered on: email, websocket, push, chat, sms (a channel other
+                        than email needs its input, `websocket`, `push`, `chat` or `sms`, to be set)
       chat_targets    - with the chat channel: the chat targets (keys of chat.targets) each notification of the
                         type is posted to, once per notification and target whatever the number of recipients
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
@@ -58,6 +58,7 @@ variable "notification_types" {
                         text, optional html; websocket = body; push = title (<= 200 characters), body;
                         chat = optional title (<= 150 characters), text (<= 3,000): plain text, rendered once
                         in the fallback locale without `user` variables, escaped for the platform.
+                        sms = text (<= 1,600 characters; the worker also bounds its rendered segments).
                         {{ path }} placeholders, see the design document.
   EOT
   type = map(object({
@@ -83,6 +84,9 @@ variable "notification_types" {
         title = optional(string)
         text  = string
       }))
+      sms = optional(object({
+        text = string
+      }))
     }))
   }))
   nullable = false
@@ -100,9 +104,9 @@ variable "notification_types" {
   validation {
     condition = alltrue([
       for t in values(var.notification_types) : length(t.channels) > 0 && length(distinct(t.channels)) == length(t.channels) &&
-      alltrue([for c in t.channels : contains(["email", "websocket", "push", "chat"], c)])
+      alltrue([for c in t.channels : contains(["email", "websocket", "push", "chat", "sms"], c)])
     ])
-    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push, chat."
+    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push, chat, sms."
   }
 
   validation {
@@ -127,7 +131,8 @@ variable "notification_types" {
       for t in values(var.notification_types) : alltrue([
         for tpl in values(t.templates) : (tpl.email == null || contains(t.channels, "email")) &&
         (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push")) &&
-        (tpl.chat == null || contains(t.channels, "chat"))
+        (tpl.chat == null || contains(t.channels, "chat")) &&
+        (tpl.sms == null || contains(t.channels, "sms"))
       ])
     ])
     error_message = "notification_types[*].templates: a template for a channel the type does not list in channels would never be used."
@@ -212,6 +217,18 @@ variable "notification_types" {
       ) : t.chat_targets == null
     ])
     error_message = "notification_types[*].chat_targets: a type with the chat channel must list the distinct chat targets (keys of chat.targets, e.g. [\"ops\"]) it is posted to; a type without it must not set chat_targets."
+  }
+
+  validation {
+    # SNS accepts 1,600 bytes of SMS text (10 GSM-7 segments); the worker bounds the rendered text by sms.max_segments.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.sms == null ? true : try(
+          length(trimspace(tpl.sms.text)) > 0 && length(tpl.sms.text) <= 1600, false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].sms: text must not be empty and at most 1,600 characters (SNS's SMS limit; keep it within sms.max_segments segments: 160 GSM-7 or 70 UCS-2 characters alone, 153 or 67 per part)."
   }
 
   validation {
@@ -376,10 +393,11 @@ variable "enrichment" {
 variable "workers" {
   description = <<-EOT
     Tuning of the queue workers (modules/queue-worker), keyed by worker: router (the ingest queue) and the
-    channels email, websocket, push and chat. Every field is optional; a field not set keeps the worker's default.
+    channels email, websocket, push, chat and sms. Every field is optional; a field not set keeps the worker's
+    default.
       batch_size / maximum_batching_window_in_seconds - records per invocation and how long SQS gathers them
                             (a batch above 10 needs a window of at least 1 s). Defaults: router and email 100
-                            with 1 s, websocket and push 10 with 0 s, chat 5 with 0 s
+                            with 1 s, websocket, push and sms 10 with 0 s, chat 5 with 0 s
       maximum_concurrency - at most this many concurrent invocations from the queue (2-1000; router 10, chat 2,
                             others 5). For chat it also bounds the request rate to the webhooks.
                             For email it also bounds the SES send rate: keep it below your SES sending quota
@@ -399,8 +417,8 @@ variable "workers" {
   nullable = false
 
   validation {
-    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push", "chat"], key)])
-    error_message = "workers keys must be router, email, websocket, push or chat (a worker that does not exist cannot be tuned)."
+    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push", "chat", "sms"], key)])
+    error_message = "workers keys must be router, email, websocket, push, chat or sms (a worker that does not exist cannot be tuned)."
   }
 
   validation {
@@ -993,5 +1011,71 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api.max_devices_per_user must be a whole number from 1 to 100: every device of a user is published to within one push worker batch, so more devices risk the batch timing out (default 10)."
+  }
+}
+
+variable "sms" {
+  description = <<-EOT
+    The SMS channel (null = off; docs/notification-service.md, section 9): the phone numbers table, the SMS queue
+    and DLQ, the worker that sends through Amazon SNS (Publish to a phone number), and the registration API's
+    phone number routes (a number is used only once verified with a code sent to it).
+      allowed_country_codes   - country calling codes numbers may have, e.g. ["1", "44"] (required: SMS
+                                pumping targets countries you do not serve; premium-rate ranges are refused always)
+      max_price_usd           - per-message price ceiling in USD (SNS's AWS.SNS.SMS.MaxPrice: a message that would
+                                cost more is not sent; default 0.50)
+      sms_type                - Transactional (default: routed for reliability) or Promotional (cheapest route)
+      sender_id               - alphanumeric sender ID, 1-11 letters and digits with at least one letter, where
+                                the destination country supports it (optional)
+      origination_number      - an E.164 origination number (long code, toll-free, 10DLC) of the account (optional)
+      max_segments            - at most this many segments per message (1-10, default 3); a longer rendered text
+                                is logged failed (message_too_long), nothing sent
+      monthly_spend_alarm_usd - alarm to the ops topic when the account's SMS spend this month (AWS/SNS
+                                SMSMonthToDateSpentUSD) reaches it (optional). The account's monthly spend limit
+                                itself is an account-wide SNS setting this module does not own (see the docs)
+  EOT
+  type = object({
+    allowed_country_codes   = list(string)
+    max_price_usd           = optional(number, 0.5)
+    sms_type                = optional(string, "Transactional")
+    sender_id               = optional(string)
+    origination_number      = optional(string)
+    max_segments            = optional(number, 3)
+    monthly_spend_alarm_usd = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.sms == null ? true : try(length(var.sms.allowed_country_codes) > 0 && alltrue([for c in var.sms.allowed_country_codes : can(regex("^[1-9][0-9]{0,2}$", c))]), false)
+    error_message = "sms.allowed_country_codes must list at least one country calling code of 1-3 digits without + (e.g. [\"1\", \"44\"])."
+  }
+
+  validation {
+    condition     = var.sms == null ? true : try(var.sms.max_price_usd > 0 && var.sms.max_price_usd <= 10, false)
+    error_message = "sms.max_price_usd must be more than 0 and at most 10 (USD per message)."
+  }
+
+  validation {
+    condition     = var.sms == null ? true : try(contains(["Transactional", "Promotional"], var.sms.sms_type), false)
+    error_message = "sms.sms_type must be Transactional or Promotional."
+  }
+
+  validation {
+    condition     = var.sms == null ? true : try(var.sms.sender_id == null || (can(regex("^[A-Za-z0-9]{1,11}$", var.sms.sender_id)) && can(regex("[A-Za-z]", var.sms.sender_id))), false)
+    error_message = "sms.sender_id must be 1-11 letters and digits with at least one letter (an alphanumeric sender ID)."
+  }
+
+  validation {
+    condition     = var.sms == null ? true : try(var.sms.origination_number == null || can(regex("^\\+[1-9][0-9]{7,14}$", var.sms.origination_number)), false)
+    error_message = "sms.origination_number must be an E.164 number: + and 8-15 digits, the country code first (e.g. +18445550123)."
+  }
+
+  validation {
+    condition     = var.sms == null ? true : try(var.sms.max_segments >= 1 && var.sms.max_segments <= 10 && floor(var.sms.max_segments) == var.sms.max_segments, false)
+    error_message = "sms.max_segments must be a whole number from 1 to 10 (SNS accepts 1,600 bytes: 10 GSM-7 segments)."
+  }
+
+  validation {
+    condition     = var.sms == null ? true : try(var.sms.monthly_spend_alarm_usd == null ? true : var.sms.monthly_spend_alarm_usd > 0, false)
+    error_message = "sms.monthly_spend_alarm_usd must be more than 0 (USD) when set."
   }
 }

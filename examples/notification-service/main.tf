@@ -15,6 +15,10 @@ locals {
   chat_enabled = length(var.chat_targets) > 0
   chat_channel = local.chat_enabled ? ["chat"] : []
 
+  # SMS is on when the countries it may send to are given (a real account starts in the SMS sandbox: see README).
+  sms_enabled = length(var.sms_allowed_country_codes) > 0
+  sms_channel = local.sms_enabled ? ["sms"] : []
+
   # The registration API trusts tokens of this issuer and audience: the Cognito user pool below unless you
   # bring your own OIDC provider.
   jwt_issuer   = coalesce(var.jwt_issuer, "https://cognito-idp.${var.region}.amazonaws.com/${one(aws_cognito_user_pool.users[*].id)}")
@@ -70,7 +74,7 @@ module "notification_service" {
       critical = false
       # Two producers send it (each with its own idempotency keys: the same key from both is two notifications).
       allowed_sources = ["com.example.shop", "com.example.marketplace"]
-      channels        = concat(["email", "websocket"], local.push_channel, local.chat_channel)
+      channels        = concat(["email", "websocket"], local.push_channel, local.chat_channel, local.sms_channel)
       chat_targets    = local.chat_enabled ? keys(var.chat_targets) : null
       fallback_locale = "en"
       templates = {
@@ -93,6 +97,9 @@ module "notification_service" {
             title = "Order {{ order_id }} shipped"
             text  = "Order {{ order_id }} left the warehouse with {{ carrier }}."
           } : null
+          sms = local.sms_enabled ? {
+            text = "Your order {{ order_id }} has shipped with {{ carrier }}. Track it: {{ tracking_url }}"
+          } : null
         }
         de = {
           email = {
@@ -106,6 +113,9 @@ module "notification_service" {
           push = local.push_enabled ? {
             title = "Bestellung {{ order_id }} versandt"
             body  = "Unterwegs mit {{ carrier }}."
+          } : null
+          sms = local.sms_enabled ? {
+            text = "Ihre Bestellung {{ order_id }} ist mit {{ carrier }} unterwegs: {{ tracking_url }}"
           } : null
         }
       }
@@ -143,6 +153,13 @@ module "notification_service" {
 
   # The webhook URLs stay in Secrets Manager: only the secrets' ARNs pass through Terraform.
   chat = local.chat_enabled ? { targets = var.chat_targets } : null
+
+  # Users verify their number through the registration API (PUT /phone-number/{phone_number}, then .../verify).
+  sms = local.sms_enabled ? {
+    allowed_country_codes   = var.sms_allowed_country_codes
+    max_price_usd           = var.sms_max_price_usd
+    monthly_spend_alarm_usd = var.sms_monthly_spend_alarm_usd
+  } : null
 
   registration_api = {
     jwt_issuer   = local.jwt_issuer

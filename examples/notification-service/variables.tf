@@ -105,6 +105,44 @@ variable "chat_targets" {
   }
 }
 
+variable "sms_allowed_country_codes" {
+  description = <<-EOT
+    Turns the SMS channel on: the country calling codes users' numbers may have, e.g. ["1", "44"] (default []:
+    SMS off). A new AWS account sends SMS only to numbers verified in the SNS SMS sandbox (see README).
+  EOT
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c in var.sms_allowed_country_codes : can(regex("^[1-9][0-9]{0,2}$", c))])
+    error_message = "sms_allowed_country_codes must be country calling codes of 1-3 digits without + (e.g. [\"1\", \"44\"])."
+  }
+}
+
+variable "sms_max_price_usd" {
+  description = "Per-message SMS price ceiling in USD (SNS does not send a message that would cost more)."
+  type        = number
+  default     = 0.5
+  nullable    = false
+
+  validation {
+    condition     = var.sms_max_price_usd > 0 && var.sms_max_price_usd <= 10
+    error_message = "sms_max_price_usd must be more than 0 and at most 10."
+  }
+}
+
+variable "sms_monthly_spend_alarm_usd" {
+  description = "Alarm (to the ops topic) when the account's SMS spend this month reaches this many USD (null: no alarm)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.sms_monthly_spend_alarm_usd == null ? true : var.sms_monthly_spend_alarm_usd > 0
+    error_message = "sms_monthly_spend_alarm_usd must be more than 0 when set."
+  }
+}
+
 variable "jwt_issuer" {
   description = "OIDC issuer the registration API trusts (https). Null: the example creates a Cognito user pool and trusts it."
   type        = string

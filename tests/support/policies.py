@@ -7,6 +7,7 @@ policies, SQS queue policies, S3 bucket policies and Lambda resource policies of
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ WILDCARD_RESOURCE_ALLOWED = {
     "xray:GetSamplingRules": "X-Ray has no resource-level permissions",
     "xray:GetSamplingTargets": "X-Ray has no resource-level permissions",
     "sns:CreatePlatformApplication": "no resource type (the push platforms provisioner creates applications)",
+    "sns:CheckIfPhoneNumberIsOptedOut": "no resource type (the account's SMS opt-out list)",
     # Step Functions execution logging (CloudWatch Logs vended-log delivery): these actions have no
     # resource-level permissions, AWS documents them on "*" for the state machine role.
     **{
@@ -161,14 +163,35 @@ def unscoped_invoke_permissions(plan: Plan) -> list[str]:
     ]
 
 
+# sns:Publish to a phone number (SMS) has no ARN, so it is authorised on "*". That is admitted only in a
+# policy that also denies sns:Publish on every SNS ARN (topics, platform endpoints): the role can then send
+# SMS and nothing else.
+SMS_ONLY_DENY = re.compile(r"arn:aws[a-zA-Z-]*:sns:\*:\*:\*")
+
+
+def _sms_only(statements: list[Statement], policy: str) -> bool:
+    return any(
+        s.policy == policy
+        and s.effect == "Deny"
+        and "sns:Publish" in s.actions
+        and any(SMS_ONLY_DENY.fullmatch(r) for r in s.resources)
+        and s.conditions in ("{}", "")
+        for s in statements
+    )
+
+
 def least_privilege_violations(statements: list[Statement]) -> list[str]:
-    """A "*" in any action, or a "*" resource in an Allow outside WILDCARD_RESOURCE_ALLOWED."""
+    """A "*" in any action, or a "*" resource in an Allow outside WILDCARD_RESOURCE_ALLOWED (sns:Publish: only
+    beside a Deny of sns:Publish on every SNS ARN, ``SMS_ONLY_DENY``)."""
     problems = []
     for s in statements:
         problems += [f"{s.policy}: wildcard action {a!r}" for a in s.actions if "*" in a]
         # In a key policy "*" means "this key" (the only value KMS accepts); Deny statements only narrow.
         if s.effect == "Allow" and "*" in s.resources and not s.policy.startswith("key "):
             problems += [
-                f"{s.policy}: {a!r} on resource '*'" for a in s.actions if a not in WILDCARD_RESOURCE_ALLOWED
+                f"{s.policy}: {a!r} on resource '*'"
+                for a in s.actions
+                if a not in WILDCARD_RESOURCE_ALLOWED
+                and not (a == "sns:Publish" and _sms_only(statements, s.policy))
             ]
     return problems

@@ -37,6 +37,7 @@ import pytest
 from moto.core.exceptions import JsonRESTError
 from moto.ses.models import ses_backends
 from moto.sesv2.models import SESV2Backend
+from moto.sns.models import sns_backends
 
 from notification_handlers.aws_clients import reset_clients
 from notification_handlers.service.contract import notification_id
@@ -64,7 +65,12 @@ NAME = "notif-e2e"
 SENDER = "notifications@example.com"
 UNSUBSCRIBE = "https://example.com/unsubscribe?token={token}"
 
-VARIABLES = {"name": NAME, "sender_address": SENDER, "unsubscribe_url_template": UNSUBSCRIBE}
+VARIABLES = {
+    "name": NAME,
+    "sender_address": SENDER,
+    "unsubscribe_url_template": UNSUBSCRIBE,
+    "sms_allowed_country_codes": ["1", "49"],  # the SMS channel on (US/Canada and Germany)
+}
 MAX_RECEIVE_COUNT = 5  # the module's default for every queue: a failing record is dead-lettered on receive 6
 TRACKING = "https://track.example.com/A-1001?carrier=dhl&lang=de"
 # The example's producers (allowed_sources): the shop and the marketplace send order_shipped, only the
@@ -148,7 +154,8 @@ class Service:
         routed = self.poller.drain(self.function("router"))
         sent = self.poller.drain(self.function("email_worker"))
         self.realtime = {
-            role: self.poller.drain(self.function(role)) for role in ("websocket_worker", "push_worker")
+            role: self.poller.drain(self.function(role))
+            for role in ("websocket_worker", "push_worker", "sms_worker")
         }
         return routed, sent
 
@@ -304,6 +311,7 @@ def test_event_source_mappings_report_batch_item_failures(service: Service) -> N
         "websocket_worker": "websocket",
         "push_worker": "push",
         "chat_worker": "chat",
+        "sms_worker": "sms",
     }
     for role, worker in workers.items():
         mapping = service.poller.mapping(service.function(role))
@@ -1161,6 +1169,7 @@ def test_one_notification_reaches_every_tab_and_device_of_its_user_and_no_one_el
         f"{ann.user_id}#websocket#{ann_tabs[1]}": "sent",
         f"{ann.user_id}#push#{apns.target}": "sent",
         f"{ann.user_id}#push#{fcm.target}": "sent",
+        f"{ann.user_id}#sms#-": "no_phone_number",
     }
     assert {k: v["status"] for k, v in service.delivery_log(_id(key)).items()} == expected
     # The user reads the same rows through the registration API; another user sees none of them.
@@ -1203,6 +1212,7 @@ def test_stale_connection_and_disabled_endpoint_are_removed(service: Service, re
         f"{cyd.user_id}#websocket#{stale}": ("failed", "connection_gone"),
         f"{cyd.user_id}#push#{good.target}": ("sent", None),
         f"{cyd.user_id}#push#{dead.target}": ("failed", "endpoint_disabled"),
+        f"{cyd.user_id}#sms#-": ("no_phone_number", None),
     }
 
 
@@ -1314,6 +1324,7 @@ def test_a_user_without_tabs_or_devices_is_logged_not_failed(service: Service) -
     assert {k: v["status"] for k, v in service.delivery_log(_id(key)).items() if "#email#" not in k} == {
         f"{dee.user_id}#websocket#-": "no_connection",
         f"{dee.user_id}#push#-": "no_device",
+        f"{dee.user_id}#sms#-": "no_phone_number",
     }
 
 
@@ -1446,6 +1457,142 @@ def test_chat_webhook_failing_every_time_is_dead_lettered_without_a_row(
     assert {k: v["status"] for k, v in service.delivery_log(_id(key), "chat").items()} == {
         "-#chat#alerts": "failed"
     }
+
+
+# --- SMS: a number verified by a code sent to it, opt-outs honoured ----------------------------------
+
+SMS_CODE = re.compile(r"code is ([0-9A-Z]{4}-[0-9A-Z]{4})\.")
+
+
+def _texts_to(emulator: Emulator, number: str) -> list[str]:
+    """What SNS (the emulator, in this process) accepted for ``number``: Publish with PhoneNumber."""
+    return [
+        text for to, text in sns_backends[ACCOUNT_ID][emulator.region].sms_messages.values() if to == number
+    ]
+
+
+def _phone(
+    service: Service, realtime: Realtime, route_key: str, user_id: str, number: str, body: Any = None
+) -> dict[str, Any]:
+    path = {"phone_number": number} if "{phone_number}" in route_key else {}
+    answer = realtime.invoke("registration_api", _registration_event(service, route_key, path, user_id, body))
+    answer["json"] = json.loads(answer["body"]) if answer["body"] else None
+    return answer
+
+
+def _number(prefix: str = "+491511") -> str:
+    return prefix + "".join(str(int(c, 16) % 10) for c in uuid.uuid4().hex[:7])
+
+
+def test_sms_is_sent_to_the_number_its_user_verified_and_nobody_else_can_claim_it(
+    service: Service, realtime: Realtime, clock: list[datetime]
+) -> None:
+    eve, mallory = service.seed_user("eve", locale="de"), service.seed_user("mallory")
+    number = _number()
+
+    pending = _phone(service, realtime, "PUT /phone-number/{phone_number}", eve.user_id, number)
+    assert pending["statusCode"] == 200 and pending["json"]["pending"]["phone_number"] == number, pending
+    [text] = _texts_to(service.emulator, number)
+    code = SMS_CODE.search(text)
+    assert code, text
+    # Mallory asks for the same number: the code goes to Eve's phone, and Mallory cannot guess it.
+    clock[0] += timedelta(seconds=61)
+    assert (
+        _phone(service, realtime, "PUT /phone-number/{phone_number}", mallory.user_id, number)["statusCode"]
+        == 200
+    )
+    guess = _phone(
+        service,
+        realtime,
+        "POST /phone-number/{phone_number}/verify",
+        mallory.user_id,
+        number,
+        {"code": "0000-0000"},
+    )
+    assert (guess["statusCode"], guess["json"]["error"]["code"]) == (422, "invalid_code")
+    verified = _phone(
+        service,
+        realtime,
+        "POST /phone-number/{phone_number}/verify",
+        eve.user_id,
+        number,
+        {"code": code.group(1)},
+    )
+    assert verified["statusCode"] == 200 and verified["json"]["status"] == "verified", verified
+
+    key = _key()
+    service.put("order_shipped", _order([eve.user_id, mallory.user_id], key))
+    service.deliver()
+
+    assert all(b.invocation.succeeded and b.returned == [] for b in service.realtime["sms_worker"])
+    assert _texts_to(service.emulator, number)[-1] == (
+        f"Ihre Bestellung A-1001 ist mit DHL & Co <Express> unterwegs: {TRACKING}"
+    )
+    assert len(_texts_to(service.emulator, number)) == 3  # two codes, one notification (to Eve only)
+    log = {k: v["status"] for k, v in service.delivery_log(_id(key), "sms").items()}
+    [eve_row] = [k for k in log if k.startswith(f"{eve.user_id}#sms#")]
+    assert log == {eve_row: "sent", f"{mallory.user_id}#sms#-": "no_phone_number"}
+    assert number not in eve_row and eve_row.endswith(number[-2:] + "#" + eve_row.rsplit("#", 1)[1])
+    # Eve removes her number: the next notification is not sent by SMS.
+    assert _phone(service, realtime, "DELETE /phone-number", eve.user_id, number)["statusCode"] == 204
+    after = _key()
+    service.put("order_shipped", _order([eve.user_id], after))
+    service.deliver()
+    assert len(_texts_to(service.emulator, number)) == 3
+    assert service.delivery_log(_id(after), "sms")[f"{eve.user_id}#sms#-"]["status"] == "no_phone_number"
+
+
+def test_sms_opted_out_number_gets_nothing_and_is_logged(
+    service: Service, realtime: Realtime, clock: list[datetime]
+) -> None:
+    fay = service.seed_user("fay")
+    opted_out = _number("+1415555")[:-2] + "99"  # the emulator's opt-out list: numbers ending in 99
+
+    # No code for a number on the opt-out list (the answer does not tell who asked that it opted out).
+    asked = _phone(service, realtime, "PUT /phone-number/{phone_number}", fay.user_id, opted_out)
+    assert asked["statusCode"] == 200 and asked["json"]["pending"]["phone_number"] == opted_out
+    assert _texts_to(service.emulator, opted_out) == []
+    # Fay verified the number before she replied STOP (the item as the API writes it on verification).
+    table = service.table("phone_numbers")
+    dynamodb = service.emulator.client("dynamodb")
+    dynamodb.put_item(
+        TableName=table,
+        Item={
+            "phone_key": {"S": f"user#{fay.user_id}"},
+            "phone_number": {"S": opted_out},
+            "status": {"S": "verified"},
+            "verified_at": {"S": "2026-11-01T00:00:00Z"},
+        },
+    )
+    dynamodb.put_item(
+        TableName=table, Item={"phone_key": {"S": f"number#{opted_out}"}, "user_id": {"S": fay.user_id}}
+    )
+    key = _key()
+
+    service.put("order_shipped", _order([fay.user_id], key))
+    service.deliver()
+
+    assert _texts_to(service.emulator, opted_out) == []
+    [(row_key, row)] = service.delivery_log(_id(key), "sms").items()
+    assert row_key.startswith(f"{fay.user_id}#sms#+14") and opted_out not in row_key
+    assert (row["status"], row["reason"]) == ("suppressed_opted_out", "opted_out")
+    assert [m for m in service.receive_all(service.outputs["dlq_urls"]["sms"])] == []
+
+
+def test_sms_roles_send_to_phone_numbers_only(emulator: Emulator, deployed: DeployedExample) -> None:
+    statements = deployed_statements(emulator, created_since(deployed.before, inventory(emulator)))
+    senders = {
+        s.policy
+        for s in statements
+        if s.effect == "Allow" and "sns:Publish" in s.actions and "*" in s.resources
+    }
+    denied = {
+        s.policy
+        for s in statements
+        if s.effect == "Deny" and s.actions == ("sns:Publish",) and s.resources == ("arn:aws:sns:*:*:*",)
+    }
+    assert len(senders) == 2 and senders == denied  # the SMS worker and the registration API (codes)
+    assert all(f"{NAME}-sms-worker" in p or f"{NAME}-registration-api" in p for p in senders)
 
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:

@@ -60,6 +60,22 @@ def test_star_resource_is_allowed_only_for_listed_actions_and_key_policies() -> 
     ]
 
 
+def test_sns_publish_on_star_is_allowed_only_beside_a_deny_on_every_sns_arn() -> None:
+    sms = {"Effect": "Allow", "Action": ["sns:CheckIfPhoneNumberIsOptedOut", "sns:Publish"], "Resource": "*"}
+    deny = {"Effect": "Deny", "Action": "sns:Publish", "Resource": "arn:aws:sns:*:*:*"}
+    narrow_deny = {"Effect": "Deny", "Action": "sns:Publish", "Resource": "arn:aws:sns:*:*:orders"}
+    plan = _plan(
+        _resource("aws_iam_role_policy.sms_only", "aws_iam_role_policy", policy=_document(sms, deny)),
+        _resource("aws_iam_role_policy.any_topic", "aws_iam_role_policy", policy=_document(sms)),
+        _resource("aws_iam_role_policy.narrow", "aws_iam_role_policy", policy=_document(sms, narrow_deny)),
+    )
+
+    assert least_privilege_violations(planned_statements(plan)) == [
+        "iam aws_iam_role_policy.any_topic: 'sns:Publish' on resource '*'",
+        "iam aws_iam_role_policy.narrow: 'sns:Publish' on resource '*'",
+    ]
+
+
 def test_tls_denial_is_recognised_only_with_secure_transport_false() -> None:
     deny = {
         "Effect": "Deny",

@@ -1,4 +1,4 @@
-"""The notification service's router and channel workers (email, WebSocket, push, chat) as bench workloads.
+"""The notification service's router and channel workers (email, WebSocket, push, chat, SMS) as workloads.
 
 All run as Lambda's SQS event source mapping runs them: batches of ``BATCH_SIZE`` records, the module's
 default batch size. Their lower bounds are computed per batch, because a batch is the most one
@@ -15,6 +15,7 @@ invocation can combine: a BatchGetItem cannot span two invocations.
   posted to a local HTTPS webhook (``tools.emulator.webhook_server``); its URL read from Secrets Manager
   (moto). The HTTPS posts are not AWS calls: the replay does not repeat them, so they count as the
   handler's own work.
+* SMS worker: ``n`` SMS channel messages, one per user, each user with one verified phone number.
 
 The service's INFO lines (one or two per notification) are switched off while measuring: they would flood
 the report, and what they cost in Lambda is CloudWatch Logs ingestion, not API calls.
@@ -36,6 +37,7 @@ from notification_handlers.service import (
     idempotency,
     push_worker,
     router,
+    sms_worker,
     websocket_worker,
 )
 from notification_handlers.service import email_worker as email_worker_module
@@ -59,6 +61,7 @@ TABLES = {
     "EMAIL_SUPPRESSIONS_TABLE": ("bench-email-suppressions", "address", None),
     "DEVICE_TOKENS_TABLE": ("bench-device-tokens", "user_id", "device_key"),
     "DEVICE_OWNERS_TABLE": ("bench-device-owners", "device_key", None),
+    "PHONE_NUMBERS_TABLE": ("bench-phone-numbers", "phone_key", None),
 }
 OWNERS_PER_CALL = 100  # BatchGetItem
 CONNECTIONS_TABLE = "bench-connections"
@@ -797,10 +800,98 @@ CHAT_WORKER = Workload(
     delivered=_no_failures,
 )
 
+
+# --- SMS worker -----------------------------------------------------------------------------------------
+
+
+class _SmsWorkload:
+    def __init__(self) -> None:
+        self.seeded = 0
+
+    def setup(self) -> dict[str, str]:
+        env = create_tables(("PHONE_NUMBERS_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE"))
+        self.seeded = 0
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "bench-sms-worker"
+        env["SMS_ALLOWED_COUNTRY_CODES"] = "1"
+        env["SMS_MAX_PRICE_USD"] = "0.50000"
+        return env
+
+    def reset(self) -> None:
+        _forget_claims()
+
+    def events(self, n: int) -> list[dict[str, Any]]:
+        if n > self.seeded:
+            items: list[dict[str, Any]] = []
+            for i in range(self.seeded, n):
+                number = f"+1415{i % MAX_USERS:06d}1"  # never ending in 99 (moto's opt-out list)
+                items += [
+                    {"phone_key": f"user#{_user(i)}", "phone_number": number, "status": "verified"},
+                    {"phone_key": f"number#{number}", "user_id": _user(i)},
+                ]
+            _put_items(TABLES["PHONE_NUMBERS_TABLE"][0], items)
+            self.seeded = n
+        content = {"text": "Your order has shipped."}
+        records = [sqs_record(_channel_message(i, "sms", content), i, "bench-sms") for i in range(n)]
+        return _batches(records)
+
+
+_SMS_STATE = _SmsWorkload()
+SMS_WORKER = Workload(
+    handler_module="notification_handlers.service.sms_worker",
+    label="SMS worker",
+    unit="SMS message",
+    services=("dynamodb", "sns"),
+    steps=(
+        Step(
+            name="number lookups",
+            operations=frozenset({"dynamodb.BatchGetItem", "dynamodb.GetItem", "dynamodb.Query"}),
+            lower_bound=_per_batch(_per_user_batches(1), LOOKUP_KEYS_PER_CALL),
+            bound_text="ceil(users per batch / 100)",
+            why="The recipients' verified numbers: one BatchGetItem of phone_numbers per 100 users "
+            "of the batch.",
+        ),
+        Step(
+            name="opt-out checks",
+            operations=frozenset({"sns.CheckIfPhoneNumberIsOptedOut", "sns.ListPhoneNumbersOptedOut"}),
+            lower_bound=lambda n: n,
+            bound_text="1 CheckIfPhoneNumberIsOptedOut per SMS",
+            why="SNS has no batch opt-out check; ListPhoneNumbersOptedOut pages through the whole account's "
+            "list (100 a page), which grows without bound.",
+        ),
+        Step(
+            name="deliveries",
+            operations=frozenset({"sns.Publish", "sns.PublishBatch"}),
+            lower_bound=lambda n: n,
+            bound_text="1 Publish per SMS",
+            why="SNS PublishBatch takes topic ARNs only; a phone number is published to one call each.",
+        ),
+        Step(
+            name="delivery log",
+            operations=frozenset({"dynamodb.BatchWriteItem"}),
+            lower_bound=_per_batch(_per_user_batches(1), LOG_ROWS_PER_CALL),
+            bound_text="ceil(rows per batch / 25)",
+            why="One row per SMS, 25 per BatchWriteItem, written once per batch.",
+        ),
+        Step(
+            name="idempotency",
+            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem"}),
+            lower_bound=lambda n: 2 * n,
+            bound_text="2 per SMS (claim, complete)",
+            why="Conditional writes cannot be batched (see the router's idempotency step).",
+        ),
+    ),
+    setup=_SMS_STATE.setup,
+    events=_SMS_STATE.events,
+    handler=_counting(sms_worker.handler),
+    reset=_SMS_STATE.reset,
+    delivered=_no_failures,
+)
+
 SERVICE_WORKLOADS: tuple[Workload, ...] = (
     *ROUTER_WORKLOADS,
     EMAIL_WORKER,
     WEBSOCKET_WORKER,
     PUSH_WORKER,
     CHAT_WORKER,
+    SMS_WORKER,
 )

@@ -1,5 +1,5 @@
 """Notification service: producers' events on the service bus become personalised emails, WebSocket frames,
-mobile pushes and a chat message, with a report.
+mobile pushes, a chat message and SMS, with a report.
 
 Three users (one reading German, one who opted out of shipping emails, one whose address bounced) receive a
 shipping notification and a critical security alert; a malformed event, and the alert sent by a source
@@ -12,7 +12,8 @@ in Secrets Manager first (``prepare``), as is the URL of the ops team's chat web
 posted there once, whatever the number of recipients. Every deployed function runs in this process: the
 router and the workers fed by the SQS poller that plays Lambda's event source mappings
 (``tools.emulator.event_source_poller``), the WebSocket and registration functions with API Gateway's event
-shapes.
+shapes. Anna verifies her phone number through the registration API (the code arrives by SMS) and gets the
+shipping notification by SMS as well; Ben's number replied STOP, so he gets none (``suppressed_opted_out``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
 
 from notification_handlers.service import chat_worker
 from notification_handlers.service.contract import notification_id
@@ -39,7 +41,7 @@ from tools.emulator.webhook_server import WebhookServer
 EXAMPLE = "notification-service"
 TITLE = (
     "Notification service: EventBridge bus -> SQS -> router (preferences, locale, de-dup) -> SQS -> "
-    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM) and chat (webhook) workers; "
+    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM), chat (webhook) and SMS (SNS) workers; "
     "bounces -> suppressions"
 )
 EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
@@ -70,7 +72,10 @@ VARIABLES: dict[str, Any] = {
     "name": "notif-demo",
     "sender_address": SENDER,
     "unsubscribe_url_template": "https://example.com/unsubscribe?token={token}",
+    "sms_allowed_country_codes": ["1", "43", "49"],
 }
+ANNA_PHONE = "+436641234567"
+BEN_PHONE = "+14155550199"  # on the emulator's opt-out list (numbers ending in 99): Ben replied STOP
 ORDER = {"order_id": "A-1001", "carrier": "DHL", "tracking_url": "https://track.example.com/A-1001"}
 ALERT = {"event": "New sign-in", "occurred_at": "2026-11-24T10:00:00Z", "location": "Berlin"}
 USERS = (
@@ -145,7 +150,7 @@ def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any],
 
 
 def _deliver(poller: EventSourcePoller, functions: dict[str, str]) -> None:
-    for role in ("router", "email_worker", "websocket_worker", "push_worker", "chat_worker"):
+    for role in ("router", "email_worker", "websocket_worker", "push_worker", "chat_worker", "sms_worker"):
         for batch in poller.drain(functions[role]):
             status = "ok" if batch.invocation.succeeded else f"FAILED: {batch.invocation.error}"
             print(
@@ -244,6 +249,65 @@ def _register(service: InProcessLambdaService, function: str, user_id: str, plat
     return endpoint
 
 
+def _phone(
+    service: InProcessLambdaService,
+    function: str,
+    route_key: str,
+    user_id: str,
+    number: str,
+    *,
+    body: Any = None,
+) -> dict[str, Any]:
+    """A phone number route of the registration API with the JWT claims of ``user_id``; the JSON answer."""
+    event = _event("registration_put_device")
+    method, template = route_key.split(" ", 1)
+    path = template.replace("{phone_number}", number)
+    event.update(routeKey=route_key, rawPath=path, pathParameters={"phone_number": number})
+    event["requestContext"].update(routeKey=route_key)
+    event["requestContext"]["http"].update(method=method, path=path)
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user_id
+    if body is not None:
+        event["body"] = json.dumps(body)
+    answer = _invoke(service, function, event)
+    print(f"    {method} {path} as {user_id}: {answer['statusCode']} {answer['body']}")
+    return dict(json.loads(answer["body"])) if answer["body"] else {}
+
+
+def _verify_phones(emulator: Emulator, service: InProcessLambdaService, function: str, table: str) -> int:
+    """Anna verifies her number (the code is read from the SMS SNS sent); Ben's is seeded as verified
+    before he replied STOP (an opted-out number gets no code). The number of SMS sent so far."""
+    print("==> Anna verifies her phone number; Ben verified his before replying STOP")
+    _phone(service, function, "PUT /phone-number/{phone_number}", "u-anna", ANNA_PHONE)
+    [code_text] = [text for to, text in _sms(emulator) if to == ANNA_PHONE]
+    print(f"    SMS to {ANNA_PHONE}: {code_text}")
+    code = code_text.split("code is ", 1)[1][:9]
+    verify = "POST /phone-number/{phone_number}/verify"
+    _phone(service, function, verify, "u-anna", ANNA_PHONE, body={"code": code})
+    for item in (
+        {"phone_key": {"S": "user#u-ben"}, "phone_number": {"S": BEN_PHONE}, "status": {"S": "verified"}},
+        {"phone_key": {"S": f"number#{BEN_PHONE}"}, "user_id": {"S": "u-ben"}},
+    ):
+        emulator.client("dynamodb").put_item(TableName=table, Item=item)
+    return len(_sms(emulator))
+
+
+def _sms(emulator: Emulator) -> list[tuple[str, str]]:
+    return list(sns_backends[ACCOUNT_ID][emulator.region].sms_messages.values())
+
+
+def _print_sms(emulator: Emulator, seen: int) -> None:
+    print("\n    SMS SNS sent (Publish with PhoneNumber)")
+    for number, text in _sms(emulator)[seen:]:
+        print(f"      {number}: {text}")
+
+
+def _bounce(emulator: Emulator, service: InProcessLambdaService, topic_arn: str) -> None:
+    print("==> SES reports a permanent bounce for cara@example.org (published to the SES events topic)")
+    emulator.client("sns").publish(TopicArn=topic_arn, Message=json.dumps(BOUNCE))
+    for result in service.run_pending():
+        print(f"    SNS -> {result.function_name}: {'ok' if result.succeeded else result.error}")
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -255,10 +319,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     seen = len(outbox)
     _seed(emulator, tables)
 
-    print("==> SES reports a permanent bounce for cara@example.org (published to the SES events topic)")
-    emulator.client("sns").publish(TopicArn=outputs["ses_events_topic_arn"], Message=json.dumps(BOUNCE))
-    for result in service.run_pending():
-        print(f"    SNS -> {result.function_name}: {'ok' if result.succeeded else result.error}")
+    _bounce(emulator, service, outputs["ses_events_topic_arn"])
 
     print(f"==> Browsers connect to {outputs['websocket_url']}; phones register through the registration API")
     print(
@@ -276,6 +337,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         ("u-anna", "apns"): _register(service, functions["registration_api"], "u-anna", "apns", IPHONE),
         ("u-anna", "fcm"): _register(service, functions["registration_api"], "u-anna", "fcm", ANDROID),
     }
+    sms_seen = _verify_phones(emulator, service, functions["registration_api"], tables["phone_numbers"])
 
     order = {"recipients": [u[0] for u in USERS], "data": ORDER, "idempotencyKey": "order-A-1001"}
     _put(emulator, bus, "order_shipped", order)
@@ -317,6 +379,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         for payload in endpoint_deliveries(endpoint):
             print(f"      {user_id:7} {platform:5} {payload}")
     _show_chat()
+    _print_sms(emulator, sms_seen)
     sqs = emulator.client("sqs")
     rejected = sqs.receive_message(
         QueueUrl=outputs["dlq_urls"]["router"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]

@@ -31,6 +31,7 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "push": (frozenset({"title", "body"}), frozenset()),
     "websocket": (frozenset({"body"}), frozenset()),
     "chat": (frozenset({"text"}), frozenset({"title"})),
+    "sms": (frozenset({"text"}), frozenset()),
 }
 # Channels rendered once per notification (not per recipient): their templates have no `user` variables.
 TYPE_LEVEL_CHANNELS: Final = frozenset({"chat"})

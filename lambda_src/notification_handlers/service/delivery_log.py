@@ -26,8 +26,20 @@ NO_ADDRESS: Final = "no_address"
 FAILED: Final = "failed"
 NO_CONNECTION: Final = "no_connection"  # websocket: the user has no open connection
 NO_DEVICE: Final = "no_device"  # push: the user has no registered device token
+SUPPRESSED_OPTED_OUT: Final = "suppressed_opted_out"  # sms: the number replied STOP (SNS opt-out list)
+NO_PHONE_NUMBER: Final = "no_phone_number"  # sms: the user has no verified phone number
 STATUSES: Final = frozenset(
-    {SENT, SUPPRESSED_PREFERENCE, SUPPRESSED_BOUNCE, NO_ADDRESS, FAILED, NO_CONNECTION, NO_DEVICE}
+    {
+        SENT,
+        SUPPRESSED_PREFERENCE,
+        SUPPRESSED_BOUNCE,
+        NO_ADDRESS,
+        FAILED,
+        NO_CONNECTION,
+        NO_DEVICE,
+        SUPPRESSED_OPTED_OUT,
+        NO_PHONE_NUMBER,
+    }
 )
 
 DEFAULT_TTL_DAYS: Final = 90

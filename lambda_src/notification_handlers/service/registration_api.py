@@ -13,6 +13,9 @@ caller's per-minute request counter (``rate_limit``: 429 over it), then the rout
 * ``PUT``/``DELETE /devices/{platform}/{token}``: ``registration.devices``.
 * ``PUT``/``DELETE /email-subscriptions/{address}``: ``registration.email_subscriptions``.
 * ``POST /email-subscriptions/{address}/verify``: ``registration.email_verification``.
+* ``GET``/``DELETE /phone-number``, ``PUT /phone-number/{phone_number}`` and
+  ``POST /phone-number/{phone_number}/verify``: ``registration.phone_number`` (the SMS channel; the routes
+  exist only when it is on).
 * ``GET``/``PUT /preferences``: ``registration.preferences``.
 * ``GET /notifications/{notification_id}/deliveries``: ``registration.deliveries``.
 
@@ -36,7 +39,8 @@ answer 422), ``EMAIL_SUBSCRIPTIONS_TABLE``, ``PREFERENCES_TABLE``, ``DELIVERY_LO
 (optional; the verification configuration set), ``SES_IDENTITY_ARN`` (optional),
 ``EMAIL_SUPPRESSIONS_TABLE``, ``VERIFY_CODES_PER_ADDRESS_PER_DAY``, ``VERIFY_CODES_PER_USER_PER_DAY``,
 ``VERIFY_GUESSES_PER_ADDRESS_PER_DAY``, ``VERIFY_RESEND_COOLDOWN_SECONDS`` (``verification``),
-``REQUESTS_PER_USER_PER_MINUTE`` (``rate_limit``).
+``REQUESTS_PER_USER_PER_MINUTE`` (``rate_limit``), ``PHONE_NUMBERS_TABLE`` and the ``SMS_*`` settings
+(``service.sms``; with the SMS channel only).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from notification_handlers.service.registration import (
     devices,
     email_subscriptions,
     email_verification,
+    phone_number,
     preferences,
 )
 from notification_handlers.service.registration.http_api import ApiError, Response, error_body, to_http
@@ -66,6 +71,10 @@ ROUTES: Final[Mapping[str, Callable[[Request], Response]]] = {
     "PUT /email-subscriptions/{address}": email_subscriptions.put_email_subscription,
     "POST /email-subscriptions/{address}/verify": email_verification.verify_email_subscription,
     "DELETE /email-subscriptions/{address}": email_subscriptions.delete_email_subscription,
+    "GET /phone-number": phone_number.get_phone_number,
+    "PUT /phone-number/{phone_number}": phone_number.put_phone_number,
+    "POST /phone-number/{phone_number}/verify": phone_number.verify_phone_number,
+    "DELETE /phone-number": phone_number.delete_phone_number,
     "GET /preferences": preferences.get_preferences,
     "PUT /preferences": preferences.put_preferences,
     "GET /notifications/{notification_id}/deliveries": deliveries.get_deliveries,
