@@ -26,8 +26,23 @@ NO_ADDRESS: Final = "no_address"
 FAILED: Final = "failed"
 NO_CONNECTION: Final = "no_connection"  # websocket: the user has no open connection
 NO_DEVICE: Final = "no_device"  # push: the user has no registered device token
+# Channel controls (docs/notification-service.md, "Channel fallback and the channel kill switch"):
+SUPPRESSED_CHANNEL_DISABLED: Final = "suppressed_channel_disabled"  # an operator's switch turned it off
+FALLBACK_USED: Final = "fallback_used"  # delivered on a later channel of the type's fallback list
+NO_REACHABLE_CHANNEL: Final = "no_reachable_channel"  # no channel of the fallback list can reach the user
 STATUSES: Final = frozenset(
-    {SENT, SUPPRESSED_PREFERENCE, SUPPRESSED_BOUNCE, NO_ADDRESS, FAILED, NO_CONNECTION, NO_DEVICE}
+    {
+        SENT,
+        SUPPRESSED_PREFERENCE,
+        SUPPRESSED_BOUNCE,
+        NO_ADDRESS,
+        FAILED,
+        NO_CONNECTION,
+        NO_DEVICE,
+        SUPPRESSED_CHANNEL_DISABLED,
+        FALLBACK_USED,
+        NO_REACHABLE_CHANNEL,
+    }
 )
 
 DEFAULT_TTL_DAYS: Final = 90
