@@ -109,6 +109,7 @@ locals {
         }
       },
       t.allowed_sources == null ? {} : { allowed_sources = t.allowed_sources },
+      t.fallback == null ? {} : { fallback = t.fallback },
     ))
   }
 }
@@ -132,9 +133,9 @@ resource "aws_dynamodb_table_item" "catalog" {
     # The router would fan out to a queue that does not exist: refuse the type instead.
     precondition {
       condition = alltrue([
-        for c in var.notification_types[each.key].channels : contains(keys(local.enabled_channel_workers), c)
+        for c in concat(var.notification_types[each.key].channels, local.type_fallbacks[each.key]) : contains(keys(local.enabled_channel_workers), c)
       ])
-      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
+      error_message = "notification_types.${each.key} uses a channel (in channels or fallback) that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
     }
     # An allowed source the ingest rule does not admit could never send the type: a typo, refused here.
     precondition {
