@@ -57,6 +57,10 @@ class Switches:
             return FOR_TYPE
         return None
 
+    def scopes(self) -> list[str]:
+        """The switches that are off, as their scopes (``<channel>``, ``<channel>#<type>``), sorted."""
+        return sorted([*self.globally, *(f"{c}#{t}" for c, t in self.by_type)])
+
     @property
     def channels(self) -> frozenset[str]:
         """Every channel named by a switch that is off (to check against the channels that exist)."""
@@ -153,10 +157,7 @@ class SwitchCache:
         if parsed.switches != previous:
             logger.info(
                 "channel switches changed",
-                extra={
-                    "disabled_globally": sorted(parsed.switches.globally),
-                    "disabled_for_types": sorted(f"{c}#{t}" for c, t in parsed.switches.by_type),
-                },
+                extra={"switched_off": parsed.switches.scopes()},
             )
         self._loaded = (table, now, parsed.switches)
         return parsed.switches

@@ -177,7 +177,8 @@ def finish_batch(
     """
     # Not raised when every record failed: the delivery-log write below must still run, and the
     # response lists every record then.
-    handle = unless_switched_off(batch, record_handler, channel_switches.load())
+    switches = channel_switches.load()
+    handle = unless_switched_off(batch, record_handler, switches)
     response = partial_batch.response(
         records, partial_batch.run_each(records, handle), raise_if_all_failed=False
     )
@@ -195,6 +196,7 @@ def finish_batch(
             "records": len(records),
             "failed_records": len(response["batchItemFailures"]),
             "rows": len(batch.rows),
+            **({"channels_switched_off": switches.scopes()} if switches != channel_switches.NONE else {}),
             **figures,
             **batch.counts,
         },
