@@ -487,7 +487,7 @@ def test_producers_are_isolated_each_source_gets_a_put_events_policy_bound_to_it
     for source, detail_type in (
         (SHOP, "order_shipped"),
         (MARKETPLACE, "order_shipped"),
-        (IDENTITY, "security_alert"),
+        (IDENTITY, ["account_update", "security_alert"]),  # the identity service sends two types
     ):
         [statement] = documents[source]["Statement"]
         assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
@@ -1328,27 +1328,6 @@ def test_registration_api_limits_each_user_separately(service: Service, realtime
     assert int(counter["expires_at"]["N"]) > time.time()
 
 
-def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
-    left = deployed.destroy_and_list_leftovers()
-    assert left == {}, f"destroy left behind: {left}"
-    mappings = emulator.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert [m for m in mappings if NAME in m["FunctionArn"]] == []
-    alarms = emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)["MetricAlarms"]
-    assert alarms == []
-    assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
-    archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
-    assert archives == []
-    # The APIs, and the platform applications the provisioner deleted when Terraform invoked it.
-    apis = emulator.client("apigatewayv2").get_apis()["Items"]
-    assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []
-    applications = emulator.client("sns").list_platform_applications()["PlatformApplications"]
-    assert [
-        a["PlatformApplicationArn"] for a in applications if f"/{NAME}-" in a["PlatformApplicationArn"]
-    ] == []
-    pools = emulator.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
-    assert [p["Name"] for p in pools if p["Name"].startswith(NAME)] == []
-
-
 # --- Channel fallback and the channel kill switch --------------------------------------------------------
 
 
@@ -1478,3 +1457,24 @@ def test_a_malformed_switch_stops_nothing(service: Service, outbox: Outbox) -> N
         _operator_runs(service, _switch(service, "email", "enable"))
     [mail] = outbox.new()
     assert mail.to == [eve.address]
+
+
+def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
+    left = deployed.destroy_and_list_leftovers()
+    assert left == {}, f"destroy left behind: {left}"
+    mappings = emulator.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert [m for m in mappings if NAME in m["FunctionArn"]] == []
+    alarms = emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)["MetricAlarms"]
+    assert alarms == []
+    assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
+    archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
+    assert archives == []
+    # The APIs, and the platform applications the provisioner deleted when Terraform invoked it.
+    apis = emulator.client("apigatewayv2").get_apis()["Items"]
+    assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []
+    applications = emulator.client("sns").list_platform_applications()["PlatformApplications"]
+    assert [
+        a["PlatformApplicationArn"] for a in applications if f"/{NAME}-" in a["PlatformApplicationArn"]
+    ] == []
+    pools = emulator.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert [p["Name"] for p in pools if p["Name"].startswith(NAME)] == []
