@@ -188,6 +188,7 @@ locals {
   channel_worker_environments = {
     for channel, worker in local.enabled_channel_workers : channel => merge(
       local.queue_worker_environment,
+      local.channel_switch_worker_environment,
       { POWERTOOLS_SERVICE_NAME = local.function_names["${channel}_worker"] },
       worker.environment,
     )
@@ -209,7 +210,7 @@ module "channel_workers" {
     description           = each.value.description
     handler               = each.value.handler
     environment_variables = local.channel_worker_environments[each.key]
-    policy_statements     = concat(each.value.policy_statements, local.queue_worker_statements)
+    policy_statements     = concat(each.value.policy_statements, [local.read_channel_switches_statement], local.queue_worker_statements)
   })
 
   tuning = local.worker_tuning[each.key]

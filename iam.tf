@@ -38,11 +38,12 @@ locals {
   router_policy_statements = concat(
     [
       {
-        # One Query reads the whole catalog (catalog_id = "notification-types").
+        # One Query reads the whole catalog (catalog_id = "notification-types"), another the operators' channel
+        # switches (catalog_id = "channel-switches", channel_controls.tf); no other partition.
         sid        = "ReadCatalog"
         actions    = ["dynamodb:Query"]
         resources  = [module.tables["catalog"].table_arn]
-        conditions = []
+        conditions = [{ test = "ForAllValues:StringEquals", variable = "dynamodb:LeadingKeys", values = ["notification-types", local.channel_switch_partition] }]
       },
       {
         sid        = "ReadPreferences"
@@ -75,6 +76,7 @@ locals {
         conditions = []
       },
     ],
+    local.fallback_probe_statements,
     var.enrichment.users_table_kms_key_arn == null ? [] : [
       {
         sid        = "UseKeyForExistingUsersTable"

@@ -83,6 +83,24 @@ output "catalog_definitions" {
   value       = var.create ? local.catalog_definitions : null
 }
 
+output "channel_switch_commands" {
+  description = "The operators' channel kill switch (docs/notification-service.md): list = the switches in force; switches = scope (<channel>: every type, <channel>#<type>: one type) -> the exact AWS CLI command that turns it off (disable) and back on (enable). Takes effect within channel_switch_refresh_seconds, in the router and in the channel workers; no apply, and an apply never reverts it."
+  value = !var.create ? null : {
+    list = "aws dynamodb query ${local.channel_switch_table} --consistent-read --key-condition-expression 'catalog_id = :p' --expression-attribute-values '${jsonencode({ ":p" = { S = local.channel_switch_partition } })}'"
+    switches = {
+      for scope, key in local.channel_switch_key : scope => {
+        disable = "aws dynamodb put-item ${local.channel_switch_table} --item '${jsonencode(merge(key, { disabled = { BOOL = true } }))}'"
+        enable  = "aws dynamodb delete-item ${local.channel_switch_table} --key '${jsonencode(key)}'"
+      }
+    }
+  }
+}
+
+output "channel_switch_operator_policy_json" {
+  description = "IAM policy document (JSON) that lets an operator flip the channel switches and nothing else: write and read the catalog table's channel-switches partition, decrypt through DynamoDB. The service's own roles only read that partition."
+  value       = try(data.aws_iam_policy_document.channel_switch_operator[0].json, null)
+}
+
 output "function_names" {
   description = "Map of function role (router, email_worker, email_feedback, and with the channels and the API websocket_connections, websocket_worker, websocket_authorizer (the built-in $connect authorizer), push_worker, push_platforms, chat_worker, registration_api) to function name."
   value       = !var.create ? null : { for k, f in local.functions : k => f.function_name }

@@ -113,6 +113,7 @@ locals {
       },
       t.allowed_sources == null ? {} : { allowed_sources = t.allowed_sources },
       t.chat_targets == null ? {} : { chat_targets = t.chat_targets },
+      t.fallback == null ? {} : { fallback = t.fallback },
     ))
   }
 }
@@ -136,9 +137,9 @@ resource "aws_dynamodb_table_item" "catalog" {
     # The router would fan out to a queue that does not exist: refuse the type instead.
     precondition {
       condition = alltrue([
-        for c in var.notification_types[each.key].channels : contains(keys(local.enabled_channel_workers), c)
+        for c in concat(var.notification_types[each.key].channels, local.type_fallbacks[each.key]) : contains(keys(local.enabled_channel_workers), c)
       ])
-      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input, \"sms\" the sms input."
+      error_message = "notification_types.${each.key} uses a channel (in channels or fallback) that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input, \"sms\" the sms input."
     }
     # A chat target the chat input does not declare has no webhook: a typo, refused at plan.
     precondition {

@@ -48,10 +48,16 @@ variable "notification_types" {
                         critical type (users cannot opt out of it); null (default for others): every source the
                         ingest rule admits. Bind each producer to its source with the output
                         producer_policy_documents: the router can trust `source` only that far.
-      channels        - channels the type is delivered on: email, websocket, push, chat, sms (a channel other
-                        than email needs its input, `websocket`, `push`, `chat` or `sms`, to be set)
+      channels        - channels the type is delivered on, each of them: email, websocket, push, chat, sms (a
+                        channel other than email needs its input, `websocket`, `push`, `chat` or `sms`, to be
+                        set); may be [] with fallback
       chat_targets    - with the chat channel: the chat targets (keys of chat.targets) each notification of the
                         type is posted to, once per notification and target whatever the number of recipients
+      fallback        - ordered channels of which exactly ONE is used per recipient: the first one that can
+                        reach them (email: a verified, unsuppressed address; push: a device; websocket: an open
+                        connection; sms: a verified number) and that preferences and the operators' channel
+                        switches leave. Logged fallback_used when it is not the first. Distinct, enabled, none
+                        also in channels; not chat (posted to the type's targets, not to a recipient)
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
                         a template for every channel of the type
       templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
@@ -64,8 +70,9 @@ variable "notification_types" {
   type = map(object({
     critical        = optional(bool, false)
     allowed_sources = optional(list(string))
-    channels        = list(string)
+    channels        = optional(list(string), [])
     chat_targets    = optional(list(string))
+    fallback        = optional(list(string))
     fallback_locale = string
     templates = map(object({
       email = optional(object({
@@ -103,10 +110,22 @@ variable "notification_types" {
 
   validation {
     condition = alltrue([
-      for t in values(var.notification_types) : length(t.channels) > 0 && length(distinct(t.channels)) == length(t.channels) &&
+      for t in values(var.notification_types) : (length(t.channels) > 0 || t.fallback != null) && length(distinct(t.channels)) == length(t.channels) &&
       alltrue([for c in t.channels : contains(["email", "websocket", "push", "chat", "sms"], c)])
     ])
-    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push, chat, sms."
+    error_message = "notification_types[*].channels must be a list of distinct channels from email, websocket, push, chat, sms, non-empty unless the type has a fallback list."
+  }
+
+  validation {
+    # Exactly one fallback channel is used per recipient; a channel in both lists would be delivered twice.
+    condition = alltrue([
+      for t in values(var.notification_types) : t.fallback == null || try(
+        length(t.fallback) > 0 && length(distinct(t.fallback)) == length(t.fallback) &&
+        alltrue([for c in t.fallback : contains(["email", "websocket", "push", "sms"], c) && !contains(t.channels, c)]),
+        false
+      )
+    ])
+    error_message = "notification_types[*].fallback must be a non-empty ordered list of distinct channels from email, websocket, push, sms (not chat), none of them also in channels (leave it unset for no fallback)."
   }
 
   validation {
@@ -121,21 +140,22 @@ variable "notification_types" {
   validation {
     condition = alltrue([
       for t in values(var.notification_types) : contains(keys(t.templates), t.fallback_locale) &&
-      alltrue([for c in t.channels : try(t.templates[t.fallback_locale][c] != null, false)])
+      alltrue([for c in concat(t.channels, t.fallback == null ? [] : t.fallback) : try(t.templates[t.fallback_locale][c] != null, false)])
     ])
-    error_message = "notification_types[*]: the fallback_locale must have a template for every channel of the type."
+    error_message = "notification_types[*]: the fallback_locale must have a template for every channel of the type (channels and fallback)."
   }
 
   validation {
     condition = alltrue([
       for t in values(var.notification_types) : alltrue([
-        for tpl in values(t.templates) : (tpl.email == null || contains(t.channels, "email")) &&
-        (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push")) &&
+        for tpl in values(t.templates) : (tpl.email == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "email")) &&
+        (tpl.websocket == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "websocket")) &&
+        (tpl.push == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "push")) &&
         (tpl.chat == null || contains(t.channels, "chat")) &&
-        (tpl.sms == null || contains(t.channels, "sms"))
+        (tpl.sms == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "sms"))
       ])
     ])
-    error_message = "notification_types[*].templates: a template for a channel the type does not list in channels would never be used."
+    error_message = "notification_types[*].templates: a template for a channel the type lists in neither channels nor fallback would never be used."
   }
 
   validation {
@@ -457,6 +477,19 @@ variable "catalog_refresh_seconds" {
   validation {
     condition     = var.catalog_refresh_seconds >= 1 && var.catalog_refresh_seconds <= 86400 && floor(var.catalog_refresh_seconds) == var.catalog_refresh_seconds
     error_message = "catalog_refresh_seconds must be a whole number of seconds between 1 and 86400."
+  }
+}
+
+variable "channel_switch_refresh_seconds" {
+  description = "How long the router and the channel workers cache the operators' channel switches (CHANNEL_SWITCH_REFRESH_SECONDS): a channel switched off stops within this many seconds. Each execution environment reads the switches once per period (one Query)."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    # Longer than 5 minutes is no emergency switch any more.
+    condition     = var.channel_switch_refresh_seconds >= 1 && var.channel_switch_refresh_seconds <= 300 && floor(var.channel_switch_refresh_seconds) == var.channel_switch_refresh_seconds
+    error_message = "channel_switch_refresh_seconds must be a whole number of seconds between 1 and 300 (the kill switch must act within minutes at most)."
   }
 }
 

@@ -206,35 +206,39 @@ run "default_plan" {
 
   assert {
     condition = local.router_environment == {
-      CATALOG_TABLE             = "notify-catalog"
-      CATALOG_REFRESH_SECONDS   = "300"
-      USERS_TABLE               = "notify-users"
-      PREFERENCES_TABLE         = "notify-preferences"
-      DELIVERY_LOG_TABLE        = "notify-delivery-log"
-      DELIVERY_LOG_TTL_DAYS     = "90"
-      IDEMPOTENCY_TABLE         = "notify-idempotency"
-      IDEMPOTENCY_TTL_SECONDS   = "86400"
-      CHANNEL_QUEUE_URLS        = "{\"email\":\"https://sqs.us-east-1.amazonaws.com/123456789012/notify-email\"}"
-      REJECTED_EVENTS_QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/notify-ingest-dlq"
-      POWERTOOLS_SERVICE_NAME   = "notify-router"
-      POWERTOOLS_LOG_LEVEL      = "INFO"
+      CATALOG_TABLE           = "notify-catalog"
+      CATALOG_REFRESH_SECONDS = "300"
+      # No type has a fallback list: no reachability tables, only the switches' refresh.
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
+      USERS_TABLE                    = "notify-users"
+      PREFERENCES_TABLE              = "notify-preferences"
+      DELIVERY_LOG_TABLE             = "notify-delivery-log"
+      DELIVERY_LOG_TTL_DAYS          = "90"
+      IDEMPOTENCY_TABLE              = "notify-idempotency"
+      IDEMPOTENCY_TTL_SECONDS        = "86400"
+      CHANNEL_QUEUE_URLS             = "{\"email\":\"https://sqs.us-east-1.amazonaws.com/123456789012/notify-email\"}"
+      REJECTED_EVENTS_QUEUE_URL      = "https://sqs.us-east-1.amazonaws.com/123456789012/notify-ingest-dlq"
+      POWERTOOLS_SERVICE_NAME        = "notify-router"
+      POWERTOOLS_LOG_LEVEL           = "INFO"
     }
     error_message = "The router's environment must match the design document."
   }
 
   assert {
     condition = local.channel_worker_environments["email"] == {
-      SENDER_ADDRESS            = "notifications@example.com"
-      SES_IDENTITY_ARN          = "arn:aws:ses:us-east-1:123456789012:identity/example.com"
-      SES_CONFIGURATION_SET     = "notify"
-      EMAIL_SUBSCRIPTIONS_TABLE = "notify-email-subscriptions"
-      EMAIL_SUPPRESSIONS_TABLE  = "notify-email-suppressions"
-      DELIVERY_LOG_TABLE        = "notify-delivery-log"
-      DELIVERY_LOG_TTL_DAYS     = "90"
-      IDEMPOTENCY_TABLE         = "notify-idempotency"
-      IDEMPOTENCY_TTL_SECONDS   = "86400"
-      POWERTOOLS_SERVICE_NAME   = "notify-email-worker"
-      POWERTOOLS_LOG_LEVEL      = "INFO"
+      SENDER_ADDRESS                 = "notifications@example.com"
+      SES_IDENTITY_ARN               = "arn:aws:ses:us-east-1:123456789012:identity/example.com"
+      SES_CONFIGURATION_SET          = "notify"
+      EMAIL_SUBSCRIPTIONS_TABLE      = "notify-email-subscriptions"
+      EMAIL_SUPPRESSIONS_TABLE       = "notify-email-suppressions"
+      CATALOG_TABLE                  = "notify-catalog"
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
+      DELIVERY_LOG_TABLE             = "notify-delivery-log"
+      DELIVERY_LOG_TTL_DAYS          = "90"
+      IDEMPOTENCY_TABLE              = "notify-idempotency"
+      IDEMPOTENCY_TTL_SECONDS        = "86400"
+      POWERTOOLS_SERVICE_NAME        = "notify-email-worker"
+      POWERTOOLS_LOG_LEVEL           = "INFO"
     }
     error_message = "The email worker's environment must match the design document (no UNSUBSCRIBE_URL_TEMPLATE unless set)."
   }
@@ -267,6 +271,7 @@ run "default_plan" {
       WriteDeliveryLog                 = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency                      = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       SendEmail                        = ["ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:identity/example.com,arn:aws:ses:us-east-1:123456789012:configuration-set/notify"]
+      ReadChannelSwitches              = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
       UseKeyForTables                  = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
     }
     error_message = "The email worker's role must hold exactly these statements."

@@ -375,16 +375,18 @@ run "all_channels_plan" {
 
   assert {
     condition = local.channel_worker_environments["websocket"] == {
-      CONNECTIONS_TABLE             = "notify-connections"
-      CONNECTIONS_USER_INDEX        = "by_user"
-      WEBSOCKET_MANAGEMENT_ENDPOINT = "https://ws0123.execute-api.us-east-1.amazonaws.com/live"
-      MAX_CONCURRENT_POSTS          = "16"
-      DELIVERY_LOG_TABLE            = "notify-delivery-log"
-      DELIVERY_LOG_TTL_DAYS         = "90"
-      IDEMPOTENCY_TABLE             = "notify-idempotency"
-      IDEMPOTENCY_TTL_SECONDS       = "86400"
-      POWERTOOLS_SERVICE_NAME       = "notify-websocket-worker"
-      POWERTOOLS_LOG_LEVEL          = "INFO"
+      CONNECTIONS_TABLE              = "notify-connections"
+      CONNECTIONS_USER_INDEX         = "by_user"
+      WEBSOCKET_MANAGEMENT_ENDPOINT  = "https://ws0123.execute-api.us-east-1.amazonaws.com/live"
+      MAX_CONCURRENT_POSTS           = "16"
+      CATALOG_TABLE                  = "notify-catalog"
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
+      DELIVERY_LOG_TABLE             = "notify-delivery-log"
+      DELIVERY_LOG_TTL_DAYS          = "90"
+      IDEMPOTENCY_TABLE              = "notify-idempotency"
+      IDEMPOTENCY_TTL_SECONDS        = "86400"
+      POWERTOOLS_SERVICE_NAME        = "notify-websocket-worker"
+      POWERTOOLS_LOG_LEVEL           = "INFO"
     }
     error_message = "The websocket worker's environment must match the design document."
   }
@@ -396,15 +398,17 @@ run "all_channels_plan" {
 
   assert {
     condition = local.channel_worker_environments["push"] == {
-      DEVICE_TOKENS_TABLE     = "notify-device-tokens"
-      DEVICE_OWNERS_TABLE     = "notify-device-owners"
-      LIMITS_TABLE            = "notify-limits"
-      DELIVERY_LOG_TABLE      = "notify-delivery-log"
-      DELIVERY_LOG_TTL_DAYS   = "90"
-      IDEMPOTENCY_TABLE       = "notify-idempotency"
-      IDEMPOTENCY_TTL_SECONDS = "86400"
-      POWERTOOLS_SERVICE_NAME = "notify-push-worker"
-      POWERTOOLS_LOG_LEVEL    = "INFO"
+      DEVICE_TOKENS_TABLE            = "notify-device-tokens"
+      DEVICE_OWNERS_TABLE            = "notify-device-owners"
+      LIMITS_TABLE                   = "notify-limits"
+      CATALOG_TABLE                  = "notify-catalog"
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
+      DELIVERY_LOG_TABLE             = "notify-delivery-log"
+      DELIVERY_LOG_TTL_DAYS          = "90"
+      IDEMPOTENCY_TABLE              = "notify-idempotency"
+      IDEMPOTENCY_TTL_SECONDS        = "86400"
+      POWERTOOLS_SERVICE_NAME        = "notify-push-worker"
+      POWERTOOLS_LOG_LEVEL           = "INFO"
     }
     error_message = "The push worker's environment must match the design document."
   }
@@ -506,6 +510,7 @@ run "all_channels_plan" {
       FindUserConnections    = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-connections/index/by_user"]
       DeleteStaleConnections = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-connections"]
       PostToConnections      = ["execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:123456789012:ws0123/live/POST/@connections/*"]
+      ReadChannelSwitches    = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
       WriteDeliveryLog       = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency            = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables        = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
@@ -519,6 +524,7 @@ run "all_channels_plan" {
       ReadAndPruneDeviceTokens = ["dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-tokens"]
       CheckDeviceOwners        = ["dynamodb:BatchGetItem,dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-device-owners"]
       CountDevices             = ["dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits"]
+      ReadChannelSwitches      = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
       WriteDeliveryLog         = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency              = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables          = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]

@@ -120,6 +120,29 @@ module "notification_service" {
         }
       }
     }
+    # Channel fallback: live in an open tab (websocket, always) and on exactly ONE more channel, the first that
+    # reaches the user: their phone if they registered a device, else email (a verified, unsuppressed address).
+    account_update = {
+      allowed_sources = ["com.example.identity"]
+      channels        = ["websocket"]
+      fallback        = concat(local.push_channel, ["email"])
+      fallback_locale = "en"
+      templates = {
+        en = {
+          websocket = {
+            body = "Your account changed: {{ change }}."
+          }
+          push = local.push_enabled ? {
+            title = "Account changed"
+            body  = "{{ change }}"
+          } : null
+          email = {
+            subject = "Your account changed"
+            text    = "Hi {{ user.display_name }},\n\nyour account changed: {{ change }}.\nIf this was not you, reset your password now."
+          }
+        }
+      }
+    }
     # Critical: ignores opt-outs and the global mute, and has no unsubscribe link.
     security_alert = {
       critical = true
@@ -167,6 +190,9 @@ module "notification_service" {
   }
 
   alarm_subscriptions = { for address in var.alarm_email_addresses : address => {} }
+
+  # How soon an operator's channel switch (output channel_switch_commands) takes effect.
+  channel_switch_refresh_seconds = var.channel_switch_refresh_seconds
 
   # A throwaway example: `terraform destroy` must be able to delete the tables. Keep the default (true) in
   # production.

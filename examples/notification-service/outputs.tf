@@ -142,3 +142,13 @@ output "cognito_user_pool_id" {
   description = "The example's Cognito user pool (null when jwt_issuer is given)."
   value       = one(aws_cognito_user_pool.users[*].id)
 }
+
+output "channel_switch_commands" {
+  description = "The exact AWS CLI commands that switch a channel off and back on, for every type or for one (no apply needed)."
+  value       = module.notification_service.channel_switch_commands
+}
+
+output "channel_switch_operator_policy_json" {
+  description = "IAM policy (JSON) for the operators who may flip the channel switches, and nothing else."
+  value       = module.notification_service.channel_switch_operator_policy_json
+}

@@ -166,6 +166,13 @@ variable "jwt_audience" {
   }
 }
 
+variable "channel_switch_refresh_seconds" {
+  description = "How long the router and the channel workers cache the operators' channel switches: a channel switched off stops within this many seconds (1-300)."
+  type        = number
+  default     = 10
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

@@ -26,6 +26,7 @@ import base64
 import hashlib
 import json
 import re
+import shlex
 import time
 import uuid
 from collections.abc import Iterator
@@ -65,11 +66,13 @@ NAME = "notif-e2e"
 SENDER = "notifications@example.com"
 UNSUBSCRIBE = "https://example.com/unsubscribe?token={token}"
 
+SWITCH_REFRESH_SECONDS = 1  # channel_switch_refresh_seconds: how soon an operator's channel switch holds
 VARIABLES = {
     "name": NAME,
     "sender_address": SENDER,
     "unsubscribe_url_template": UNSUBSCRIBE,
     "sms_allowed_country_codes": ["1", "49"],  # the SMS channel on (US/Canada and Germany)
+    "channel_switch_refresh_seconds": SWITCH_REFRESH_SECONDS,
 }
 MAX_RECEIVE_COUNT = 5  # the module's default for every queue: a failing record is dead-lettered on receive 6
 TRACKING = "https://track.example.com/A-1001?carrier=dhl&lang=de"
@@ -339,7 +342,9 @@ def test_catalog_holds_the_declared_types(service: Service) -> None:
         ExpressionAttributeValues={":c": {"S": "notification-types"}},
     )["Items"]
     definitions = {i["notification_type"]["S"]: json.loads(i["definition"]["S"]) for i in items}
-    assert set(definitions) == {"order_shipped", "security_alert"}
+    assert set(definitions) == {"order_shipped", "security_alert", "account_update"}
+    assert definitions["account_update"]["channels"] == ["websocket"]
+    assert definitions["account_update"]["fallback"] == ["push", "email"]
     assert definitions["security_alert"]["critical"] is True
     assert definitions["order_shipped"]["critical"] is False
     assert definitions["security_alert"]["allowed_sources"] == [IDENTITY]
@@ -520,7 +525,7 @@ def test_producers_are_isolated_each_source_gets_a_put_events_policy_bound_to_it
     for source, detail_type in (
         (SHOP, "order_shipped"),
         (MARKETPLACE, "order_shipped"),
-        (IDENTITY, "security_alert"),
+        (IDENTITY, ["account_update", "security_alert"]),  # the identity service sends two types
     ):
         [statement] = documents[source]["Statement"]
         assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
@@ -1593,6 +1598,137 @@ def test_sms_roles_send_to_phone_numbers_only(emulator: Emulator, deployed: Depl
     }
     assert len(senders) == 2 and senders == denied  # the SMS worker and the registration API (codes)
     assert all(f"{NAME}-sms-worker" in p or f"{NAME}-registration-api" in p for p in senders)
+
+
+# --- Channel fallback and the channel kill switch --------------------------------------------------------
+
+
+def _operator_runs(service: Service, command: str) -> None:
+    """An operator pastes one line of the output channel_switch_commands; it runs here against the
+    emulator (the table, region, key and item the AWS CLI sends), then the switch cache expires."""
+    argv = shlex.split(command)
+    assert argv[:2] == ["aws", "dynamodb"], command
+    options = dict(zip(argv[3::2], argv[4::2], strict=True))
+    assert options["--table-name"] == service.table("catalog")
+    assert options["--region"] == service.emulator.region
+    dynamodb = service.emulator.client("dynamodb")
+    if argv[2] == "put-item":
+        dynamodb.put_item(TableName=options["--table-name"], Item=json.loads(options["--item"]))
+    else:
+        assert argv[2] == "delete-item", command
+        dynamodb.delete_item(TableName=options["--table-name"], Key=json.loads(options["--key"]))
+    time.sleep(SWITCH_REFRESH_SECONDS + 0.2)  # the documented delay: channel_switch_refresh_seconds
+
+
+def _switch(service: Service, scope: str, action: str) -> str:
+    return str(service.outputs["channel_switch_commands"]["switches"][scope][action])
+
+
+def _account_update(user_ids: list[str], key: str) -> dict[str, Any]:
+    return {"recipients": user_ids, "data": {"change": "new password"}, "idempotencyKey": key}
+
+
+def _log(service: Service, notification_id: str) -> dict[str, tuple[str, str | None]]:
+    return {k: (v["status"], v.get("reason")) for k, v in service.delivery_log(notification_id).items()}
+
+
+def test_fallback_delivers_on_the_phone_when_there_is_one_else_by_email(
+    service: Service, realtime: Realtime, outbox: Outbox
+) -> None:
+    ann, ben = service.seed_user("ann"), service.seed_user("ben")
+    phone = realtime.register(ann.user_id, "apns", _apns_token())  # ben has no device
+    key = _key()
+
+    service.put("account_update", _account_update([ann.user_id, ben.user_id], key), IDENTITY)
+    service.deliver()
+
+    alerts = [json.loads(m)["aps"]["alert"] for m in endpoint_deliveries(phone.endpoint_arn)]
+    assert alerts == [{"title": "Account changed", "body": "new password"}]
+    [mail] = outbox.new()  # ann has an address too: exactly one fallback channel each
+    assert mail.to == [ben.address] and mail.subject == "Your account changed"
+    assert _log(service, _id(key, "account_update", IDENTITY)) == {
+        f"{ann.user_id}#websocket#-": ("no_connection", None),
+        f"{ann.user_id}#push#{phone.target}": ("sent", None),
+        f"{ben.user_id}#websocket#-": ("no_connection", None),
+        f"{ben.user_id}#email#-": ("fallback_used", "skipped push: unreachable"),
+        f"{ben.user_id}#email#{ben.address}": ("sent", None),
+    }
+
+
+def test_kill_switch_stops_one_types_email_queued_or_new_within_seconds_and_reenabling_restores(
+    service: Service, outbox: Outbox
+) -> None:
+    cy = service.seed_user("cy")
+    queued, new, alert_key, after = _key(), _key(), _key(), _key()
+    service.put("order_shipped", _order([cy.user_id], queued))
+    service.poller.drain(service.function("router"))  # in the email queue, not sent yet
+
+    _operator_runs(service, _switch(service, "email#order_shipped", "disable"))
+    try:
+        service.put("order_shipped", _order([cy.user_id], new))
+        alert = {"event": "New sign-in", "occurred_at": "2026-11-24T10:00:00Z", "location": "Berlin"}
+        service.put(
+            "security_alert",
+            {"recipients": [cy.user_id], "data": alert, "idempotencyKey": alert_key},
+            IDENTITY,
+        )
+        service.deliver()
+
+        # Only the other type's mail: the queued message stopped in the worker, the new one in the router.
+        assert [m.subject for m in outbox.new()] == ["Security alert: New sign-in"]
+        disabled = ("suppressed_channel_disabled", "disabled for this type")
+        assert _log(service, _id(queued))[f"{cy.user_id}#email#-"] == disabled
+        assert _log(service, _id(new))[f"{cy.user_id}#email#-"] == disabled
+        assert (
+            _log(service, _id(new))[f"{cy.user_id}#websocket#-"][0] == "no_connection"
+        )  # other channels go on
+    finally:
+        _operator_runs(service, _switch(service, "email#order_shipped", "enable"))
+
+    service.put("order_shipped", _order([cy.user_id], after))
+    service.deliver()
+    [mail] = outbox.new()
+    assert mail.to == [cy.address]
+    assert _log(service, _id(after))[f"{cy.user_id}#email#{cy.address}"] == ("sent", None)
+
+
+def test_kill_switch_on_push_everywhere_makes_fallback_skip_to_email(
+    service: Service, realtime: Realtime, outbox: Outbox
+) -> None:
+    dan = service.seed_user("dan")
+    phone = realtime.register(dan.user_id, "fcm", _fcm_token())
+    key = _key()
+
+    _operator_runs(service, _switch(service, "push", "disable"))
+    try:
+        service.put("account_update", _account_update([dan.user_id], key), IDENTITY)
+        service.deliver()
+    finally:
+        _operator_runs(service, _switch(service, "push", "enable"))
+
+    assert endpoint_deliveries(phone.endpoint_arn) == []
+    [mail] = outbox.new()
+    assert mail.to == [dan.address]
+    log = _log(service, _id(key, "account_update", IDENTITY))
+    assert log[f"{dan.user_id}#push#-"] == ("suppressed_channel_disabled", "disabled globally")
+    assert log[f"{dan.user_id}#email#-"] == ("fallback_used", "skipped push: disabled globally")
+
+
+def test_a_malformed_switch_stops_nothing(service: Service, outbox: Outbox) -> None:
+    """An operator's typo (the BOOL written as a string) is ignored and logged: fail open."""
+    eve = service.seed_user("eve")
+    key = _key()
+    item = json.loads(shlex.split(_switch(service, "email", "disable"))[-1])
+    item["disabled"] = {"S": "true"}
+    service.emulator.client("dynamodb").put_item(TableName=service.table("catalog"), Item=item)
+    time.sleep(SWITCH_REFRESH_SECONDS + 0.2)
+    try:
+        service.put("order_shipped", _order([eve.user_id], key))
+        service.deliver()
+    finally:
+        _operator_runs(service, _switch(service, "email", "enable"))
+    [mail] = outbox.new()
+    assert mail.to == [eve.address]
 
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:

@@ -15,7 +15,13 @@ import pytest
 from tools.bench import api_calls, environment, package_size, runner, terraform
 from tools.bench.all_workloads import QUICK_WORKLOADS
 from tools.bench.report import render_json, render_markdown, write
-from tools.bench.service_workloads import EMAIL_WORKER, PUSH_WORKER, ROUTER_WORKLOADS, WEBSOCKET_WORKER
+from tools.bench.service_workloads import (
+    EMAIL_WORKER,
+    PUSH_WORKER,
+    ROUTER_FALLBACK_WORKLOADS,
+    ROUTER_WORKLOADS,
+    WEBSOCKET_WORKER,
+)
 from tools.bench.workloads import ROOT_ACTIVITY, S3_OBJECT_NOTIFIER
 
 SECTIONS = (
@@ -79,6 +85,15 @@ def test_service_steps_are_counted_against_their_batch_bounds(quick_report: runn
     assert section.data[f"{one_recipient.key}/2/fan-out to channel queues"] == {"calls": 1, "lower_bound": 1}
     assert section.data[f"{one_recipient.key}/2/idempotency"] == {"calls": 4, "lower_bound": 4}
     assert section.data[f"{ten_recipients.key}/2/fan-out to channel queues"] == {"calls": 2, "lower_bound": 2}
+    assert section.data[f"{one_recipient.key}/2/catalog and channel switches"] == {
+        "calls": 2,
+        "lower_bound": 2,
+    }
+    [fallback] = ROUTER_FALLBACK_WORKLOADS  # both recipients without a device: push probed, then email
+    assert section.data[f"{fallback.key}/2/catalog, switches, push probe"] == {"calls": 4, "lower_bound": 4}
+    assert section.data[f"{fallback.key}/2/lookups and email probe"] == {"calls": 4, "lower_bound": 4}
+    assert section.data[f"{fallback.key}/2/fallback_used rows"] == {"calls": 1, "lower_bound": 1}
+    assert section.data[f"{fallback.key}/2/fan-out to channel queues"] == {"calls": 1, "lower_bound": 1}
     assert section.data[f"{EMAIL_WORKER.key}/2/deliveries"] == {"calls": 2, "lower_bound": 2}
     assert section.data[f"{EMAIL_WORKER.key}/2/delivery log"] == {"calls": 1, "lower_bound": 1}
     assert section.data[f"{WEBSOCKET_WORKER.key}/2/deliveries"] == {"calls": 4, "lower_bound": 4}

@@ -12,6 +12,7 @@ import pytest
 
 from notification_handlers.service import catalog, router
 from notification_handlers.service.channel_message import parse_channel_message
+from notification_handlers.service.channel_switches import NONE, Switches
 from notification_handlers.service.contract import parse_notification
 from notification_handlers.service.enrichment import Profile
 from tests.unit.conftest import load_event
@@ -41,13 +42,16 @@ def notification(recipients: list[str]) -> Any:
     return parse_notification(json.dumps(document))
 
 
-def plan(recipients: list[str], prefs: dict[str, Any] | None = None) -> router.Plan:
+def plan(
+    recipients: list[str], prefs: dict[str, Any] | None = None, switches: Switches = NONE
+) -> router.Plan:
     return router.plan_notification(
         notification(recipients),
         catalog.parse_definition("order_shipped", CHAT_TYPE),
         {u: Profile(u, locale="de") for u in recipients},
         prefs or {},
         created_at=datetime(2026, 11, 24, 10, 0, tzinfo=UTC),
+        switches=switches,
     )
 
 
@@ -70,6 +74,21 @@ def test_a_recipients_mute_or_opt_out_does_not_stop_the_chat_message() -> None:
     )
     assert [m.target for m in result.messages if m.channel == "chat"] == ["ops", "release-room"]
     assert all(d.channel == "email" for d in result.suppressed)
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [Switches(globally=frozenset({"chat"})), Switches(by_type=frozenset({("chat", "order_shipped")}))],
+)
+def test_chat_switched_off_posts_nothing_and_logs_one_row_per_target(switches: Switches) -> None:
+    result = plan(["u-1", "u-2"], switches=switches)
+    assert [m.channel for m in result.messages] == ["email", "email"]
+    rows = [(d.user_id, d.channel, d.target, d.status) for d in result.suppressed]
+    assert rows == [
+        ("-", "chat", "ops", "suppressed_channel_disabled"),
+        ("-", "chat", "release-room", "suppressed_channel_disabled"),
+    ]
+    assert result.counts == {"suppressed_channel_disabled": 2}
 
 
 def test_other_channels_messages_carry_no_target() -> None:

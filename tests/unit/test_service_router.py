@@ -12,7 +12,14 @@ import pytest
 from moto import mock_aws
 
 from notification_handlers.event_fields import MalformedEventError
-from notification_handlers.service import catalog, contract, dynamodb_batch, idempotency, router
+from notification_handlers.service import (
+    catalog,
+    channel_switches,
+    contract,
+    dynamodb_batch,
+    idempotency,
+    router,
+)
 from notification_handlers.service.idempotency import Claim, Deduplicator
 from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import EntireBatchFailedError
@@ -131,9 +138,11 @@ def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
     with mock_aws(), no_sleep(monkeypatch):
         idempotency.deduplicator_from_env.cache_clear()
         catalog._CACHE.clear()
+        channel_switches._CACHE.clear()
         yield Service(monkeypatch)
         idempotency.deduplicator_from_env.cache_clear()
         catalog._CACHE.clear()
+        channel_switches._CACHE.clear()
 
 
 def failures(response: dict[str, Any]) -> set[str]:
@@ -527,7 +536,7 @@ def test_a_large_batch_costs_few_calls(service: Service) -> None:
     assert response == {"batchItemFailures": []}
     assert sqs_calls.count("SendMessageBatch") == 25
     assert dynamodb_calls.count("BatchGetItem") == 6  # 250 users: 3 for profiles, 3 for preferences
-    assert dynamodb_calls.count("Query") == 1
+    assert dynamodb_calls.count("Query") == 2  # the catalog and the channel switches, each cached
     emails = service.emails()
     assert len(emails) == 250
     assert {m["content"]["text"].split(",")[0] for m in emails} == {f"Hi U{n}" for n in range(250)}

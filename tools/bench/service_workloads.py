@@ -7,6 +7,9 @@ invocation can combine: a BatchGetItem cannot span two invocations.
 * Router: ``n`` notifications (EventBridge events as SQS delivers them), each to ``recipients`` distinct
   users with a profile and no preferences, one channel (email). Idempotency, lookups and fan-out are
   counted separately; the catalog is read once per warm environment.
+* Router with channel fallback: ``n`` notifications of a type with ``fallback = ["push", "email"]``, each to
+  one user with a verified address and no device (the worst case: every recipient falls back, so both
+  probes run for everyone and every recipient gets a ``fallback_used`` row).
 * Email worker: ``n`` email channel messages, one per user, each user with one verified address.
 * WebSocket worker: ``n`` websocket channel messages, one per user, each user with two open connections
   (two browser tabs); the management API is moto's.
@@ -33,6 +36,7 @@ import boto3
 
 from notification_handlers.service import (
     catalog,
+    channel_switches,
     chat_worker,
     idempotency,
     push_worker,
@@ -82,6 +86,20 @@ ORDER_SHIPPED = {
         }
     },
 }
+ACCOUNT_UPDATE = {
+    "channels": [],
+    "fallback": ["push", "email"],
+    "fallback_locale": "en",
+    "templates": {
+        "en": {
+            "push": {"title": "Account changed", "body": "{{ order_id }}"},
+            "email": {"subject": "Account changed", "text": "Hi {{ user.display_name }}, {{ order_id }}."},
+        }
+    },
+}
+# A run lasts less than this, so the switches are read once per warm environment, like the catalog (in
+# production: once per CHANNEL_SWITCH_REFRESH_SECONDS, default 10, per execution environment).
+BENCH_SWITCH_REFRESH_SECONDS = "300"
 # Users are numbered across every run of a workload so each notification reaches distinct users.
 MAX_USERS = 10_000
 
@@ -198,6 +216,8 @@ def _per_batch(
 class _RouterWorkload:
     """State shared by the router workloads of each recipient count."""
 
+    notification_type = "order_shipped"
+
     def __init__(self) -> None:
         self.queue_url = ""
         self.dlq_url = ""
@@ -218,6 +238,7 @@ class _RouterWorkload:
 
     def setup(self) -> dict[str, str]:
         catalog._CACHE.clear()  # the cache outlives the previous workload's moto instance
+        channel_switches._CACHE.clear()
         env = create_tables(
             ("CATALOG_TABLE", "USERS_TABLE", "PREFERENCES_TABLE", "DELIVERY_LOG_TABLE", "IDEMPOTENCY_TABLE")
         )
@@ -240,6 +261,7 @@ class _RouterWorkload:
                 "CHANNEL_QUEUE_URLS": json.dumps({"email": self.queue_url}),
                 "REJECTED_EVENTS_QUEUE_URL": self.dlq_url,
                 "AWS_LAMBDA_FUNCTION_NAME": "bench-router",
+                "CHANNEL_SWITCH_REFRESH_SECONDS": BENCH_SWITCH_REFRESH_SECONDS,
             }
         )
         return env
@@ -259,7 +281,7 @@ class _RouterWorkload:
                 event = {
                     "version": "0",
                     "id": str(uuid.UUID(int=index + 1)),
-                    "detail-type": "order_shipped",
+                    "detail-type": self.notification_type,
                     "source": "com.example.shop",
                     "account": ACCOUNT_ID,
                     "time": "2026-11-24T10:00:00Z",
@@ -290,11 +312,14 @@ def _router_workload(
         services=("dynamodb", "sqs"),
         steps=(
             Step(
-                name="catalog",
+                name="catalog and channel switches",
                 operations=frozenset({"dynamodb.Query"}),
-                lower_bound=lambda n: 1,
-                bound_text="1 Query per warm environment",
-                why="Read once per execution environment, then cached for CATALOG_REFRESH_SECONDS.",
+                lower_bound=lambda n: 2,
+                bound_text="2 Queries per warm environment",
+                why=(
+                    "Each read once per execution environment, then cached for CATALOG_REFRESH_SECONDS and"
+                    " CHANNEL_SWITCH_REFRESH_SECONDS (two partitions, two Queries)."
+                ),
             ),
             Step(
                 name="lookups (profiles, preferences)",
@@ -343,6 +368,121 @@ ROUTER_WORKLOADS = (
     # ~80 s per measured invocation in moto (tracemalloc included): not part of the smoke run.
     _router_workload(_ROUTER_STATE, 1000, 1, quick=False),
 )
+
+
+class _RouterFallbackWorkload(_RouterWorkload):
+    """Every recipient has a verified address and no device: push is probed, then email, for everyone."""
+
+    notification_type = "account_update"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.push_queue_url = ""
+
+    def seed_users(self, count: int) -> None:
+        count = min(count, MAX_USERS)
+        if count > self.seeded:
+            _put_items(
+                TABLES["EMAIL_SUBSCRIPTIONS_TABLE"][0],
+                [
+                    {
+                        "user_id": _user(i),
+                        "addresses": {f"user{i}@example.com": {"status": "verified"}},
+                    }
+                    for i in range(self.seeded, count)
+                ],
+            )
+        super().seed_users(count)
+
+    def setup(self) -> dict[str, str]:
+        env = super().setup()
+        env.update(
+            create_tables(("EMAIL_SUBSCRIPTIONS_TABLE", "EMAIL_SUPPRESSIONS_TABLE", "DEVICE_TOKENS_TABLE"))
+        )
+        self.push_queue_url = boto3.client("sqs", region_name=REGION).create_queue(QueueName="bench-push")[
+            "QueueUrl"
+        ]
+        _put_items(
+            env["CATALOG_TABLE"],
+            [
+                {
+                    "catalog_id": "notification-types",
+                    "notification_type": "account_update",
+                    "definition": json.dumps(ACCOUNT_UPDATE),
+                }
+            ],
+        )
+        env["CHANNEL_QUEUE_URLS"] = json.dumps({"email": self.queue_url, "push": self.push_queue_url})
+        return env
+
+    def reset(self) -> None:
+        super().reset()
+        if self.queue_url:
+            _clear_table("DELIVERY_LOG_TABLE")
+
+
+def _router_fallback_workload(state: _RouterFallbackWorkload) -> Workload:
+    def users_per_batch(n: int) -> list[int]:
+        return [min(BATCH_SIZE, n - start) for start in range(0, n, BATCH_SIZE)]
+
+    return Workload(
+        handler_module="notification_handlers.service.router",
+        label="router, channel fallback push -> email, 1 recipient each (no device)",
+        unit="notification",
+        services=("dynamodb", "sqs"),
+        steps=(
+            Step(
+                name="catalog, switches, push probe",
+                operations=frozenset({"dynamodb.Query"}),
+                lower_bound=lambda n: 2 + n,
+                bound_text="2 per warm environment + 1 per recipient",
+                why=(
+                    "device_tokens is keyed by user and device: no batched read answers 'has this user any"
+                    " device', so push reachability is one Query (Limit 1) per recipient, 8 at a time."
+                ),
+            ),
+            Step(
+                name="lookups and email probe",
+                operations=frozenset({"dynamodb.BatchGetItem"}),
+                lower_bound=_per_batch(users_per_batch, LOOKUP_KEYS_PER_CALL, calls_per_batch=4),
+                bound_text="4 x ceil(users per batch / 100)",
+                why=(
+                    "Profiles and preferences, then email reachability: subscriptions, then the suppression"
+                    " list of their addresses, 100 keys per BatchGetItem."
+                ),
+            ),
+            Step(
+                name="fallback_used rows",
+                operations=frozenset({"dynamodb.BatchWriteItem"}),
+                lower_bound=_per_batch(users_per_batch, LOG_ROWS_PER_CALL),
+                bound_text="ceil(recipients per batch / 25)",
+                why="One fallback_used row per recipient, 25 per BatchWriteItem, written before the fan-out.",
+            ),
+            Step(
+                name="fan-out to channel queues",
+                operations=frozenset({"sqs.SendMessageBatch", "sqs.SendMessage"}),
+                lower_bound=_per_batch(users_per_batch, MESSAGES_PER_CALL),
+                bound_text="ceil(messages per batch / 10)",
+                why="SendMessageBatch takes 10 messages; exactly one message per recipient (email).",
+            ),
+            Step(
+                name="idempotency",
+                operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
+                lower_bound=lambda n: 2 * n,
+                bound_text="2 per notification (claim, complete)",
+                why="As for the router without fallback.",
+            ),
+        ),
+        setup=state.setup,
+        events=state.events(1),
+        handler=_counting(router.handler),
+        reset=state.reset,
+        delivered=_no_failures,
+        max_notifications=None,
+    )
+
+
+ROUTER_FALLBACK_WORKLOADS = (_router_fallback_workload(_RouterFallbackWorkload()),)
 
 
 # --- email worker ---------------------------------------------------------------------------------------
@@ -889,6 +1029,7 @@ SMS_WORKER = Workload(
 
 SERVICE_WORKLOADS: tuple[Workload, ...] = (
     *ROUTER_WORKLOADS,
+    *ROUTER_FALLBACK_WORKLOADS,
     EMAIL_WORKER,
     WEBSOCKET_WORKER,
     PUSH_WORKER,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import time
 import uuid
 from pathlib import Path
@@ -73,6 +74,7 @@ VARIABLES: dict[str, Any] = {
     "sender_address": SENDER,
     "unsubscribe_url_template": "https://example.com/unsubscribe?token={token}",
     "sms_allowed_country_codes": ["1", "43", "49"],
+    "channel_switch_refresh_seconds": 1,  # the demo waits this long after flipping a channel switch
 }
 ANNA_PHONE = "+436641234567"
 BEN_PHONE = "+14155550199"  # on the emulator's opt-out list (numbers ending in 99): Ben replied STOP
@@ -308,6 +310,58 @@ def _bounce(emulator: Emulator, service: InProcessLambdaService, topic_arn: str)
         print(f"    SNS -> {result.function_name}: {'ok' if result.succeeded else result.error}")
 
 
+def _report(emulator: Emulator, table: str, source: str, detail_type: str, key: str) -> None:
+    namespaced = notification_id(source, detail_type, key)
+    items = emulator.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="notification_id = :n",
+        ExpressionAttributeValues={":n": {"S": namespaced}},
+    )["Items"]
+    print(f"    {key} from {source} (notification id {namespaced[:16]}...)")
+    for item in sorted(items, key=lambda i: i["delivery_key"]["S"]):
+        reason = item.get("reason", {}).get("S", "")
+        user, channel, target = item["user_id"]["S"], item["channel"]["S"], item["target"]["S"]
+        print(f"      {user:7} {channel:9} {target:22} {item['status']['S']:28} {reason}")
+
+
+def _operator(emulator: Emulator, command: str, refresh_seconds: float) -> None:
+    """Run one line of the output channel_switch_commands (what the operator pastes into a shell)."""
+    print(f"==> operator: {command}")
+    argv = shlex.split(command)
+    options = dict(zip(argv[3::2], argv[4::2], strict=True))
+    dynamodb = emulator.client("dynamodb")
+    if argv[2] == "put-item":
+        dynamodb.put_item(TableName=options["--table-name"], Item=json.loads(options["--item"]))
+    else:
+        dynamodb.delete_item(TableName=options["--table-name"], Key=json.loads(options["--key"]))
+    time.sleep(refresh_seconds + 0.2)  # channel_switch_refresh_seconds
+
+
+def _channel_controls(
+    emulator: Emulator, outputs: dict[str, Any], poller: EventSourcePoller, outbox: list[Any]
+) -> None:
+    """account_update: websocket, and exactly one of push (a device) or email; then push switched off."""
+    tables, functions, bus = outputs["table_names"], outputs["function_names"], outputs["event_bus_name"]
+    switches = outputs["channel_switch_commands"]["switches"]
+    seen = len(outbox)
+    print("\n==> Channel fallback: account_update falls back from push (u-anna has a phone) to email")
+    for key in ("account-1", "account-2"):
+        if key == "account-2":
+            _operator(emulator, switches["push"]["disable"], VARIABLES["channel_switch_refresh_seconds"])
+        detail = {
+            "recipients": ["u-anna", "u-ben"],
+            "data": {"change": "new password"},
+            "idempotencyKey": key,
+        }
+        _put(emulator, bus, "account_update", detail, IDENTITY)
+        _deliver(poller, functions)
+        _report(emulator, tables["delivery_log"], IDENTITY, "account_update", key)
+    _operator(emulator, switches["push"]["enable"], VARIABLES["channel_switch_refresh_seconds"])
+    print("    Emails SES accepted for account_update")
+    for message in outbox[seen:]:
+        print(f"      To {', '.join(message.destinations['ToAddresses'])}: {message.subject}")
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -350,22 +404,11 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     _deliver(poller, functions)
 
     print("\n    Delivery report")
-    dynamodb = emulator.client("dynamodb")
     for source, detail_type, key in (
         (SHOP, "order_shipped", "order-A-1001"),
         (IDENTITY, "security_alert", "alert-7"),
     ):
-        namespaced = notification_id(source, detail_type, key)
-        items = dynamodb.query(
-            TableName=tables["delivery_log"],
-            KeyConditionExpression="notification_id = :n",
-            ExpressionAttributeValues={":n": {"S": namespaced}},
-        )["Items"]
-        print(f"    {key} from {source} (notification id {namespaced[:16]}...)")
-        for item in sorted(items, key=lambda i: i["delivery_key"]["S"]):
-            reason = item.get("reason", {}).get("S", "")
-            user, channel, target = item["user_id"]["S"], item["channel"]["S"], item["target"]["S"]
-            print(f"      {user:7} {channel:9} {target:22} {item['status']['S']:22} {reason}")
+        _report(emulator, tables["delivery_log"], source, detail_type, key)
     print("\n    Emails SES accepted")
     for message in outbox[seen:]:
         headers = {h["Name"]: h["Value"] for h in getattr(message, "headers", [])}
@@ -388,3 +431,4 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     for message in rejected:
         attributes = message["MessageAttributes"]
         print(f"      {attributes['error_type']['StringValue']}: {attributes['reason']['StringValue']}")
+    _channel_controls(emulator, outputs, poller, outbox)

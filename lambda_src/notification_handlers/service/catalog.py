@@ -38,7 +38,7 @@ TYPE_LEVEL_CHANNELS: Final = frozenset({"chat"})
 CHAT_TARGET_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 HTML_FIELDS: Final = frozenset({"html"})
 _DEFINITION_KEYS: Final = frozenset(
-    {"critical", "channels", "fallback_locale", "templates", "allowed_sources", "chat_targets"}
+    {"critical", "channels", "fallback", "fallback_locale", "templates", "allowed_sources", "chat_targets"}
 )
 MAX_SOURCE_LENGTH: Final = 256  # EventBridge's limit on an event's source
 SOURCE_IN_REASON: Final = 100  # characters of a refused source quoted in the rejection reason
@@ -64,6 +64,13 @@ class TypeDefinition:
     allowed_sources: frozenset[str] | None = None
     # chat: the chat targets (chat.targets keys) each notification of the type is posted to
     chat_targets: tuple[str, ...] = ()
+    # Channel fallback: exactly one of these per recipient, the first one that can reach them (fallback.py).
+    fallback: tuple[str, ...] = ()
+
+    @property
+    def delivery_channels(self) -> tuple[str, ...]:
+        """Every channel the type may deliver on: ``channels``, then ``fallback``."""
+        return self.channels + self.fallback
 
     def check_source(self, source: str) -> None:
         """``SourceNotAllowedError`` unless ``source`` may send this type."""
@@ -117,17 +124,36 @@ def _template_set(channel: str, value: Any, path: str) -> dict[str, str]:
     return fields
 
 
-def _channels(channels: Any) -> list[str]:
-    if not isinstance(channels, list) or not channels:
-        raise ValueError("channels must be a non-empty list")
+def _channels(channels: Any, what: str = "channels") -> list[str]:
+    if not isinstance(channels, list):
+        raise ValueError(f"{what} must be a list")
+    prefix = "" if what == "channels" else f"{what}: "
     for channel in channels:
         if channel not in CHANNEL_FIELDS:
             raise ValueError(
-                f"channel {str(channel)[:40]!r} is not one of {', '.join(sorted(CHANNEL_FIELDS))}"
+                f"{prefix}channel {str(channel)[:40]!r} is not one of {', '.join(sorted(CHANNEL_FIELDS))}"
             )
     if len(set(channels)) != len(channels):
-        raise ValueError("channels must not repeat a channel")
+        raise ValueError(f"{what} must not repeat a channel")
     return list(channels)
+
+
+def _fallback(value: Any, channels: list[str]) -> list[str]:
+    """The ordered fallback list: known channels, no repeats, none also in ``channels`` (a channel of both
+    would be delivered twice); with ``channels`` empty it must not be empty."""
+    fallback = [] if value is None else _channels(value, "fallback")
+    if value is not None and not fallback:
+        raise ValueError("fallback must not be empty when given (leave it out instead)")
+    type_level = sorted(set(fallback) & TYPE_LEVEL_CHANNELS)
+    if type_level:
+        # A chat message goes to the type's targets, not to a recipient: it can be no one's fallback.
+        raise ValueError(f"fallback cannot hold a type-level channel: {', '.join(type_level)}")
+    both = sorted(set(fallback) & set(channels))
+    if both:
+        raise ValueError(f"fallback repeats channel(s) of channels: {', '.join(both)}")
+    if not channels and not fallback:
+        raise ValueError("channels must be a non-empty list (or fallback given)")
+    return fallback
 
 
 def _allowed_sources(value: Any) -> frozenset[str] | None:
@@ -168,7 +194,7 @@ def _templates(raw_templates: Any, channels: list[str]) -> dict[str, dict[str, d
         parsed[locale] = {}
         for channel, fields in by_channel.items():
             if channel not in channels:
-                raise ValueError(f"templates.{locale}.{channel}: {channel!r} is not in channels")
+                raise ValueError(f"templates.{locale}.{channel}: {channel!r} is not in channels or fallback")
             parsed[locale][channel] = _template_set(channel, fields, f"templates.{locale}.{channel}")
     return parsed
 
@@ -184,18 +210,28 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
     if not isinstance(critical, bool):
         raise ValueError(f"critical must be a boolean, got {type_name(critical)}")
     channels = _channels(definition.get("channels"))
+    fallback_channels = _fallback(definition.get("fallback"), channels)
     fallback = definition.get("fallback_locale")
     if not isinstance(fallback, str) or not fallback:
         raise ValueError("fallback_locale must be a non-empty string")
-    parsed = _templates(definition.get("templates"), channels)
-    for channel in channels:
+    parsed = _templates(definition.get("templates"), channels + fallback_channels)
+    for channel in channels + fallback_channels:
         if channel not in parsed.get(fallback, {}):
             raise ValueError(
                 f"templates.{fallback}.{channel} is missing (the fallback locale needs every channel)"
             )
     allowed = _allowed_sources(definition.get("allowed_sources"))
     chat_targets = _chat_targets(definition.get("chat_targets"), channels)
-    return TypeDefinition(name, critical, tuple(channels), fallback, parsed, allowed, chat_targets)
+    return TypeDefinition(
+        name,
+        critical,
+        tuple(channels),
+        fallback,
+        parsed,
+        allowed,
+        chat_targets=chat_targets,
+        fallback=tuple(fallback_channels),
+    )
 
 
 def parse_catalog(items: Iterable[Mapping[str, Any]]) -> Catalog:

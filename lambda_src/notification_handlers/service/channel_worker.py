@@ -20,6 +20,11 @@ Failure semantics kept here (see docs/notification-service.md and each worker's 
   already an ``UpdateItem``, and the refused claim's ``PutItem`` already returns the stored record.
   (Writing the rows before completing the claims would instead leave every claim of the batch in
   progress until the write ends, and a crash in between would re-send them all once the claims expire.)
+* The channel kill switch (``channel_switches``) holds for messages already queued too: a message whose
+  channel an operator turned off (for every type or for its type) is not handed to the worker's
+  handler; it gets a ``suppressed_channel_disabled`` row and its record counts as processed (it is not
+  kept for later: re-enabling the channel delivers new notifications, not the ones dropped meanwhile).
+  So a misbehaving provider stops within ``CHANNEL_SWITCH_REFRESH_SECONDS``, not once the queue drains.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError
-from notification_handlers.service import delivery_log, dynamodb_batch, partial_batch
+from notification_handlers.service import channel_switches, delivery_log, dynamodb_batch, partial_batch
 from notification_handlers.service.channel_message import ChannelMessage
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.log import logger
@@ -114,6 +119,44 @@ def bound_message(batch: WorkerBatch[ContentT], message_id: str) -> Iterator[tup
         logger.remove_keys(list(MESSAGE_KEYS))
 
 
+def unless_switched_off(
+    batch: WorkerBatch[Any], record_handler: RecordHandler, switches: channel_switches.Switches
+) -> RecordHandler:
+    """``record_handler``, except for messages whose channel is switched off: those get a
+    ``suppressed_channel_disabled`` row and are not delivered (``channel_switches``)."""
+    if switches == channel_switches.NONE:
+        return record_handler
+
+    def handle(message_id: str) -> None:
+        entry = batch.messages.get(message_id)
+        scope = None if entry is None else switches.disabled(entry[0].channel, entry[0].notification_type)
+        if entry is None or scope is None:
+            record_handler(message_id)
+            return
+        message = entry[0]
+        batch.rows.append(
+            Delivery(
+                message.notification_id,
+                message.notification_type,
+                message.user_id,
+                message.channel,
+                delivery_log.SUPPRESSED_CHANNEL_DISABLED,
+                reason=scope,
+            )
+        )
+        batch.count("channel_disabled")
+        bind_message(message)
+        try:
+            logger.info(
+                "Channel switched off by an operator: message not sent",
+                extra={"decision": delivery_log.SUPPRESSED_CHANNEL_DISABLED, "scope": scope},
+            )
+        finally:
+            logger.remove_keys(list(MESSAGE_KEYS))
+
+    return handle
+
+
 def finish_batch(
     records: partial_batch.Records,
     batch: WorkerBatch[Any],
@@ -134,8 +177,10 @@ def finish_batch(
     """
     # Not raised when every record failed: the delivery-log write below must still run, and the
     # response lists every record then.
+    switches = channel_switches.load()
+    handle = unless_switched_off(batch, record_handler, switches)
     response = partial_batch.response(
-        records, partial_batch.run_each(records, record_handler), raise_if_all_failed=False
+        records, partial_batch.run_each(records, handle), raise_if_all_failed=False
     )
     try:
         delivery_log.record(batch.rows)
@@ -151,6 +196,7 @@ def finish_batch(
             "records": len(records),
             "failed_records": len(response["batchItemFailures"]),
             "rows": len(batch.rows),
+            **({"channels_switched_off": switches.scopes()} if switches != channel_switches.NONE else {}),
             **figures,
             **batch.counts,
         },

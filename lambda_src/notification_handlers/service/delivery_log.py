@@ -28,6 +28,10 @@ NO_CONNECTION: Final = "no_connection"  # websocket: the user has no open connec
 NO_DEVICE: Final = "no_device"  # push: the user has no registered device token
 SUPPRESSED_OPTED_OUT: Final = "suppressed_opted_out"  # sms: the number replied STOP (SNS opt-out list)
 NO_PHONE_NUMBER: Final = "no_phone_number"  # sms: the user has no verified phone number
+# Channel controls (docs/notification-service.md, "Channel fallback and the channel kill switch"):
+SUPPRESSED_CHANNEL_DISABLED: Final = "suppressed_channel_disabled"  # an operator's switch turned it off
+FALLBACK_USED: Final = "fallback_used"  # delivered on a later channel of the type's fallback list
+NO_REACHABLE_CHANNEL: Final = "no_reachable_channel"  # no channel of the fallback list can reach the user
 STATUSES: Final = frozenset(
     {
         SENT,
@@ -39,6 +43,9 @@ STATUSES: Final = frozenset(
         NO_DEVICE,
         SUPPRESSED_OPTED_OUT,
         NO_PHONE_NUMBER,
+        SUPPRESSED_CHANNEL_DISABLED,
+        FALLBACK_USED,
+        NO_REACHABLE_CHANNEL,
     }
 )
 

@@ -9,7 +9,7 @@ to everyone else in the batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from notification_handlers.service.catalog import TypeDefinition
@@ -35,3 +35,20 @@ def channels_for(
     send = [channel for channel in channels if channel not in opted_channels]
     suppressed = [(channel, OPTED_OUT) for channel in channels if channel in opted_channels]
     return send, suppressed
+
+
+def suppression(
+    definition: TypeDefinition, preferences: Mapping[str, Any] | None
+) -> Callable[[str], str | None]:
+    """channel -> why the recipient's preferences suppress it (``muted`` / ``opted_out``) or None; the same
+    rules as ``channels_for``, for any channel (the fallback channels too)."""
+    if definition.critical or not preferences:
+        return lambda channel: None
+    if preferences.get("muted") is True:
+        return lambda channel: MUTED
+    opt_outs = preferences.get("opt_outs")
+    opted: Any = opt_outs.get(definition.name) if isinstance(opt_outs, Mapping) else None
+    opted_channels = (
+        {c for c in opted if isinstance(c, str)} if isinstance(opted, list | set | tuple) else set()
+    )
+    return lambda channel: OPTED_OUT if channel in opted_channels else None

@@ -15,8 +15,11 @@ Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``
 3. One prefetch for the whole batch: profiles (users table or custom enrichment function) and
    preferences (``BatchGetItem``, 100 keys per call) of the union of the claimed notifications'
    recipients.
-4. Per notification and recipient: channels after preferences; each channel's template in the
-   recipient's locale, rendered. A render error rejects the whole event before anything is sent, and
+4. Per notification and recipient: channels after preferences and the operators' channel switches
+   (``channel_switches``, one cached ``Query``), and for a type with ``fallback`` the first channel of
+   that list that can reach the recipient (``fallback``; reachability read for the whole batch first,
+   one batched probe per channel, ``reachability``); each channel's template in the recipient's
+   locale, rendered. A render error rejects the whole event before anything is sent, and
    releases its claim (a fixed catalog and a redrive then deliver it).
 5. Suppressions go to the delivery log in one batch write; then every channel message of the batch goes
    out with ``SendMessageBatch`` per channel queue (10 per call: 1,000 one-recipient events cost ~100
@@ -28,7 +31,10 @@ Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``
 Logs carry ``notification_id``, ``source`` and ``idempotency_key`` on every line about one
 notification; bodies, recipients lists and addresses are never logged.
 
-Environment: ``CATALOG_TABLE``, ``CATALOG_REFRESH_SECONDS``, ``USERS_TABLE`` or
+Environment: ``CATALOG_TABLE``, ``CATALOG_REFRESH_SECONDS``, ``CHANNEL_SWITCH_REFRESH_SECONDS``, the
+tables of ``reachability``'s probes for the channels some type falls back on (``EMAIL_SUBSCRIPTIONS_TABLE``,
+``EMAIL_SUPPRESSIONS_TABLE``, ``DEVICE_TOKENS_TABLE``, ``CONNECTIONS_TABLE``, ``CONNECTIONS_USER_INDEX``),
+``USERS_TABLE`` or
 ``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
 ``IDEMPOTENCY_TABLE``, ``IDEMPOTENCY_TTL_SECONDS``, ``CHANNEL_QUEUE_URLS`` (JSON object channel ->
 queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
@@ -36,7 +42,7 @@ queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,17 +54,21 @@ from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import (
     catalog,
+    channel_switches,
     delivery_log,
     dynamodb_batch,
     enrichment,
     env,
+    fallback,
     idempotency,
     partial_batch,
     preferences,
+    reachability,
     templates,
 )
 from notification_handlers.service.catalog import Catalog, TypeDefinition
 from notification_handlers.service.channel_message import ChannelMessage
+from notification_handlers.service.channel_switches import Switches
 from notification_handlers.service.contract import Notification, parse_notification
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.enrichment import Profile
@@ -95,7 +105,17 @@ class Plan:
     """What one notification turns into: channel messages to send and suppressed deliveries to log."""
 
     messages: list[ChannelMessage] = field(default_factory=list)
-    suppressed: list[Delivery] = field(default_factory=list)
+    suppressed: list[Delivery] = field(default_factory=list)  # every row the router logs itself
+    # Delivery-log status -> recipients, for the channel controls' rows (fallback_used, ...).
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _always_reachable(channel: str, user_id: str) -> bool:
+    return True
+
+
+def _bound(check: Callable[[str, str], Any], second: str) -> Callable[[str], Any]:
+    return lambda channel: check(channel, second)
 
 
 def template_variables(notification: Notification, profile: Profile) -> dict[str, Any]:
@@ -130,29 +150,41 @@ def plan_notification(
     preference_items: Mapping[str, Mapping[str, Any]],
     *,
     created_at: datetime,
+    switches: Switches = channel_switches.NONE,
+    reachable: Callable[[str, str], bool] = _always_reachable,
 ) -> Plan:
-    """Every channel message and suppression of one notification; ``TemplateError`` for a render error
-    (naming the template field and the variable, not the recipient)."""
+    """Every channel message and logged row of one notification; ``TemplateError`` for a render error
+    (naming the template field and the variable, not the recipient). ``switches``: the operators' channel
+    switches; ``reachable(channel, user_id)``: the batch's resolved reachability (``fallback``)."""
     plan = Plan()
     stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    disabled = _bound(switches.disabled, notification.notification_type)
     for user_id in notification.recipients:
-        send, suppressed = per_recipient(preferences.channels_for(definition, preference_items.get(user_id)))
-        for channel, reason in suppressed:
+        decision = fallback.decide(
+            recipient_channels(definition),
+            definition.fallback,
+            preferences.suppression(definition, preference_items.get(user_id)),
+            disabled,
+            _bound(reachable, user_id),
+        )
+        for channel, status, reason in decision.rows:
             plan.suppressed.append(
                 Delivery(
                     notification.notification_id,
                     notification.notification_type,
                     user_id,
                     channel,
-                    delivery_log.SUPPRESSED_PREFERENCE,
+                    status,
                     reason=reason,
                 )
             )
-        if not send:
+            if status != delivery_log.SUPPRESSED_PREFERENCE:
+                plan.counts[status] = plan.counts.get(status, 0) + 1
+        if not decision.send:
             continue
         profile = profiles.get(user_id) or Profile(user_id)
         variables = template_variables(notification, profile)
-        for channel in send:
+        for channel in decision.send:
             locale, content = render_channel(definition, channel, profile, variables)
             plan.messages.append(
                 ChannelMessage(
@@ -166,19 +198,32 @@ def plan_notification(
                     created_at=stamp,
                 )
             )
-    plan.messages.extend(plan_chat(notification, definition, stamp))
+    chat_switch = disabled("chat") if "chat" in definition.channels else None
+    if chat_switch is None:
+        plan.messages.extend(plan_chat(notification, definition, stamp))
+    else:
+        # An operator turned chat off (for every type or this one): one row per target, as the worker writes.
+        for target in definition.chat_targets:
+            plan.suppressed.append(
+                Delivery(
+                    notification.notification_id,
+                    notification.notification_type,
+                    "-",
+                    "chat",
+                    delivery_log.SUPPRESSED_CHANNEL_DISABLED,
+                    target=target,
+                    reason=chat_switch,
+                )
+            )
+        status = delivery_log.SUPPRESSED_CHANNEL_DISABLED
+        plan.counts[status] = plan.counts.get(status, 0) + len(definition.chat_targets)
     return plan
 
 
-def per_recipient(
-    decided: tuple[list[str], list[tuple[str, str]]],
-) -> tuple[list[str], list[tuple[str, str]]]:
-    """A recipient's channels without the type-level ones (chat): those are not the recipient's to mute."""
-    send, suppressed = decided
-    return (
-        [c for c in send if c not in catalog.TYPE_LEVEL_CHANNELS],
-        [(c, r) for c, r in suppressed if c not in catalog.TYPE_LEVEL_CHANNELS],
-    )
+def recipient_channels(definition: TypeDefinition) -> tuple[str, ...]:
+    """The type's channels a recipient is delivered on: not the type-level ones (chat), which are posted once
+    per notification (``plan_chat``) and are not the recipient's to mute."""
+    return tuple(c for c in definition.channels if c not in catalog.TYPE_LEVEL_CHANNELS)
 
 
 def plan_chat(notification: Notification, definition: TypeDefinition, stamp: str) -> list[ChannelMessage]:
@@ -330,21 +375,88 @@ def _prefetch(items: Sequence[Item]) -> tuple[dict[str, Profile], dict[str, dict
     return profiles, {str(item["user_id"]): item for item in prefs}
 
 
+def _reachability(
+    items: Sequence[Item], prefs: Mapping[str, Mapping[str, Any]], switches: Switches
+) -> dict[tuple[str, str], bool]:
+    """(channel, user) -> reachable, for every recipient of a type with fallback: one batched probe per
+    channel and round (``fallback.first_reachable``), only for the channels the decision will look at."""
+    requests: dict[tuple[int, str], tuple[str, Sequence[str]]] = {}
+    for index, item in enumerate(items):
+        if not item.claimed or item.notification is None or item.definition is None:
+            continue
+        if not item.definition.fallback:
+            continue
+        disabled = _bound(switches.disabled, item.notification.notification_type)
+        for user_id in item.notification.recipients:
+            wanted = fallback.candidates(
+                item.definition.fallback,
+                preferences.suppression(item.definition, prefs.get(user_id)),
+                disabled,
+            )
+            if wanted:
+                requests[(index, user_id)] = (user_id, wanted)
+    if not requests:
+        return {}
+    return fallback.first_reachable(requests, reachability.reachable)
+
+
 def _plan(
-    items: Sequence[Item], profiles: Mapping[str, Profile], prefs: Mapping[str, Mapping[str, Any]]
+    items: Sequence[Item],
+    profiles: Mapping[str, Profile],
+    prefs: Mapping[str, Mapping[str, Any]],
+    switches: Switches,
 ) -> None:
     now = datetime.now(UTC)
+    known = _reachability(items, prefs, switches)
+
+    def reachable(channel: str, user_id: str) -> bool:
+        # Not probed only when an earlier channel already reached the user; deliver rather than drop.
+        return known.get((channel, user_id), True)
+
     for item in items:
         if not item.claimed or item.notification is None or item.definition is None:
             continue
         with about(item):
             try:
                 item.plan = plan_notification(
-                    item.notification, item.definition, profiles, prefs, created_at=now
+                    item.notification,
+                    item.definition,
+                    profiles,
+                    prefs,
+                    created_at=now,
+                    switches=switches,
+                    reachable=reachable,
                 )
             except templates.TemplateError as error:
                 item.reject(str(error), type(error).__name__)
                 logger.warning("event rejected: render error", extra={"reason": str(error)})
+                continue
+            _log_controls(item.plan.counts)
+
+
+def _log_controls(counts: Mapping[str, int]) -> None:
+    """One structured line per notification whose channels the controls changed (counts of recipients)."""
+    if counts.get(delivery_log.FALLBACK_USED):
+        logger.info(
+            "fallback used",
+            extra={"outcome": delivery_log.FALLBACK_USED, "recipients": counts[delivery_log.FALLBACK_USED]},
+        )
+    if counts.get(delivery_log.NO_REACHABLE_CHANNEL):
+        logger.warning(
+            "no channel of the fallback list reaches some recipients",
+            extra={
+                "outcome": delivery_log.NO_REACHABLE_CHANNEL,
+                "recipients": counts[delivery_log.NO_REACHABLE_CHANNEL],
+            },
+        )
+    if counts.get(delivery_log.SUPPRESSED_CHANNEL_DISABLED):
+        logger.info(
+            "channel switched off by an operator",
+            extra={
+                "outcome": delivery_log.SUPPRESSED_CHANNEL_DISABLED,
+                "deliveries": counts[delivery_log.SUPPRESSED_CHANNEL_DISABLED],
+            },
+        )
 
 
 def _send(items: Sequence[Item], queue_urls: Mapping[str, str]) -> None:
@@ -430,11 +542,12 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
             "catalog unreadable: failing the batch", extra={"error_code": aws_clients.error_code(error)}
         )
         return {item.message_id: error for item in items}
+    switches = channel_switches.load()
     _parse(items, types)
     _claim(items, context)
     try:
         profiles, prefs = _prefetch(items)
-        _plan(items, profiles, prefs)
+        _plan(items, profiles, prefs, switches)
         delivery_log.record(
             [d for item in items if item.plan and not item.rejection for d in item.plan.suppressed]
         )
