@@ -88,6 +88,7 @@ run "chat_plan" {
       WriteDeliveryLog      = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency           = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables       = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      ReadChannelSwitches   = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
     }
     error_message = "The chat worker reads exactly the targets' secrets and nothing beyond every worker's delivery log, idempotency and table key."
   }
@@ -114,6 +115,9 @@ run "chat_plan" {
         ops            = { platform = "slack", secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/ops-AbCdEf" }
         "release-room" = { platform = "teams", secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/release-GhIjKl" }
       })
+      # Every channel worker honours the operators' channel switches (channel_controls.tf).
+      CATALOG_TABLE                  = "notify-catalog"
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
     }
     error_message = "The chat worker's environment must match the design document: secret ARNs, never a URL."
   }

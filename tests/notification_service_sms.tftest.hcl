@@ -67,6 +67,9 @@ run "sms_channel_plan" {
       IDEMPOTENCY_TTL_SECONDS   = "86400"
       POWERTOOLS_SERVICE_NAME   = "notify-sms-worker"
       POWERTOOLS_LOG_LEVEL      = "INFO"
+      # Every channel worker honours the operators' channel switches (channel_controls.tf).
+      CATALOG_TABLE                  = "notify-catalog"
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
     }
     error_message = "The SMS worker's environment must match the design document (section 6 and 8)."
   }
