@@ -135,6 +135,9 @@ locals {
         ],
       )
     }
+
+    # The in-app inbox (inbox.tf).
+    inbox = local.inbox_channel_worker
   }
 
   enabled_channel_workers = { for channel, worker in local.channel_workers : channel => worker if worker.enabled }

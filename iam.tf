@@ -168,6 +168,7 @@ locals {
   )
 
   registration_api_policy_statements = concat(
+    local.inbox_registration_statements,
     [
       {
         # Rows are written and deleted in TransactWriteItems with the ownership item (authorised per item).

@@ -43,6 +43,10 @@ locals {
     # their own, while per-user totals (devices) carry none. Deleting a subscription or a device never touches
     # this table, so a delete-and-re-add cycle cannot reset a limit.
     limits = { enabled = local.registration_api_enabled, hash_key = "limit_key", ttl_attribute = "expires_at" }
+    # The in-app inbox (inbox.tf): per user, items newest first (item#<created>.<notification id>), archived items
+    # (archived#...), one marker per notification (nid#...) and the unread counter (counter). Items and markers
+    # expire after inbox.item_ttl_days.
+    inbox = { enabled = local.inbox_enabled, hash_key = "user_id", range_key = "item_key", ttl_attribute = "expires_at" }
   }
 
   # Name and ARN of every table by role, formatted from var.name (AWS's documented ARN format) rather than taken
@@ -102,7 +106,7 @@ locals {
         fallback_locale = t.fallback_locale
         templates = {
           for locale, channels in t.templates : locale => {
-            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push } : channel => {
+            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push, inbox = channels.inbox } : channel => {
               for field, value in template : field => value if value != null
             } if template != null
           }
@@ -134,7 +138,7 @@ resource "aws_dynamodb_table_item" "catalog" {
       condition = alltrue([
         for c in var.notification_types[each.key].channels : contains(keys(local.enabled_channel_workers), c)
       ])
-      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input."
+      error_message = "notification_types.${each.key} uses a channel that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"inbox\" the inbox input."
     }
     # An allowed source the ingest rule does not admit could never send the type: a typo, refused here.
     precondition {

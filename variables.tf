@@ -48,12 +48,13 @@ variable "notification_types" {
                         critical type (users cannot opt out of it); null (default for others): every source the
                         ingest rule admits. Bind each producer to its source with the output
                         producer_policy_documents: the router can trust `source` only that far.
-      channels        - channels the type is delivered on: email, websocket, push (a channel other than email
-                        needs its input, `websocket` or `push`, to be set)
+      channels        - channels the type is delivered on: email, websocket, push, inbox (a channel other than
+                        email needs its input, `websocket`, `push` or `inbox`, to be set)
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
                         a template for every channel of the type
       templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
-                        text, optional html; websocket = body; push = title (<= 200 characters), body.
+                        text, optional html; websocket = body; push = title (<= 200 characters), body;
+                        inbox = title (<= 200 characters), body (<= 4,000), optional url (https://).
                         {{ path }} placeholders, see the design document.
   EOT
   type = map(object({
@@ -74,6 +75,11 @@ variable "notification_types" {
         title = string
         body  = string
       }))
+      inbox = optional(object({
+        title = string
+        body  = string
+        url   = optional(string)
+      }))
     }))
   }))
   nullable = false
@@ -91,9 +97,9 @@ variable "notification_types" {
   validation {
     condition = alltrue([
       for t in values(var.notification_types) : length(t.channels) > 0 && length(distinct(t.channels)) == length(t.channels) &&
-      alltrue([for c in t.channels : contains(["email", "websocket", "push"], c)])
+      alltrue([for c in t.channels : contains(["email", "websocket", "push", "inbox"], c)])
     ])
-    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push."
+    error_message = "notification_types[*].channels must be a non-empty list of distinct channels from email, websocket, push, inbox."
   }
 
   validation {
@@ -117,7 +123,8 @@ variable "notification_types" {
     condition = alltrue([
       for t in values(var.notification_types) : alltrue([
         for tpl in values(t.templates) : (tpl.email == null || contains(t.channels, "email")) &&
-        (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push"))
+        (tpl.websocket == null || contains(t.channels, "websocket")) && (tpl.push == null || contains(t.channels, "push")) &&
+        (tpl.inbox == null || contains(t.channels, "inbox"))
       ])
     ])
     error_message = "notification_types[*].templates: a template for a channel the type does not list in channels would never be used."
@@ -175,6 +182,34 @@ variable "notification_types" {
       ]
     ]))
     error_message = "notification_types[*].templates[*].push: title must be 1-200 characters on one line and body 1-3,000 characters (APNs and FCM payloads hold 4 KB)."
+  }
+
+  validation {
+    # An inbox item is a list entry: a one-line title and a short body; the whole page of items must stay small.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.inbox == null ? true : try(
+          length(trimspace(tpl.inbox.title)) > 0 && length(tpl.inbox.title) <= 200 && !strcontains(tpl.inbox.title, "\n") &&
+          length(trimspace(tpl.inbox.body)) > 0 && length(tpl.inbox.body) <= 4000,
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].inbox: title must be 1-200 characters on one line and body 1-4,000 characters."
+  }
+
+  validation {
+    # The inbox url is a link the app opens: like an email href, a literal must be https:// (javascript:, data:,
+    # http: and relative URLs are refused) or begin with a {{ placeholder }}, whose rendered value the router checks.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : try(tpl.inbox.url, null) == null ? true : try(
+          can(regex("^(?i:https://[^\\s/\\\\]|\\{\\{)", tpl.inbox.url)) && length(tpl.inbox.url) <= 2048 && !can(regex("\\s", tpl.inbox.url)),
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].inbox.url must be an absolute https:// URL without spaces (at most 2,048 characters) or begin with a {{ placeholder }} (whose value must then render as one); javascript:, data:, http: and relative URLs are refused."
   }
 
   validation {
@@ -339,7 +374,7 @@ variable "enrichment" {
 variable "workers" {
   description = <<-EOT
     Tuning of the queue workers (modules/queue-worker), keyed by worker: router (the ingest queue) and the
-    channels email, websocket and push. Every field is optional; a field not set keeps the worker's default.
+    channels email, websocket, push and inbox. Every field is optional; a field not set keeps the worker's default.
       batch_size / maximum_batching_window_in_seconds - records per invocation and how long SQS gathers them
                             (a batch above 10 needs a window of at least 1 s). Defaults: router and email 100
                             with 1 s, websocket and push 10 with 0 s
@@ -361,8 +396,8 @@ variable "workers" {
   nullable = false
 
   validation {
-    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push"], key)])
-    error_message = "workers keys must be router, email, websocket or push (a worker that does not exist cannot be tuned)."
+    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push", "inbox"], key)])
+    error_message = "workers keys must be router, email, websocket, push or inbox (a worker that does not exist cannot be tuned)."
   }
 
   validation {
@@ -900,5 +935,43 @@ variable "registration_api" {
       false
     )
     error_message = "registration_api.max_devices_per_user must be a whole number from 1 to 100: every device of a user is published to within one push worker batch, so more devices risk the batch timing out (default 10)."
+  }
+}
+
+variable "inbox" {
+  description = <<-EOT
+    The in-app inbox channel (null = off): the table <name>-inbox (one item per recipient and notification,
+    newest first), the inbox queue and worker, and the inbox routes of the registration API (GET /inbox,
+    GET /inbox/unread-count, POST /inbox/read-all, POST /inbox/{item_id}/read, POST /inbox/{item_id}/archive).
+    With the websocket channel on, a new item is also posted to the recipient's open connections.
+      item_ttl_days     - days an item (read or not, archived or not) is kept before DynamoDB TTL removes it
+                          (default 90, 1-3650)
+      default_page_size - items per GET /inbox page when the request has no limit (default 20, 1-100)
+      max_page_size     - the largest limit a request may ask for (default 50, 1-100; at least default_page_size)
+  EOT
+  type = object({
+    item_ttl_days     = optional(number, 90)
+    default_page_size = optional(number, 20)
+    max_page_size     = optional(number, 50)
+  })
+  default = null
+
+  validation {
+    condition = var.inbox == null ? true : try(
+      var.inbox.item_ttl_days >= 1 && var.inbox.item_ttl_days <= 3650 && floor(var.inbox.item_ttl_days) == var.inbox.item_ttl_days,
+      false
+    )
+    error_message = "inbox.item_ttl_days must be a whole number of days from 1 to 3650 (default 90)."
+  }
+
+  validation {
+    # A page is one Query of at most max_page_size items (each up to ~6 KB of title, body and url): 100 keeps a
+    # page under 1 MB (DynamoDB's Query limit) and the API's response small.
+    condition = var.inbox == null ? true : try(
+      var.inbox.default_page_size >= 1 && var.inbox.max_page_size <= 100 && var.inbox.default_page_size <= var.inbox.max_page_size &&
+      floor(var.inbox.default_page_size) == var.inbox.default_page_size && floor(var.inbox.max_page_size) == var.inbox.max_page_size,
+      false
+    )
+    error_message = "inbox: default_page_size and max_page_size must be whole numbers from 1 to 100, with default_page_size <= max_page_size (defaults 20 and 50)."
   }
 }

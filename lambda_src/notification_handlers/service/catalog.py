@@ -29,8 +29,10 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "email": (frozenset({"subject", "text"}), frozenset({"html"})),
     "push": (frozenset({"title", "body"}), frozenset()),
     "websocket": (frozenset({"body"}), frozenset()),
+    "inbox": (frozenset({"title", "body"}), frozenset({"url"})),
 }
 HTML_FIELDS: Final = frozenset({"html"})
+URL_FIELDS: Final = frozenset({"url"})  # a whole field that is a link: https:// only (templates.render_url)
 _DEFINITION_KEYS: Final = frozenset(
     {"critical", "channels", "fallback_locale", "templates", "allowed_sources"}
 )
@@ -100,7 +102,10 @@ def _template_set(channel: str, value: Any, path: str) -> dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{path}.{name} must be a non-empty string")
         try:
-            templates.check(text, html=name in HTML_FIELDS)
+            if name in URL_FIELDS:
+                templates.check_url(text)
+            else:
+                templates.check(text, html=name in HTML_FIELDS)
         except templates.TemplateError as error:
             raise ValueError(f"{path}.{name}: {error}") from None
         fields[name] = text
