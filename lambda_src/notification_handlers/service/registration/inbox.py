@@ -54,7 +54,7 @@ def page_size(query: Mapping[str, str]) -> int:
     raw = query.get("limit")
     if raw is None:
         return min(env.positive_int("INBOX_DEFAULT_PAGE_SIZE", DEFAULT_PAGE_SIZE), most)
-    if not raw.isdecimal() or len(raw) > 4 or not 1 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or not 1 <= int(raw) <= most:
         bad_request(f"limit must be an integer from 1 to {most}", "invalid_query")
     return int(raw)
 
@@ -71,7 +71,8 @@ def decode_cursor(cursor: str, prefix: str) -> str:
             value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
         except (binascii.Error, ValueError):
             value = None
-        key = value.get("k") if isinstance(value, dict) else None
+        # exactly {"k": key}: a cursor naming anything else (a partition, a table) is not one of ours
+        key = value.get("k") if isinstance(value, dict) and set(value) == {"k"} else None
     if not (
         isinstance(key, str) and key.startswith(prefix) and inbox_store.is_item_id(key.removeprefix(prefix))
     ):
