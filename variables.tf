@@ -204,12 +204,13 @@ variable "notification_types" {
     condition = alltrue(flatten([
       for t in values(var.notification_types) : [
         for tpl in values(t.templates) : try(tpl.inbox.url, null) == null ? true : try(
-          can(regex("^(?i:https://[^\\s/\\\\]|\\{\\{)", tpl.inbox.url)) && length(tpl.inbox.url) <= 2048 && !can(regex("\\s", tpl.inbox.url)),
+          can(regex("^(?i:https://[^\\s/\\\\]|\\{\\{)", tpl.inbox.url)) && length(tpl.inbox.url) <= 2048 &&
+          !can(regex("\\s", replace(tpl.inbox.url, "/\\{\\{[^}]*\\}\\}/", ""))),
           false
         )
       ]
     ]))
-    error_message = "notification_types[*].templates[*].inbox.url must be an absolute https:// URL without spaces (at most 2,048 characters) or begin with a {{ placeholder }} (whose value must then render as one); javascript:, data:, http: and relative URLs are refused."
+    error_message = "notification_types[*].templates[*].inbox.url must be an absolute https:// URL without spaces outside its {{ placeholders }} (at most 2,048 characters) or begin with a {{ placeholder }} (whose value must then render as one); javascript:, data:, http: and relative URLs are refused."
   }
 
   validation {

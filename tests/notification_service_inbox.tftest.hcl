@@ -16,7 +16,7 @@ variables {
         en = {
           email     = { subject = "Order {{order_id}} shipped", text = "Hi {{user.display_name}}" }
           websocket = { body = "Order {{order_id}} shipped" }
-          inbox     = { title = "Order {{order_id}} shipped", body = "It is on its way", url = "https://shop.example.com/orders/{{order_id}}" }
+          inbox     = { title = "Order {{order_id}} shipped", body = "It is on its way", url = "https://shop.example.com/orders/{{ order_id }}" }
         }
       }
     }
@@ -280,7 +280,7 @@ run "inbox_plan" {
     condition = jsondecode(local.catalog_definitions["order_shipped"]).templates.en.inbox == {
       title = "Order {{order_id}} shipped"
       body  = "It is on its way"
-      url   = "https://shop.example.com/orders/{{order_id}}"
+      url   = "https://shop.example.com/orders/{{ order_id }}"
     }
     error_message = "The inbox template reaches the catalog item."
   }
@@ -380,6 +380,18 @@ run "rejects_http_inbox_url" {
   variables {
     notification_types = {
       order_shipped = { channels = ["inbox"], fallback_locale = "en", templates = { en = { inbox = { title = "t", body = "b", url = "http://shop.example.com/{{order_id}}" } } } }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
+
+run "rejects_inbox_url_with_a_space" {
+  command = plan
+
+  variables {
+    notification_types = {
+      order_shipped = { channels = ["inbox"], fallback_locale = "en", templates = { en = { inbox = { title = "t", body = "b", url = "https://shop.example.com/a b/{{ id }}" } } } }
     }
   }
 
