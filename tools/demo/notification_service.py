@@ -1,5 +1,5 @@
-"""Notification service: producers' events on the service bus become personalised emails, WebSocket frames
-and mobile pushes, with a report.
+"""Notification service: producers' events on the service bus become personalised emails, WebSocket frames,
+mobile pushes and in-app inbox items, with a report.
 
 Three users (one reading German, one who opted out of shipping emails, one whose address bounced) receive a
 shipping notification and a critical security alert; a malformed event, and the alert sent by a source
@@ -7,7 +7,10 @@ the type does not allow, go to the ingest DLQ. Anna has two browser tabs open an
 Android phone registered; Ben has one tab; one of Anna's tabs is
 stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 410. The push platform
 applications are created during apply by the deployed provisioner from fake credentials this demo stores
-in Secrets Manager first (``prepare``). Every deployed function runs in this process: the router and the
+in Secrets Manager first (``prepare``). A delivery notice (``order_delivered``, inbox only) becomes one inbox
+item per recipient, pushed live to their open tabs; Anna reads it through the registration API, and Ben's
+token cannot read or mark Anna's item. The push platform
+Every deployed function runs in this process: the router and the
 workers fed by the SQS poller that plays Lambda's event source mappings
 (``tools.emulator.event_source_poller``), the WebSocket and registration functions with API Gateway's event
 shapes.
@@ -34,7 +37,8 @@ from tools.emulator.sns import endpoint_deliveries
 EXAMPLE = "notification-service"
 TITLE = (
     "Notification service: EventBridge bus -> SQS -> router (preferences, locale, de-dup) -> SQS -> "
-    "email (SES v2), WebSocket (API Gateway) and push (SNS: APNs, FCM) workers; bounces -> suppressions"
+    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM) and in-app inbox workers; "
+    "bounces -> suppressions"
 )
 EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
 # Fake platform credentials: the provisioner hands them to SNS; they never pass through Terraform.
@@ -139,7 +143,7 @@ def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any],
 
 
 def _deliver(poller: EventSourcePoller, functions: dict[str, str]) -> None:
-    for role in ("router", "email_worker", "websocket_worker", "push_worker"):
+    for role in ("router", "email_worker", "websocket_worker", "push_worker", "inbox_worker"):
         for batch in poller.drain(functions[role]):
             status = "ok" if batch.invocation.succeeded else f"FAILED: {batch.invocation.error}"
             print(
@@ -198,6 +202,50 @@ def _register(service: InProcessLambdaService, function: str, user_id: str, plat
     return endpoint
 
 
+def _inbox(
+    service: InProcessLambdaService,
+    function: str,
+    user_id: str,
+    route: str,
+    item_id: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """One inbox request to the registration API with the JWT claims of ``user_id``: (status, body)."""
+    event = _event("registration_get_inbox")
+    method, template = route.split(" ", 1)
+    path = template.replace("{item_id}", item_id or "")
+    event.update(routeKey=route, rawPath=path, rawQueryString="")
+    event.pop("queryStringParameters", None)
+    if item_id is not None:
+        event["pathParameters"] = {"item_id": item_id}
+    event["requestContext"].update(routeKey=route)
+    event["requestContext"]["http"].update(method=method, path=path)
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user_id
+    answer = _invoke(service, function, event)
+    return int(answer["statusCode"]), dict(json.loads(answer["body"] or "{}"))
+
+
+def _show_inbox(service: InProcessLambdaService, function: str) -> None:
+    print("\n    In-app inbox (registration API, as each user)")
+    for user_id in ("u-anna", "u-ben"):
+        status, page = _inbox(service, function, user_id, "GET /inbox")
+        print(f"      GET /inbox as {user_id}: {status}, unread {page.get('unread_count')}")
+        for item in page.get("items", []):
+            shown = f"{item['item_id'][:30]}... {item['title']!r} -> {item.get('url', '-')}"
+            print(f"        {shown} read={item['read']}")
+    status, page = _inbox(service, function, "u-anna", "GET /inbox")
+    anna_item = page["items"][0]["item_id"]
+    status, _ = _inbox(service, function, "u-ben", "POST /inbox/{item_id}/read", anna_item)
+    print(f"      POST /inbox/<anna's item>/read as u-ben: {status} (not his: nothing changes)")
+    status, _ = _inbox(service, function, "u-anna", "POST /inbox/{item_id}/read", anna_item)
+    _, count = _inbox(service, function, "u-anna", "GET /inbox/unread-count")
+    print(f"      POST /inbox/<item>/read as u-anna: {status}; unread count now {count['unread_count']}")
+    status, _ = _inbox(service, function, "u-anna", "POST /inbox/{item_id}/archive", anna_item)
+    _, page = _inbox(service, function, "u-anna", "GET /inbox")
+    print(
+        f"      POST /inbox/<item>/archive as u-anna: {status}; items left in the inbox: {len(page['items'])}"
+    )
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -239,6 +287,8 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         emulator, bus, "security_alert", ALERT_EVENT
     )  # the shop may not send it: rejected (source_not_allowed)
     _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
+    delivered = {"recipients": ["u-anna", "u-ben"], "data": ORDER, "idempotencyKey": "delivered-A-1001"}
+    _put(emulator, bus, "order_delivered", delivered)  # inbox only: an item each, live to open tabs
     _deliver(poller, functions)
 
     print("\n    Delivery report")
@@ -246,6 +296,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     for source, detail_type, key in (
         (SHOP, "order_shipped", "order-A-1001"),
         (IDENTITY, "security_alert", "alert-7"),
+        (SHOP, "order_delivered", "delivered-A-1001"),
     ):
         namespaced = notification_id(source, detail_type, key)
         items = dynamodb.query(
@@ -276,6 +327,11 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     for (user_id, platform), endpoint in devices.items():
         for payload in endpoint_deliveries(endpoint):
             print(f"      {user_id:7} {platform:5} {payload}")
+    _show_inbox(service, functions["registration_api"])
+    _show_rejected(emulator, outputs)
+
+
+def _show_rejected(emulator: Emulator, outputs: dict[str, Any]) -> None:
     sqs = emulator.client("sqs")
     rejected = sqs.receive_message(
         QueueUrl=outputs["dlq_urls"]["router"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
