@@ -8,8 +8,8 @@ Android phone registered; Ben has one tab; one of Anna's tabs is
 stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 410. The push platform
 applications are created during apply by the deployed provisioner from fake credentials this demo stores
 in Secrets Manager first (``prepare``). A delivery notice (``order_delivered``, inbox only) becomes one inbox
-item per recipient, pushed live to their open tabs; Anna reads it through the registration API, and Ben's
-token cannot read or mark Anna's item. The push platform
+item for Anna, pushed live to her open tabs; she reads and archives it through the registration API, and
+Ben's token cannot read or mark her item. The push platform
 Every deployed function runs in this process: the router and the
 workers fed by the SQS poller that plays Lambda's event source mappings
 (``tools.emulator.event_source_poller``), the WebSocket and registration functions with API Gateway's event
@@ -177,11 +177,12 @@ def _invoke(service: InProcessLambdaService, function: str, event: dict[str, Any
 
 
 def _open_tab(emulator: Emulator, service: InProcessLambdaService, function: str, user_id: str) -> str:
-    """A browser tab: an IAM-authorised ``$connect`` (the user is the caller's Cognito identity)."""
+    """A browser tab: a ``$connect`` the example's built-in JWT authorizer admitted (``principalId`` = the
+    token's ``sub``), as API Gateway hands it to the connections function."""
     connection_id = base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode()
-    event = _event("websocket_connect_iam")
+    event = _event("websocket_connect_lambda_authorizer")
     event["requestContext"].update(connectionId=connection_id, connectedAt=int(time.time() * 1000))
-    event["requestContext"]["identity"]["cognitoIdentityId"] = user_id
+    event["requestContext"]["authorizer"] = {"principalId": user_id, "integrationLatency": 23}
     answer = _invoke(service, function, event)
     if answer.get("statusCode") == 200:
         emulator.connections.open(connection_id)  # API Gateway keeps the connection: $connect said 200
@@ -235,7 +236,7 @@ def _show_inbox(service: InProcessLambdaService, function: str) -> None:
     status, page = _inbox(service, function, "u-anna", "GET /inbox")
     anna_item = page["items"][0]["item_id"]
     status, _ = _inbox(service, function, "u-ben", "POST /inbox/{item_id}/read", anna_item)
-    print(f"      POST /inbox/<anna's item>/read as u-ben: {status} (not his: nothing changes)")
+    print(f"      POST /inbox/<anna's item>/read as u-ben: {status} (not in his inbox: nothing changes)")
     status, _ = _inbox(service, function, "u-anna", "POST /inbox/{item_id}/read", anna_item)
     _, count = _inbox(service, function, "u-anna", "GET /inbox/unread-count")
     print(f"      POST /inbox/<item>/read as u-anna: {status}; unread count now {count['unread_count']}")
@@ -287,7 +288,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         emulator, bus, "security_alert", ALERT_EVENT
     )  # the shop may not send it: rejected (source_not_allowed)
     _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
-    delivered = {"recipients": ["u-anna", "u-ben"], "data": ORDER, "idempotencyKey": "delivered-A-1001"}
+    delivered = {"recipients": ["u-anna"], "data": ORDER, "idempotencyKey": "delivered-A-1001"}
     _put(emulator, bus, "order_delivered", delivered)  # inbox only: an item each, live to open tabs
     _deliver(poller, functions)
 
