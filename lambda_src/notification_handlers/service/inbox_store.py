@@ -37,6 +37,8 @@ COUNTER_KEY: Final = "counter"
 # <created YYYYMMDDTHHMMSSZ>.<notification id of the event contract (the router's 64 hex digits)>
 ITEM_ID_PATTERN: Final = re.compile(r"[0-9]{8}T[0-9]{6}Z\.[A-Za-z0-9_-]{1,128}")
 ITEM_FIELDS: Final = ("title", "body", "url")
+# templates.SAFE_URL's https branch (not imported: the worker would load the HTML parser for one regex).
+HTTPS_URL: Final = re.compile(r"https://[^\s\x00-\x1f\x7f/\\][^\s\x00-\x1f\x7f]*", re.I)
 VIEW_FIELDS: Final = ("item_id", "notification_id", "notification_type", "title", "body", "url", "created_at")
 
 

@@ -45,7 +45,7 @@ from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError, type_name
-from notification_handlers.service import delivery_log, env, inbox_store, partial_batch, templates
+from notification_handlers.service import delivery_log, env, inbox_store, partial_batch
 from notification_handlers.service.channel_message import ChannelMessage, parse_channel_message
 from notification_handlers.service.channel_worker import AWS_ERRORS, WorkerBatch, bound_message, finish_batch
 from notification_handlers.service.delivery_log import Delivery
@@ -106,7 +106,7 @@ def parse_inbox_message(body: object) -> tuple[ChannelMessage, InboxContent]:
         raise MalformedEventError("content.title is missing or empty")
     if not text:
         raise MalformedEventError("content.body is missing or empty")
-    if url is not None and not (url.lower().startswith("https://") and templates.SAFE_URL.fullmatch(url)):
+    if url is not None and not inbox_store.HTTPS_URL.fullmatch(url):
         raise MalformedEventError("content.url must be an absolute https:// URL")
     try:
         inbox_store.item_id_for(message.notification_id, message.created_at)
