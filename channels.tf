@@ -160,6 +160,9 @@ locals {
       # The verified numbers, the opt-out check and Publish to phone numbers only (sms.tf).
       policy_statements = local.sms_worker_statements
     }
+
+    # The in-app inbox (inbox.tf).
+    inbox = local.inbox_channel_worker
   }
 
   enabled_channel_workers = { for channel, worker in local.channel_workers : channel => worker if worker.enabled }

@@ -171,6 +171,7 @@ locals {
 
   # Each statement with its effect (the SMS statements include a Deny), so the list has one element type.
   registration_api_policy_statements = [for s in concat(
+    local.inbox_registration_statements,
     [
       {
         # Rows are written and deleted in TransactWriteItems with the ownership item (authorised per item).

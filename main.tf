@@ -25,6 +25,7 @@ locals {
   websocket_enabled        = var.create && var.websocket != null
   push_enabled             = var.create && var.push != null
   registration_api_enabled = var.create && var.registration_api != null
+  inbox_enabled            = var.create && var.inbox != null
 
   # Function role -> name of every function that exists (<name>-<role with '-'>): the queue workers
   # (channels.tf), the other functions (functions.tf) and the registration API's.

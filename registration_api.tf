@@ -6,8 +6,8 @@
 locals {
   registration_stage_name = try(var.registration_api.stage_name, "$default")
 
-  # Every route of the contract; each needs a valid JWT.
-  registration_routes = toset([
+  # Every route of the contract; each needs a valid JWT. The inbox routes exist with the inbox channel (inbox.tf).
+  registration_routes = setunion(local.inbox_registration_routes, [
     "PUT /devices/{platform}/{token}",
     "DELETE /devices/{platform}/{token}",
     "PUT /email-subscriptions/{address}",
@@ -182,7 +182,7 @@ module "registration_api" {
   code_signing_config_arn = var.lambda_code_signing_config_arn
   log_retention_in_days   = var.log_retention_in_days
 
-  environment_variables = local.registration_api_enabled ? merge(local.registration_api_environment, local.registration_verification_environment, local.registration_sms_environment) : {}
+  environment_variables = local.registration_api_enabled ? merge(local.registration_api_environment, local.registration_verification_environment, local.registration_sms_environment, local.inbox_registration_environment) : {}
 
   # API Gateway invokes synchronously; a stray asynchronous invoke is dead-lettered to the ingest DLQ, the queue
   # an operator already watches (the router does the same).

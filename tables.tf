@@ -46,6 +46,10 @@ locals {
     # The SMS channel's numbers (sms.tf): user#<id> (the verified number, a pending one and its code) and
     # number#<e164> (its one owner), changed together in transactions by the registration API.
     phone_numbers = { enabled = local.sms_enabled, hash_key = "phone_key" }
+    # The in-app inbox (inbox.tf): per user, items newest first (item#<created>.<notification id>), archived items
+    # (archived#...), one marker per notification (nid#...) and the unread counter (counter). Items and markers
+    # expire after inbox.item_ttl_days.
+    inbox = { enabled = local.inbox_enabled, hash_key = "user_id", range_key = "item_key", ttl_attribute = "expires_at" }
   }
 
   # Name and ARN of every table by role, formatted from var.name (AWS's documented ARN format) rather than taken
@@ -105,7 +109,7 @@ locals {
         fallback_locale = t.fallback_locale
         templates = {
           for locale, channels in t.templates : locale => {
-            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push, chat = channels.chat, sms = channels.sms } : channel => {
+            for channel, template in { email = channels.email, websocket = channels.websocket, push = channels.push, chat = channels.chat, sms = channels.sms, inbox = channels.inbox } : channel => {
               for field, value in template : field => value if value != null
             } if template != null
           }
@@ -139,7 +143,7 @@ resource "aws_dynamodb_table_item" "catalog" {
       condition = alltrue([
         for c in concat(var.notification_types[each.key].channels, local.type_fallbacks[each.key]) : contains(keys(local.enabled_channel_workers), c)
       ])
-      error_message = "notification_types.${each.key} uses a channel (in channels or fallback) that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input, \"sms\" the sms input."
+      error_message = "notification_types.${each.key} uses a channel (in channels or fallback) that is not enabled: \"websocket\" needs the websocket input, \"push\" the push input, \"chat\" the chat input, \"sms\" the sms input, \"inbox\" the inbox input."
     }
     # A chat target the chat input does not declare has no webhook: a typo, refused at plan.
     precondition {

@@ -48,14 +48,14 @@ variable "notification_types" {
                         critical type (users cannot opt out of it); null (default for others): every source the
                         ingest rule admits. Bind each producer to its source with the output
                         producer_policy_documents: the router can trust `source` only that far.
-      channels        - channels the type is delivered on, each of them: email, websocket, push, chat, sms (a
-                        channel other than email needs its input, `websocket`, `push`, `chat` or `sms`, to be
-                        set); may be [] with fallback
+      channels        - channels the type is delivered on, each of them: email, websocket, push, chat, sms,
+                        inbox (a channel other than email needs its input, `websocket`, `push`, `chat`, `sms`
+                        or `inbox`, to be set); may be [] with fallback
       chat_targets    - with the chat channel: the chat targets (keys of chat.targets) each notification of the
                         type is posted to, once per notification and target whatever the number of recipients
       fallback        - ordered channels of which exactly ONE is used per recipient: the first one that can
                         reach them (email: a verified, unsuppressed address; push: a device; websocket: an open
-                        connection; sms: a verified number) and that preferences and the operators' channel
+                        connection; sms: a verified number; inbox: everyone) and that preferences and the operators' channel
                         switches leave. Logged fallback_used when it is not the first. Distinct, enabled, none
                         also in channels; not chat (posted to the type's targets, not to a recipient)
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
@@ -65,6 +65,7 @@ variable "notification_types" {
                         chat = optional title (<= 150 characters), text (<= 3,000): plain text, rendered once
                         in the fallback locale without `user` variables, escaped for the platform.
                         sms = text (<= 1,600 characters; the worker also bounds its rendered segments).
+                        inbox = title (<= 200 characters), body (<= 4,000), optional url (https://).
                         {{ path }} placeholders, see the design document.
   EOT
   type = map(object({
@@ -94,6 +95,11 @@ variable "notification_types" {
       sms = optional(object({
         text = string
       }))
+      inbox = optional(object({
+        title = string
+        body  = string
+        url   = optional(string)
+      }))
     }))
   }))
   nullable = false
@@ -111,9 +117,9 @@ variable "notification_types" {
   validation {
     condition = alltrue([
       for t in values(var.notification_types) : (length(t.channels) > 0 || t.fallback != null) && length(distinct(t.channels)) == length(t.channels) &&
-      alltrue([for c in t.channels : contains(["email", "websocket", "push", "chat", "sms"], c)])
+      alltrue([for c in t.channels : contains(["email", "websocket", "push", "chat", "sms", "inbox"], c)])
     ])
-    error_message = "notification_types[*].channels must be a list of distinct channels from email, websocket, push, chat, sms, non-empty unless the type has a fallback list."
+    error_message = "notification_types[*].channels must be a list of distinct channels from email, websocket, push, chat, sms, inbox, non-empty unless the type has a fallback list."
   }
 
   validation {
@@ -121,11 +127,11 @@ variable "notification_types" {
     condition = alltrue([
       for t in values(var.notification_types) : t.fallback == null || try(
         length(t.fallback) > 0 && length(distinct(t.fallback)) == length(t.fallback) &&
-        alltrue([for c in t.fallback : contains(["email", "websocket", "push", "sms"], c) && !contains(t.channels, c)]),
+        alltrue([for c in t.fallback : contains(["email", "websocket", "push", "sms", "inbox"], c) && !contains(t.channels, c)]),
         false
       )
     ])
-    error_message = "notification_types[*].fallback must be a non-empty ordered list of distinct channels from email, websocket, push, sms (not chat), none of them also in channels (leave it unset for no fallback)."
+    error_message = "notification_types[*].fallback must be a non-empty ordered list of distinct channels from email, websocket, push, sms, inbox (not chat), none of them also in channels (leave it unset for no fallback)."
   }
 
   validation {
@@ -152,7 +158,8 @@ variable "notification_types" {
         (tpl.websocket == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "websocket")) &&
         (tpl.push == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "push")) &&
         (tpl.chat == null || contains(t.channels, "chat")) &&
-        (tpl.sms == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "sms"))
+        (tpl.sms == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "sms")) &&
+        (tpl.inbox == null || contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "inbox"))
       ])
     ])
     error_message = "notification_types[*].templates: a template for a channel the type lists in neither channels nor fallback would never be used."
@@ -210,6 +217,35 @@ variable "notification_types" {
       ]
     ]))
     error_message = "notification_types[*].templates[*].push: title must be 1-200 characters on one line and body 1-3,000 characters (APNs and FCM payloads hold 4 KB)."
+  }
+
+  validation {
+    # An inbox item is a list entry: a one-line title and a short body; the whole page of items must stay small.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : tpl.inbox == null ? true : try(
+          length(trimspace(tpl.inbox.title)) > 0 && length(tpl.inbox.title) <= 200 && !strcontains(tpl.inbox.title, "\n") &&
+          length(trimspace(tpl.inbox.body)) > 0 && length(tpl.inbox.body) <= 4000,
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].inbox: title must be 1-200 characters on one line and body 1-4,000 characters."
+  }
+
+  validation {
+    # The inbox url is a link the app opens: like an email href, a literal must be https:// (javascript:, data:,
+    # http: and relative URLs are refused) or begin with a {{ placeholder }}, whose rendered value the router checks.
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : try(tpl.inbox.url, null) == null ? true : try(
+          can(regex("^(?i:https://[^\\s/\\\\]|\\{\\{)", tpl.inbox.url)) && length(tpl.inbox.url) <= 2048 &&
+          !can(regex("\\s", replace(tpl.inbox.url, "/\\{\\{[^}]*\\}\\}/", ""))),
+          false
+        )
+      ]
+    ]))
+    error_message = "notification_types[*].templates[*].inbox.url must be an absolute https:// URL without spaces outside its {{ placeholders }} (at most 2,048 characters) or begin with a {{ placeholder }} (whose value must then render as one); javascript:, data:, http: and relative URLs are refused."
   }
 
   validation {
@@ -413,8 +449,8 @@ variable "enrichment" {
 variable "workers" {
   description = <<-EOT
     Tuning of the queue workers (modules/queue-worker), keyed by worker: router (the ingest queue) and the
-    channels email, websocket, push, chat and sms. Every field is optional; a field not set keeps the worker's
-    default.
+    channels email, websocket, push, chat, sms and inbox. Every field is optional; a field not set keeps the
+    worker's default.
       batch_size / maximum_batching_window_in_seconds - records per invocation and how long SQS gathers them
                             (a batch above 10 needs a window of at least 1 s). Defaults: router and email 100
                             with 1 s, websocket, push and sms 10 with 0 s, chat 5 with 0 s
@@ -437,8 +473,8 @@ variable "workers" {
   nullable = false
 
   validation {
-    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push", "chat", "sms"], key)])
-    error_message = "workers keys must be router, email, websocket, push, chat or sms (a worker that does not exist cannot be tuned)."
+    condition     = alltrue([for key in keys(var.workers) : contains(["router", "email", "websocket", "push", "chat", "sms", "inbox"], key)])
+    error_message = "workers keys must be router, email, websocket, push, chat, sms or inbox (a worker that does not exist cannot be tuned)."
   }
 
   validation {
@@ -1110,5 +1146,43 @@ variable "sms" {
   validation {
     condition     = var.sms == null ? true : try(var.sms.monthly_spend_alarm_usd == null ? true : var.sms.monthly_spend_alarm_usd > 0, false)
     error_message = "sms.monthly_spend_alarm_usd must be more than 0 (USD) when set."
+  }
+}
+
+variable "inbox" {
+  description = <<-EOT
+    The in-app inbox channel (null = off): the table <name>-inbox (one item per recipient and notification,
+    newest first), the inbox queue and worker, and the inbox routes of the registration API (GET /inbox,
+    GET /inbox/unread-count, POST /inbox/read-all, POST /inbox/{item_id}/read, POST /inbox/{item_id}/archive).
+    With the websocket channel on, a new item is also posted to the recipient's open connections.
+      item_ttl_days     - days an item (read or not, archived or not) is kept before DynamoDB TTL removes it
+                          (default 90, 1-3650)
+      default_page_size - items per GET /inbox page when the request has no limit (default 20, 1-100)
+      max_page_size     - the largest limit a request may ask for (default 50, 1-100; at least default_page_size)
+  EOT
+  type = object({
+    item_ttl_days     = optional(number, 90)
+    default_page_size = optional(number, 20)
+    max_page_size     = optional(number, 50)
+  })
+  default = null
+
+  validation {
+    condition = var.inbox == null ? true : try(
+      var.inbox.item_ttl_days >= 1 && var.inbox.item_ttl_days <= 3650 && floor(var.inbox.item_ttl_days) == var.inbox.item_ttl_days,
+      false
+    )
+    error_message = "inbox.item_ttl_days must be a whole number of days from 1 to 3650 (default 90)."
+  }
+
+  validation {
+    # A page is one Query of at most max_page_size items (each up to ~6 KB of title, body and url): 100 keeps a
+    # page under 1 MB (DynamoDB's Query limit) and the API's response small.
+    condition = var.inbox == null ? true : try(
+      var.inbox.default_page_size >= 1 && var.inbox.max_page_size <= 100 && var.inbox.default_page_size <= var.inbox.max_page_size &&
+      floor(var.inbox.default_page_size) == var.inbox.default_page_size && floor(var.inbox.max_page_size) == var.inbox.max_page_size,
+      false
+    )
+    error_message = "inbox: default_page_size and max_page_size must be whole numbers from 1 to 100, with default_page_size <= max_page_size (defaults 20 and 50)."
   }
 }

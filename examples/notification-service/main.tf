@@ -143,6 +143,30 @@ module "notification_service" {
         }
       }
     }
+    # In-app only: one inbox item per recipient (GET /inbox of the registration API), pushed live to the user's
+    # open WebSocket tabs as {"notification_id", "type", "inbox_item"}. No email, nothing on the lock screen.
+    order_delivered = {
+      critical        = false
+      allowed_sources = ["com.example.shop", "com.example.marketplace"]
+      channels        = ["inbox"]
+      fallback_locale = "en"
+      templates = {
+        en = {
+          inbox = {
+            title = "Order {{ order_id }} delivered"
+            body  = "{{ carrier }} delivered your order {{ order_id }}. Enjoy!"
+            url   = "{{ tracking_url }}"
+          }
+        }
+        de = {
+          inbox = {
+            title = "Bestellung {{ order_id }} zugestellt"
+            body  = "{{ carrier }} hat Ihre Bestellung {{ order_id }} zugestellt. Viel Freude damit!"
+            url   = "{{ tracking_url }}"
+          }
+        }
+      }
+    }
     # Critical: ignores opt-outs and the global mute, and has no unsubscribe link.
     security_alert = {
       critical = true
@@ -183,6 +207,9 @@ module "notification_service" {
     max_price_usd           = var.sms_max_price_usd
     monthly_spend_alarm_usd = var.sms_monthly_spend_alarm_usd
   } : null
+
+  # The in-app inbox: items kept 90 days, read through the registration API's /inbox routes.
+  inbox = { item_ttl_days = 90 }
 
   registration_api = {
     jwt_issuer   = local.jwt_issuer

@@ -158,7 +158,7 @@ class Service:
         sent = self.poller.drain(self.function("email_worker"))
         self.realtime = {
             role: self.poller.drain(self.function(role))
-            for role in ("websocket_worker", "push_worker", "sms_worker")
+            for role in ("websocket_worker", "push_worker", "sms_worker", "inbox_worker")
         }
         return routed, sent
 
@@ -342,7 +342,7 @@ def test_catalog_holds_the_declared_types(service: Service) -> None:
         ExpressionAttributeValues={":c": {"S": "notification-types"}},
     )["Items"]
     definitions = {i["notification_type"]["S"]: json.loads(i["definition"]["S"]) for i in items}
-    assert set(definitions) == {"order_shipped", "security_alert", "account_update"}
+    assert set(definitions) == {"order_shipped", "order_delivered", "security_alert", "account_update"}
     assert definitions["account_update"]["channels"] == ["websocket"]
     assert definitions["account_update"]["fallback"] == ["push", "email"]
     assert definitions["security_alert"]["critical"] is True
@@ -1729,6 +1729,88 @@ def test_a_malformed_switch_stops_nothing(service: Service, outbox: Outbox) -> N
         _operator_runs(service, _switch(service, "email", "enable"))
     [mail] = outbox.new()
     assert mail.to == [eve.address]
+
+
+# --- The in-app inbox -------------------------------------------------------------------------------
+
+
+def _inbox(realtime: Realtime, method: str, user_id: str, path: str = "", **query: str) -> dict[str, Any]:
+    """A request to the deployed registration API's inbox routes as ``user_id``: the status and the body."""
+    route = {"": "/inbox", "count": "/inbox/unread-count", "read-all": "/inbox/read-all"}.get(path)
+    parameters: dict[str, str] = {}
+    if route is None:  # "<item id>/read" or "<item id>/archive"
+        item_id, action = path.rsplit("/", 1)
+        route, parameters = f"/inbox/{{item_id}}/{action}", {"item_id": item_id}
+    event = _registration_event(realtime.service, f"{method} {route}", parameters, user_id)
+    if query:
+        event["queryStringParameters"] = query
+    answer = realtime.invoke("registration_api", event)
+    return {"status": answer["statusCode"], **json.loads(answer["body"] or "{}")}
+
+
+def test_inbox_item_reaches_its_recipient_only_counts_unread_and_is_pushed_to_the_open_tab(
+    service: Service, realtime: Realtime
+) -> None:
+    ivy, jon = service.seed_user("ivy", locale="de-AT"), service.seed_user("jon")
+    ivy_tab, jon_tab = realtime.open_tab(ivy.user_id), realtime.open_tab(jon.user_id)
+    key = _key()
+
+    service.put("order_delivered", _order([ivy.user_id], key))
+    service.put("order_delivered", _order([ivy.user_id], key))  # a duplicate event: still one item
+    service.deliver()
+
+    assert all(b.invocation.succeeded and b.returned == [] for b in service.realtime["inbox_worker"])
+    listed = _inbox(realtime, "GET", ivy.user_id)
+    assert listed["status"] == 200 and listed["unread_count"] == 1
+    [item] = listed["items"]
+    assert item["notification_id"] == _id(key, "order_delivered") and item["read"] is False
+    assert item["title"] == "Bestellung A-1001 zugestellt" and item["url"] == TRACKING
+    # The open tab got the item live; the other user's tab got nothing.
+    [frame] = realtime.connections.messages(ivy_tab)
+    assert frame == {
+        "notification_id": item["notification_id"],
+        "type": "order_delivered",
+        "inbox_item": item,
+    }
+    assert realtime.connections.messages(jon_tab) == []
+    log = service.delivery_log(_id(key, "order_delivered"), "inbox")
+    assert {k: v["status"] for k, v in log.items()} == {f"{ivy.user_id}#inbox#{item['item_id']}": "sent"}
+
+    # Another user's token: none of it is theirs to read, mark or archive.
+    assert _inbox(realtime, "GET", jon.user_id) == {"status": 200, "items": [], "unread_count": 0}
+    assert _inbox(realtime, "POST", jon.user_id, f"{item['item_id']}/read")["status"] == 404
+    assert _inbox(realtime, "POST", jon.user_id, f"{item['item_id']}/archive")["status"] == 404
+    assert _inbox(realtime, "GET", ivy.user_id, "count") == {"status": 200, "unread_count": 1}
+
+    # The owner marks it read (twice: counted once), archives it; it leaves the default list.
+    assert _inbox(realtime, "POST", ivy.user_id, f"{item['item_id']}/read")["status"] == 200
+    assert _inbox(realtime, "POST", ivy.user_id, f"{item['item_id']}/read")["status"] == 200
+    assert _inbox(realtime, "GET", ivy.user_id, "count") == {"status": 200, "unread_count": 0}
+    assert _inbox(realtime, "POST", ivy.user_id, f"{item['item_id']}/archive")["status"] == 200
+    assert _inbox(realtime, "GET", ivy.user_id)["items"] == []
+    archived = _inbox(realtime, "GET", ivy.user_id, archived="true")["items"]
+    assert [a["item_id"] for a in archived] == [item["item_id"]] and archived[0]["archived"] is True
+
+
+def test_inbox_read_all_and_bounded_pages_against_the_deployed_api(
+    service: Service, realtime: Realtime
+) -> None:
+    kim = service.seed_user("kim")
+    keys = [_key() for _ in range(3)]
+    for key in keys:
+        service.put("order_delivered", _order([kim.user_id], key))
+    service.deliver()
+
+    assert _inbox(realtime, "GET", kim.user_id, "count")["unread_count"] == 3
+    first = _inbox(realtime, "GET", kim.user_id, limit="2")
+    assert len(first["items"]) == 2 and "next_cursor" in first
+    rest = _inbox(realtime, "GET", kim.user_id, limit="2", cursor=first["next_cursor"])
+    assert len(rest["items"]) == 1 and "next_cursor" not in rest
+    assert _inbox(realtime, "GET", kim.user_id, limit="100000")["status"] == 400
+    assert _inbox(realtime, "GET", kim.user_id, cursor="bm90LWEtY3Vyc29y")["status"] == 400
+    assert _inbox(realtime, "POST", kim.user_id, "read-all") == {"status": 200, "unread_count": 0}
+    assert _inbox(realtime, "GET", kim.user_id, "count")["unread_count"] == 0
+    assert all(i["read"] for i in _inbox(realtime, "GET", kim.user_id)["items"])
 
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:

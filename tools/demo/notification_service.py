@@ -1,5 +1,5 @@
 """Notification service: producers' events on the service bus become personalised emails, WebSocket frames,
-mobile pushes, a chat message and SMS, with a report.
+mobile pushes, a chat message, SMS and in-app inbox items, with a report.
 
 Three users (one reading German, one who opted out of shipping emails, one whose address bounced) receive a
 shipping notification and a critical security alert; a malformed event, and the alert sent by a source
@@ -9,8 +9,10 @@ stale (closed without a ``$disconnect``) and is cleaned up after API Gateway's 4
 applications are created during apply by the deployed provisioner from fake credentials this demo stores
 in Secrets Manager first (``prepare``), as is the URL of the ops team's chat webhook (a local HTTPS server,
 ``tools.emulator.webhook_server``, whose throwaway CA this process trusts): the shipping notification is
-posted there once, whatever the number of recipients. Every deployed function runs in this process: the
-router and the workers fed by the SQS poller that plays Lambda's event source mappings
+posted there once, whatever the number of recipients. A delivery notice (``order_delivered``, inbox only)
+becomes one inbox item for Anna, pushed live to her open tabs; she reads and archives it through the
+registration API, and Ben's token cannot read or mark her item. Every deployed function runs in this
+process: the router and the workers fed by the SQS poller that plays Lambda's event source mappings
 (``tools.emulator.event_source_poller``), the WebSocket and registration functions with API Gateway's event
 shapes. Anna verifies her phone number through the registration API (the code arrives by SMS) and gets the
 shipping notification by SMS as well; Ben's number replied STOP, so he gets none (``suppressed_opted_out``).
@@ -42,7 +44,8 @@ from tools.emulator.webhook_server import WebhookServer
 EXAMPLE = "notification-service"
 TITLE = (
     "Notification service: EventBridge bus -> SQS -> router (preferences, locale, de-dup) -> SQS -> "
-    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM), chat (webhook) and SMS (SNS) workers; "
+    "email (SES v2), WebSocket (API Gateway), push (SNS: APNs, FCM), chat (webhook), SMS (SNS) and "
+    "in-app inbox workers; "
     "bounces -> suppressions"
 )
 EVENTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "events"
@@ -152,7 +155,15 @@ def _put(emulator: Emulator, bus: str, detail_type: str, detail: dict[str, Any],
 
 
 def _deliver(poller: EventSourcePoller, functions: dict[str, str]) -> None:
-    for role in ("router", "email_worker", "websocket_worker", "push_worker", "chat_worker", "sms_worker"):
+    for role in (
+        "router",
+        "email_worker",
+        "websocket_worker",
+        "push_worker",
+        "chat_worker",
+        "sms_worker",
+        "inbox_worker",
+    ):
         for batch in poller.drain(functions[role]):
             status = "ok" if batch.invocation.succeeded else f"FAILED: {batch.invocation.error}"
             print(
@@ -226,11 +237,12 @@ def _invoke(service: InProcessLambdaService, function: str, event: dict[str, Any
 
 
 def _open_tab(emulator: Emulator, service: InProcessLambdaService, function: str, user_id: str) -> str:
-    """A browser tab: an IAM-authorised ``$connect`` (the user is the caller's Cognito identity)."""
+    """A browser tab: a ``$connect`` the example's built-in JWT authorizer admitted (``principalId`` = the
+    token's ``sub``), as API Gateway hands it to the connections function."""
     connection_id = base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode()
-    event = _event("websocket_connect_iam")
+    event = _event("websocket_connect_lambda_authorizer")
     event["requestContext"].update(connectionId=connection_id, connectedAt=int(time.time() * 1000))
-    event["requestContext"]["identity"]["cognitoIdentityId"] = user_id
+    event["requestContext"]["authorizer"] = {"principalId": user_id, "integrationLatency": 23}
     answer = _invoke(service, function, event)
     if answer.get("statusCode") == 200:
         emulator.connections.open(connection_id)  # API Gateway keeps the connection: $connect said 200
@@ -362,6 +374,50 @@ def _channel_controls(
         print(f"      To {', '.join(message.destinations['ToAddresses'])}: {message.subject}")
 
 
+def _inbox(
+    service: InProcessLambdaService,
+    function: str,
+    user_id: str,
+    route: str,
+    item_id: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """One inbox request to the registration API with the JWT claims of ``user_id``: (status, body)."""
+    event = _event("registration_get_inbox")
+    method, template = route.split(" ", 1)
+    path = template.replace("{item_id}", item_id or "")
+    event.update(routeKey=route, rawPath=path, rawQueryString="")
+    event.pop("queryStringParameters", None)
+    if item_id is not None:
+        event["pathParameters"] = {"item_id": item_id}
+    event["requestContext"].update(routeKey=route)
+    event["requestContext"]["http"].update(method=method, path=path)
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user_id
+    answer = _invoke(service, function, event)
+    return int(answer["statusCode"]), dict(json.loads(answer["body"] or "{}"))
+
+
+def _show_inbox(service: InProcessLambdaService, function: str) -> None:
+    print("\n    In-app inbox (registration API, as each user)")
+    for user_id in ("u-anna", "u-ben"):
+        status, page = _inbox(service, function, user_id, "GET /inbox")
+        print(f"      GET /inbox as {user_id}: {status}, unread {page.get('unread_count')}")
+        for item in page.get("items", []):
+            shown = f"{item['item_id'][:30]}... {item['title']!r} -> {item.get('url', '-')}"
+            print(f"        {shown} read={item['read']}")
+    status, page = _inbox(service, function, "u-anna", "GET /inbox")
+    anna_item = page["items"][0]["item_id"]
+    status, _ = _inbox(service, function, "u-ben", "POST /inbox/{item_id}/read", anna_item)
+    print(f"      POST /inbox/<anna's item>/read as u-ben: {status} (not in his inbox: nothing changes)")
+    status, _ = _inbox(service, function, "u-anna", "POST /inbox/{item_id}/read", anna_item)
+    _, count = _inbox(service, function, "u-anna", "GET /inbox/unread-count")
+    print(f"      POST /inbox/<item>/read as u-anna: {status}; unread count now {count['unread_count']}")
+    status, _ = _inbox(service, function, "u-anna", "POST /inbox/{item_id}/archive", anna_item)
+    _, page = _inbox(service, function, "u-anna", "GET /inbox")
+    print(
+        f"      POST /inbox/<item>/archive as u-anna: {status}; items left in the inbox: {len(page['items'])}"
+    )
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -401,12 +457,15 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         emulator, bus, "security_alert", ALERT_EVENT
     )  # the shop may not send it: rejected (source_not_allowed)
     _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
+    delivered = {"recipients": ["u-anna"], "data": ORDER, "idempotencyKey": "delivered-A-1001"}
+    _put(emulator, bus, "order_delivered", delivered)  # inbox only: an item each, live to open tabs
     _deliver(poller, functions)
 
     print("\n    Delivery report")
     for source, detail_type, key in (
         (SHOP, "order_shipped", "order-A-1001"),
         (IDENTITY, "security_alert", "alert-7"),
+        (SHOP, "order_delivered", "delivered-A-1001"),
     ):
         _report(emulator, tables["delivery_log"], source, detail_type, key)
     print("\n    Emails SES accepted")
@@ -423,6 +482,12 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
             print(f"      {user_id:7} {platform:5} {payload}")
     _show_chat()
     _print_sms(emulator, sms_seen)
+    _show_inbox(service, functions["registration_api"])
+    _show_rejected(emulator, outputs)
+    _channel_controls(emulator, outputs, poller, outbox)
+
+
+def _show_rejected(emulator: Emulator, outputs: dict[str, Any]) -> None:
     sqs = emulator.client("sqs")
     rejected = sqs.receive_message(
         QueueUrl=outputs["dlq_urls"]["router"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
@@ -431,4 +496,3 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     for message in rejected:
         attributes = message["MessageAttributes"]
         print(f"      {attributes['error_type']['StringValue']}: {attributes['reason']['StringValue']}")
-    _channel_controls(emulator, outputs, poller, outbox)

@@ -32,11 +32,13 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
     "websocket": (frozenset({"body"}), frozenset()),
     "chat": (frozenset({"text"}), frozenset({"title"})),
     "sms": (frozenset({"text"}), frozenset()),
+    "inbox": (frozenset({"title", "body"}), frozenset({"url"})),
 }
 # Channels rendered once per notification (not per recipient): their templates have no `user` variables.
 TYPE_LEVEL_CHANNELS: Final = frozenset({"chat"})
 CHAT_TARGET_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 HTML_FIELDS: Final = frozenset({"html"})
+URL_FIELDS: Final = frozenset({"url"})  # a whole field that is a link: https:// only (templates.render_url)
 _DEFINITION_KEYS: Final = frozenset(
     {"critical", "channels", "fallback", "fallback_locale", "templates", "allowed_sources", "chat_targets"}
 )
@@ -115,7 +117,10 @@ def _template_set(channel: str, value: Any, path: str) -> dict[str, str]:
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{path}.{name} must be a non-empty string")
         try:
-            names = templates.check(text, html=name in HTML_FIELDS)
+            if name in URL_FIELDS:
+                names = templates.check_url(text)
+            else:
+                names = templates.check(text, html=name in HTML_FIELDS)
         except templates.TemplateError as error:
             raise ValueError(f"{path}.{name}: {error}") from None
         if channel in TYPE_LEVEL_CHANNELS and any(n == "user" or n.startswith("user.") for n in names):

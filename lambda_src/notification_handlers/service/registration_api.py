@@ -18,6 +18,8 @@ caller's per-minute request counter (``rate_limit``: 429 over it), then the rout
   exist only when it is on).
 * ``GET``/``PUT /preferences``: ``registration.preferences``.
 * ``GET /notifications/{notification_id}/deliveries``: ``registration.deliveries``.
+* ``GET /inbox``, ``GET /inbox/unread-count``, ``POST /inbox/read-all``, ``POST /inbox/{item_id}/read``,
+  ``POST /inbox/{item_id}/archive``: ``registration.inbox`` (only with the inbox channel: ``INBOX_TABLE``).
 
 Parsing and validation: ``registration.request``; responses and errors: ``registration.http_api``.
 
@@ -40,7 +42,8 @@ answer 422), ``EMAIL_SUBSCRIPTIONS_TABLE``, ``PREFERENCES_TABLE``, ``DELIVERY_LO
 ``EMAIL_SUPPRESSIONS_TABLE``, ``VERIFY_CODES_PER_ADDRESS_PER_DAY``, ``VERIFY_CODES_PER_USER_PER_DAY``,
 ``VERIFY_GUESSES_PER_ADDRESS_PER_DAY``, ``VERIFY_RESEND_COOLDOWN_SECONDS`` (``verification``),
 ``REQUESTS_PER_USER_PER_MINUTE`` (``rate_limit``), ``PHONE_NUMBERS_TABLE`` and the ``SMS_*`` settings
-(``service.sms``; with the SMS channel only).
+(``service.sms``; with the SMS channel only), ``INBOX_TABLE``, ``INBOX_DEFAULT_PAGE_SIZE``,
+``INBOX_MAX_PAGE_SIZE`` (``inbox``; with the inbox only).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from notification_handlers.service.registration import (
     devices,
     email_subscriptions,
     email_verification,
+    inbox,
     phone_number,
     preferences,
 )
@@ -78,6 +82,11 @@ ROUTES: Final[Mapping[str, Callable[[Request], Response]]] = {
     "GET /preferences": preferences.get_preferences,
     "PUT /preferences": preferences.put_preferences,
     "GET /notifications/{notification_id}/deliveries": deliveries.get_deliveries,
+    "GET /inbox": inbox.list_inbox,
+    "GET /inbox/unread-count": inbox.unread_count,
+    "POST /inbox/read-all": inbox.read_all,
+    "POST /inbox/{item_id}/read": inbox.mark_read,
+    "POST /inbox/{item_id}/archive": inbox.archive,
 }
 
 

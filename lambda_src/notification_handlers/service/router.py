@@ -137,7 +137,10 @@ def render_channel(
     content: dict[str, str] = {}
     for name, text in definition.templates[locale][channel].items():
         try:
-            content[name] = templates.render(text, variables, escape_html=name in catalog.HTML_FIELDS)
+            if name in catalog.URL_FIELDS:
+                content[name] = templates.render_url(text, variables)
+            else:
+                content[name] = templates.render(text, variables, escape_html=name in catalog.HTML_FIELDS)
         except templates.TemplateError as error:
             raise templates.TemplateError(f"templates.{locale}.{channel}.{name}: {error}") from None
     return locale, content

@@ -286,3 +286,28 @@ def choose_locale(user_locale: str | None, available: Iterable[str], fallback: s
         if language in by_tag:
             return by_tag[language]
     return fallback
+
+
+HTTPS_URL_START: Final = re.compile(r"https://", re.I)
+
+
+def check_url(template: str) -> list[str]:
+    """A whole-field URL template (the inbox channel's ``url``): it must begin with ``https://`` or with a
+    placeholder (whose rendered value ``render_url`` checks); ``TemplateError`` otherwise."""
+    names = check(template)
+    if not (HTTPS_URL_START.match(template) or PLACEHOLDER.match(template)):
+        raise TemplateError("a url template must begin with https:// or with a {{ placeholder }}")
+    return names
+
+
+def render_url(template: str, variables: Mapping[str, Any]) -> str:
+    """``render`` for a whole-field URL: the result must be an absolute ``https://`` URL without whitespace
+    or control characters; ``TemplateError`` naming the variable(s) otherwise (never the value)."""
+    names = check_url(template)
+    url = render(template, variables)
+    if not (HTTPS_URL_START.match(url) and SAFE_URL.fullmatch(url)):
+        shown = ", ".join(repr(n) for n in names) or "the template"
+        raise TemplateError(
+            f"variable(s) {shown} must make an absolute https:// URL, got {_describe_url(url)}"
+        )
+    return url

@@ -270,7 +270,8 @@ def _prefetch(batch: Batch) -> None:
         batch.connections[user_id] = query_connections(batch.settings, user_id)
 
 
-def _post_function(settings: Settings) -> Post:
+def post_function(settings: Settings) -> Post:
+    """PostToConnection through the stage's management API (one client, pooled for the fan-out)."""
     client = aws_clients.client_with_endpoint(
         "apigatewaymanagementapi", settings.endpoint, max_pool_connections=settings.max_concurrent_posts
     )
@@ -433,7 +434,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             extra={"decision": "retry", "error_code": aws_clients.error_code(error)},
         )
         raise
-    post = _post_function(settings)
+    post = post_function(settings)
 
     def delete_gone() -> dict[str, int]:
         return {"stale_deleted": len(batch.gone), "delete_calls": delete_stale(settings, sorted(batch.gone))}
