@@ -230,6 +230,9 @@ run "inbox_plan" {
       IDEMPOTENCY_TTL_SECONDS       = "86400"
       POWERTOOLS_SERVICE_NAME       = "notify-inbox-worker"
       POWERTOOLS_LOG_LEVEL          = "INFO"
+      # Every channel worker honours the operators' channel switches (channel_controls.tf).
+      CATALOG_TABLE                  = "notify-catalog"
+      CHANNEL_SWITCH_REFRESH_SECONDS = "10"
     }
     error_message = "The inbox worker's environment must match the design document (with the websocket channel: its live push settings)."
   }
@@ -244,6 +247,7 @@ run "inbox_plan" {
       WriteDeliveryLog       = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
       Idempotency            = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables        = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      ReadChannelSwitches    = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
     }
     error_message = "The inbox worker: Put/Update on the inbox table only (never read or delete), the websocket worker's connection rights."
   }
