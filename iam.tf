@@ -75,6 +75,7 @@ locals {
         conditions = []
       },
     ],
+    local.scheduling_router_statements,
     var.enrichment.users_table_kms_key_arn == null ? [] : [
       {
         sid        = "UseKeyForExistingUsersTable"
@@ -289,7 +290,8 @@ data "aws_iam_policy_document" "producer" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "events:detail-type"
-      values   = each.value
+      # and cancel requests of its own notifications (scheduling.tf): the id is namespaced by this source.
+      values = concat(each.value, ["cancel-notification"])
     }
     condition {
       test     = "Null"

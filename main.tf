@@ -135,6 +135,7 @@ locals {
       POWERTOOLS_SERVICE_NAME   = local.function_names.router
     },
     local.queue_worker_environment,
+    local.scheduling_router_environment,
     # Exactly one source of profiles: the custom enrichment function, or a users table (built-in or existing).
     var.enrichment.function_arn != null ? { ENRICHMENT_FUNCTION_ARN = var.enrichment.function_arn } : { USERS_TABLE = local.users_table_name },
   )
