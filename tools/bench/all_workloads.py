@@ -3,8 +3,14 @@ handlers, ``service_workloads`` the notification service's; both only import dow
 
 from __future__ import annotations
 
+from tools.bench.scheduling_workloads import SCHEDULING_WORKLOADS
 from tools.bench.service_workloads import SERVICE_WORKLOADS
 from tools.bench.workloads import ROOT_ACTIVITY, S3_OBJECT_NOTIFIER, Workload
 
-WORKLOADS: tuple[Workload, ...] = (ROOT_ACTIVITY, S3_OBJECT_NOTIFIER, *SERVICE_WORKLOADS)
+WORKLOADS: tuple[Workload, ...] = (
+    ROOT_ACTIVITY,
+    S3_OBJECT_NOTIFIER,
+    *SERVICE_WORKLOADS,
+    *SCHEDULING_WORKLOADS,
+)
 QUICK_WORKLOADS: tuple[Workload, ...] = tuple(workload for workload in WORKLOADS if workload.quick)

@@ -19,6 +19,7 @@ import base64
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from notification_handlers.service.contract import notification_id
 from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.event_source_poller import EventSourcePoller
 from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.scheduler import fire_due
 from tools.emulator.server import Emulator
 from tools.emulator.sns import endpoint_deliveries
 
@@ -198,6 +200,35 @@ def _register(service: InProcessLambdaService, function: str, user_id: str, plat
     return endpoint
 
 
+def _deliver_then_schedule(
+    emulator: Emulator, outputs: dict[str, Any], poller: EventSourcePoller, functions: dict[str, str]
+) -> None:
+    """Deliver what was put; then a shipping notice for Anna with ``sendAt`` two hours ahead: one schedule,
+    nothing sent until the scheduler stand-in is advanced to that time."""
+    _deliver(poller, functions)
+    send_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    detail = {
+        "recipients": ["u-anna"],
+        "data": {**ORDER, "order_id": "A-1003"},
+        "idempotencyKey": "order-A-1003",
+        "sendAt": send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    _put(emulator, outputs["event_bus_name"], "order_shipped", detail)
+    _deliver(poller, functions)
+    scheduler = emulator.client("scheduler")
+    group = outputs["schedule_group_name"]
+    for listed in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        schedule = scheduler.get_schedule(GroupName=group, Name=listed["Name"])
+        print(
+            f"    scheduled: {group}/{schedule['Name'][:20]}... {schedule['ScheduleExpression']}"
+            f" -> ingest queue, ActionAfterCompletion {schedule['ActionAfterCompletion']}; nothing sent yet"
+        )
+    print(f"==> Two hours later ({send_at:%H:%M} UTC): EventBridge Scheduler fires")
+    for fired in fire_due(emulator.region, send_at):
+        print(f"    {fired.name[:20]}... -> SendMessage to the ingest queue (schedule deleted)")
+    _deliver(poller, functions)
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -239,13 +270,14 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         emulator, bus, "security_alert", ALERT_EVENT
     )  # the shop may not send it: rejected (source_not_allowed)
     _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
-    _deliver(poller, functions)
+    _deliver_then_schedule(emulator, outputs, poller, functions)
 
     print("\n    Delivery report")
     dynamodb = emulator.client("dynamodb")
     for source, detail_type, key in (
         (SHOP, "order_shipped", "order-A-1001"),
         (IDENTITY, "security_alert", "alert-7"),
+        (SHOP, "order_shipped", "order-A-1003"),
     ):
         namespaced = notification_id(source, detail_type, key)
         items = dynamodb.query(
