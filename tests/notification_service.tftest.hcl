@@ -361,7 +361,7 @@ run "default_plan" {
       data.aws_iam_policy_document.producer["com.example.identity"].statement[0].resources == toset(["arn:aws:events:us-east-1:123456789012:event-bus/notify"]) &&
       { for c in data.aws_iam_policy_document.producer["com.example.identity"].statement[0].condition : "${c.test} ${c.variable}" => toset(c.values) } == {
         "ForAllValues:StringEquals events:source"      = toset(["com.example.identity"])
-        "ForAllValues:StringEquals events:detail-type" = toset(["order_shipped", "security_alert"])
+        "ForAllValues:StringEquals events:detail-type" = toset(["order_shipped", "security_alert", "cancel-notification"])
         "Null events:source"                           = toset(["false"])
         "Null events:detail-type"                      = toset(["false"])
       }
