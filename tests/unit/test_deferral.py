@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import contract, deferral, router
@@ -19,6 +20,7 @@ from tests.unit.service_fakes import create_queue, receive_all, record_calls
 from tests.unit.test_service_router import SHOP, Service, batch, event, nid
 from tools.emulator import scheduler as scheduler_standin
 from tools.emulator.account import DEFAULT_REGION as REGION
+from tools.emulator.server import apply_patches
 
 service = test_service_router.service  # the router's tables and queues in moto (a fixture)
 
@@ -307,3 +309,17 @@ def test_a_forged_due_marker_grants_only_send_now_and_keeps_the_id(scheduling: S
     assert scheduling.route(forged, forged) == {"batchItemFailures": []}
     assert [e["notification_id"] for e in scheduling.service.emails()] == [nid("f-1")]  # once, same id
     assert scheduling.schedules() == []
+
+
+def test_emulator_create_schedule_in_a_missing_group_is_resource_not_found(scheduling: Scheduling) -> None:
+    apply_patches()  # the emulator's, as the server applies them
+    client = boto3.client("scheduler", region_name=REGION)
+    with pytest.raises(ClientError) as raised:
+        client.create_schedule(
+            Name="n-1",
+            GroupName="no-such-group",
+            ScheduleExpression="at(2030-01-01T00:00:00)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": scheduling.ingest_arn, "RoleArn": "arn:aws:iam::123456789012:role/r"},
+        )
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
