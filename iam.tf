@@ -77,6 +77,7 @@ locals {
       },
     ],
     local.fallback_probe_statements,
+    local.scheduling_router_statements,
     var.enrichment.users_table_kms_key_arn == null ? [] : [
       {
         sid        = "UseKeyForExistingUsersTable"
@@ -295,7 +296,8 @@ data "aws_iam_policy_document" "producer" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "events:detail-type"
-      values   = each.value
+      # and cancel requests of its own notifications (scheduling.tf): the id is namespaced by this source.
+      values = concat(each.value, ["cancel-notification"])
     }
     condition {
       test     = "Null"

@@ -220,6 +220,14 @@ run "default_plan" {
       REJECTED_EVENTS_QUEUE_URL      = "https://sqs.us-east-1.amazonaws.com/123456789012/notify-ingest-dlq"
       POWERTOOLS_SERVICE_NAME        = "notify-router"
       POWERTOOLS_LOG_LEVEL           = "INFO"
+      # deferral (scheduling.tf; docs/notification-service.md, section 12)
+      INGEST_QUEUE_URL     = "https://sqs.us-east-1.amazonaws.com/123456789012/notify-ingest"
+      SCHEDULE_GROUP_NAME  = "notify"
+      SCHEDULE_TARGET_ARN  = "arn:aws:sqs:us-east-1:123456789012:notify-ingest"
+      SCHEDULER_ROLE_ARN   = "arn:aws:iam::123456789012:role/notify-scheduler"
+      SCHEDULE_DLQ_ARN     = "arn:aws:sqs:us-east-1:123456789012:notify-ingest-dlq"
+      SCHEDULE_KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      MAX_DELAY_DAYS       = "365"
     }
     error_message = "The router's environment must match the design document."
   }
@@ -260,6 +268,10 @@ run "default_plan" {
       Idempotency                   = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       SendToChannelQueuesAndRejects = ["sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:notify-email,arn:aws:sqs:us-east-1:123456789012:notify-ingest-dlq"]
       UseKeyForTables               = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
+      DelayOnIngestQueue            = ["sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:notify-ingest"]
+      ManageSchedulesOfTheGroup     = ["scheduler:CreateSchedule,scheduler:DeleteSchedule", "arn:aws:scheduler:us-east-1:123456789012:schedule/notify/*"]
+      PassSchedulerRole             = ["iam:PassRole", "arn:aws:iam::123456789012:role/notify-scheduler"]
+      EncryptSchedules              = ["kms:Decrypt,kms:Encrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
     }
     error_message = "The router's role must hold exactly these statements (no enrichment function: the users table is read)."
   }
@@ -366,7 +378,7 @@ run "default_plan" {
       data.aws_iam_policy_document.producer["com.example.identity"].statement[0].resources == toset(["arn:aws:events:us-east-1:123456789012:event-bus/notify"]) &&
       { for c in data.aws_iam_policy_document.producer["com.example.identity"].statement[0].condition : "${c.test} ${c.variable}" => toset(c.values) } == {
         "ForAllValues:StringEquals events:source"      = toset(["com.example.identity"])
-        "ForAllValues:StringEquals events:detail-type" = toset(["order_shipped", "security_alert"])
+        "ForAllValues:StringEquals events:detail-type" = toset(["order_shipped", "security_alert", "cancel-notification"])
         "Null events:source"                           = toset(["false"])
         "Null events:detail-type"                      = toset(["false"])
       }

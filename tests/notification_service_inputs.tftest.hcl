@@ -297,8 +297,8 @@ run "producer_policies_cover_open_and_restricted_types" {
         for c in d.statement[0].condition : toset(c.values) if c.variable == "events:detail-type" && c.test != "Null"
       ])
       } == {
-      "com.example.identity" = toset(["order_shipped", "security_alert"])
-      "com.example.shop"     = toset(["order_shipped"])
+      "com.example.identity" = toset(["order_shipped", "security_alert", "cancel-notification"])
+      "com.example.shop"     = toset(["order_shipped", "cancel-notification"])
     }
     error_message = "Every admitted source gets a policy for the types it may send: the shop only the open type, the identity service both."
   }
@@ -673,4 +673,59 @@ run "rejects_relative_src_in_html_template" {
   }
 
   expect_failures = [var.notification_types]
+}
+
+# --- scheduling (scheduling.tf) ---------------------------------------------------------------------------
+
+run "scheduling_plans_its_group_and_a_scheduler_only_role" {
+  command = plan
+
+  variables {
+    scheduling = { max_delay_days = 30 }
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule_group.this[0].name == "notifications"
+    error_message = "The module owns one schedule group named after the service."
+  }
+  assert {
+    condition = one([
+      for st in local.scheduling_router_statements : st.conditions[0].values if st.sid == "PassSchedulerRole"
+    ]) == ["scheduler.amazonaws.com"]
+    error_message = "The router may pass the scheduler role to EventBridge Scheduler only (iam:PassedToService)."
+  }
+  assert {
+    condition     = local.scheduling_router_environment.MAX_DELAY_DAYS == "30"
+    error_message = "scheduling.max_delay_days reaches the router as MAX_DELAY_DAYS."
+  }
+}
+
+run "rejects_schedule_delay_beyond_a_year" {
+  command = plan
+
+  variables {
+    scheduling = { max_delay_days = 366 }
+  }
+
+  expect_failures = [var.scheduling]
+}
+
+run "rejects_fractional_schedule_delay" {
+  command = plan
+
+  variables {
+    scheduling = { max_delay_days = 1.5 }
+  }
+
+  expect_failures = [var.scheduling]
+}
+
+run "rejects_zero_schedule_delay" {
+  command = plan
+
+  variables {
+    scheduling = { max_delay_days = 0 }
+  }
+
+  expect_failures = [var.scheduling]
 }

@@ -108,6 +108,21 @@ output "kms_key_arn" {
   value       = module.notification_service.kms_key_arn
 }
 
+output "schedule_group_name" {
+  description = "EventBridge Scheduler group of the scheduled notifications."
+  value       = module.notification_service.schedule_group_name
+}
+
+output "schedule_group_arn" {
+  description = "ARN of the schedule group of the scheduled notifications."
+  value       = module.notification_service.schedule_group_arn
+}
+
+output "scheduler_role_arn" {
+  description = "Execution role of the schedules (sends due notifications to the ingest queue)."
+  value       = module.notification_service.scheduler_role_arn
+}
+
 output "websocket_url" {
   description = "wss:// URL browsers connect to, offering the subprotocols [\"notifications\", <JWT>]."
   value       = module.notification_service.websocket_url

@@ -55,6 +55,7 @@ from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.event_source_poller import BatchResult, EventSourcePoller
 from tools.emulator.inventory import created_since, inventory
 from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.scheduler import Fired, fire_due
 from tools.emulator.server import Emulator
 from tools.emulator.sns import endpoint_deliveries
 from tools.emulator.webhook_server import Reply, WebhookServer, webhook_server
@@ -531,7 +532,11 @@ def test_producers_are_isolated_each_source_gets_a_put_events_policy_bound_to_it
         assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
         assert statement["Resource"] == service.outputs["event_bus_arn"]
         assert statement["Condition"] == {
-            "ForAllValues:StringEquals": {"events:source": source, "events:detail-type": detail_type},
+            "ForAllValues:StringEquals": {
+                "events:source": source,
+                # and its own cancel requests (docs/notification-service.md, section 12)
+                "events:detail-type": [*detail_type, "cancel-notification"],
+            },
             "Null": {"events:source": "false", "events:detail-type": "false"},
         }
 
@@ -1813,6 +1818,153 @@ def test_inbox_read_all_and_bounded_pages_against_the_deployed_api(
     assert all(i["read"] for i in _inbox(realtime, "GET", kim.user_id)["items"])
 
 
+# --- scheduled and delayed send (docs/notification-service.md, "Scheduled and delayed send") ----------
+
+
+def _at(delta: timedelta) -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) + delta
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _schedules(service: Service) -> dict[str, dict[str, Any]]:
+    scheduler = service.emulator.client("scheduler")
+    group = service.outputs["schedule_group_name"]
+    names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]
+    return {name: scheduler.get_schedule(GroupName=group, Name=name) for name in names}
+
+
+def _fire(service: Service, now: datetime) -> list[Fired]:
+    """The scheduler stand-in delivers what is due at ``now`` to the ingest queue; then everything drains."""
+    fired = fire_due(service.emulator.region, now)
+    service.deliver()
+    return fired
+
+
+def test_scheduled_notification_is_sent_once_when_due_and_not_before(
+    service: Service, outbox: Outbox
+) -> None:
+    gus = service.seed_user("gus")
+    key, send_at = _key(), _at(timedelta(hours=2))
+    detail = {**_order([gus.user_id], key), "sendAt": _stamp(send_at)}
+    service.put("order_shipped", detail)
+    service.put("order_shipped", detail)  # a duplicate of the scheduled notification
+
+    service.deliver()
+    service.put("order_shipped", detail)  # and a later redelivery
+    service.deliver()
+
+    assert outbox.new() == []
+    name = f"n-{_id(key)[:60]}"
+    mine = {n: s for n, s in _schedules(service).items() if n == name}
+    assert list(mine) == [name]  # one schedule for the three copies
+    schedule = mine[name]
+    assert schedule["ScheduleExpression"] == f"at({send_at:%Y-%m-%dT%H:%M:%S})"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["KmsKeyArn"] == service.outputs["kms_key_arn"]
+    target = schedule["Target"]
+    assert target["RoleArn"] == service.outputs["scheduler_role_arn"]
+    assert target["Arn"] == service.outputs["queue_arns"]["router"]
+    assert target["DeadLetterConfig"]["Arn"] == service.outputs["dlq_arns"]["router"]
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+
+    assert [f.name for f in _fire(service, send_at - timedelta(minutes=1)) if f.name == name] == []
+    assert outbox.new() == []  # not due yet
+
+    assert [f.name for f in _fire(service, send_at) if f.name == name] == [name]
+    [mail] = outbox.new()
+    assert mail.to == [gus.address] and mail.tags["notification_id"] == _id(key)
+    assert name not in _schedules(service)  # deleted after completion
+    assert [f.name for f in _fire(service, send_at + timedelta(days=2)) if f.name == name] == []
+    assert outbox.new() == []
+    assert [v["status"] for v in service.delivery_log(_id(key), "email").values()] == ["sent"]
+
+
+def test_cancelled_notification_is_never_sent_and_a_producer_cannot_cancel_anothers(
+    service: Service, outbox: Outbox
+) -> None:
+    hal = service.seed_user("hal")
+    cancelled, kept, send_at = _key(), _key(), _at(timedelta(hours=5))
+    service.put("order_shipped", {**_order([hal.user_id], cancelled), "sendAt": _stamp(send_at)}, SHOP)
+    service.put("order_shipped", {**_order([hal.user_id], kept), "sendAt": _stamp(send_at)}, SHOP)
+    service.deliver()
+    assert {f"n-{_id(cancelled)[:60]}", f"n-{_id(kept)[:60]}"} <= set(_schedules(service))
+
+    service.put(
+        "cancel-notification", {"notificationType": "order_shipped", "idempotencyKey": cancelled}, SHOP
+    )
+    # The marketplace names the shop's key: its request is namespaced by its own source and reaches nothing.
+    service.put(
+        "cancel-notification", {"notificationType": "order_shipped", "idempotencyKey": kept}, MARKETPLACE
+    )
+    routed, _ = service.deliver()
+
+    assert routed and all(b.returned == [] for b in routed)
+    assert f"n-{_id(cancelled)[:60]}" not in _schedules(service)
+    assert f"n-{_id(kept)[:60]}" in _schedules(service)
+    _fire(service, send_at)
+    [mail] = outbox.new()
+    assert mail.tags["notification_id"] == _id(kept)
+    assert service.delivery_log(_id(cancelled)) == {}
+    assert service.receive_all(service.outputs["dlq_urls"]["router"]) == []
+
+
+def test_bad_schedules_are_dead_lettered_with_their_reason_while_neighbours_are_delivered(
+    service: Service, outbox: Outbox
+) -> None:
+    ivy = service.seed_user("ivy")
+    good = _key()
+    bad = {
+        "past": {"sendAt": _stamp(_at(-timedelta(hours=1)))},
+        "far": {"sendAt": _stamp(_at(timedelta(days=366)))},
+        "both": {"sendAt": _stamp(_at(timedelta(hours=1))), "delaySeconds": 60},
+        "malformed": {"sendAt": "2027-02-30T10:00:00Z"},
+    }
+    keys = {label: _key() for label in bad}
+    service.put("order_shipped", _order([ivy.user_id], keys["past"]) | bad["past"])
+    service.put("order_shipped", _order([ivy.user_id], good, order_id="A-9"))
+    for label in ("far", "both", "malformed"):
+        service.put("order_shipped", _order([ivy.user_id], keys[label]) | bad[label])
+
+    routed, _ = service.deliver()
+
+    assert all(b.returned == [] for b in routed)
+    [mail] = outbox.new()
+    assert mail.subject == "Your order A-9 has shipped"
+    reasons = {
+        json.loads(m["Body"])["detail"]["idempotencyKey"]: m["MessageAttributes"]["reason"]["StringValue"]
+        for m in service.receive_all(service.outputs["dlq_urls"]["router"])
+    }
+    assert reasons.keys() == {keys[label] for label in bad}
+    assert "in the past" in reasons[keys["past"]]
+    assert "more than 365 days ahead" in reasons[keys["far"]]
+    assert "exclude each other" in reasons[keys["both"]]
+    assert "detail.sendAt" in reasons[keys["malformed"]]
+    assert not {f"n-{_id(k)[:60]}" for k in keys.values()} & set(_schedules(service))
+
+
+def test_scheduler_role_and_group_are_the_modules_own(service: Service) -> None:
+    scheduler = service.emulator.client("scheduler")
+    group = scheduler.get_schedule_group(Name=service.outputs["schedule_group_name"])
+    assert group["Arn"] == service.outputs["schedule_group_arn"]
+    iam = service.emulator.client("iam")
+    role = service.outputs["scheduler_role_arn"].split("/")[-1]
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    [statement] = trust["Statement"]
+    assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"] == {"aws:SourceArn": service.outputs["schedule_group_arn"]}
+    [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    actions = {
+        a
+        for s in document["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert actions == {"sqs:SendMessage", "kms:Decrypt", "kms:GenerateDataKey"}
+
+
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
     left = deployed.destroy_and_list_leftovers()
     assert left == {}, f"destroy left behind: {left}"
@@ -1823,6 +1975,8 @@ def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: Deployed
     assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
     archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
     assert archives == []
+    groups = emulator.client("scheduler").list_schedule_groups(NamePrefix=NAME)["ScheduleGroups"]
+    assert groups == []
     # The APIs, and the platform applications the provisioner deleted when Terraform invoked it.
     apis = emulator.client("apigatewayv2").get_apis()["Items"]
     assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []

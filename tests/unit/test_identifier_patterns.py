@@ -25,6 +25,7 @@ VALID = {
     "properties.region": "us-east-1",
     "properties.detail.properties.recipients.items": "u-1",
     "properties.detail.properties.idempotencyKey": "order-A-1001",
+    "properties.detail.properties.sendAt": "2027-01-02T09:00:00.5+01:00",
 }
 
 

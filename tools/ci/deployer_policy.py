@@ -56,6 +56,7 @@ ARNS: dict[str, tuple[str, ...]] = {
     "LogGroups": ("arn:aws:logs:*:*:log-group:*${name}*",),
     "Pipes": ("arn:aws:pipes:*:*:pipe/${name}*",),
     "S3Buckets": ("arn:aws:s3:::${name}*",),
+    "SchedulerGroups": ("arn:aws:scheduler:*:*:schedule-group/${name}*",),
     "SesConfigurationSets": ("arn:aws:ses:*:*:configuration-set/${name}*",),
     "SesIdentities": ("arn:aws:ses:*:*:identity/*",),
     "SnsTopics": ("arn:aws:sns:*:*:${name}*",),
@@ -419,6 +420,17 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     ),
     "resource.aws_s3_bucket_versioning": (
         _grant("S3Buckets", "s3:GetBucketVersioning", "s3:PutBucketVersioning"),
+    ),
+    "resource.aws_scheduler_schedule_group": (
+        _grant(
+            "SchedulerGroups",
+            "scheduler:CreateScheduleGroup",
+            "scheduler:DeleteScheduleGroup",
+            "scheduler:GetScheduleGroup",
+            "scheduler:ListTagsForResource",
+            "scheduler:TagResource",
+            "scheduler:UntagResource",
+        ),
     ),
     "resource.aws_sesv2_configuration_set": (
         _grant(

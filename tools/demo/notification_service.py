@@ -26,6 +26,7 @@ import os
 import shlex
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from notification_handlers.service.contract import notification_id
 from tools.emulator.account import ACCOUNT_ID
 from tools.emulator.event_source_poller import EventSourcePoller
 from tools.emulator.lambda_service import InProcessLambdaService
+from tools.emulator.scheduler import fire_due
 from tools.emulator.server import Emulator
 from tools.emulator.sns import endpoint_deliveries
 from tools.emulator.webhook_server import WebhookServer
@@ -418,6 +420,35 @@ def _show_inbox(service: InProcessLambdaService, function: str) -> None:
     )
 
 
+def _deliver_then_schedule(
+    emulator: Emulator, outputs: dict[str, Any], poller: EventSourcePoller, functions: dict[str, str]
+) -> None:
+    """Deliver what was put; then a shipping notice for Anna with ``sendAt`` two hours ahead: one schedule,
+    nothing sent until the scheduler stand-in is advanced to that time."""
+    _deliver(poller, functions)
+    send_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    detail = {
+        "recipients": ["u-anna"],
+        "data": {**ORDER, "order_id": "A-1003"},
+        "idempotencyKey": "order-A-1003",
+        "sendAt": send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    _put(emulator, outputs["event_bus_name"], "order_shipped", detail)
+    _deliver(poller, functions)
+    scheduler = emulator.client("scheduler")
+    group = outputs["schedule_group_name"]
+    for listed in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        schedule = scheduler.get_schedule(GroupName=group, Name=listed["Name"])
+        print(
+            f"    scheduled: {group}/{schedule['Name'][:20]}... {schedule['ScheduleExpression']}"
+            f" -> ingest queue, ActionAfterCompletion {schedule['ActionAfterCompletion']}; nothing sent yet"
+        )
+    print(f"==> Two hours later ({send_at:%H:%M} UTC): EventBridge Scheduler fires")
+    for fired in fire_due(emulator.region, send_at):
+        print(f"    {fired.name[:20]}... -> SendMessage to the ingest queue (schedule deleted)")
+    _deliver(poller, functions)
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -459,13 +490,14 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     _put(emulator, bus, "order_shipped", {"data": {"order_id": "A-1002"}})  # no recipients: rejected
     delivered = {"recipients": ["u-anna"], "data": ORDER, "idempotencyKey": "delivered-A-1001"}
     _put(emulator, bus, "order_delivered", delivered)  # inbox only: an item each, live to open tabs
-    _deliver(poller, functions)
+    _deliver_then_schedule(emulator, outputs, poller, functions)
 
     print("\n    Delivery report")
     for source, detail_type, key in (
         (SHOP, "order_shipped", "order-A-1001"),
         (IDENTITY, "security_alert", "alert-7"),
         (SHOP, "order_delivered", "delivered-A-1001"),
+        (SHOP, "order_shipped", "order-A-1003"),
     ):
         _report(emulator, tables["delivery_log"], source, detail_type, key)
     print("\n    Emails SES accepted")

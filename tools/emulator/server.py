@@ -3,9 +3,10 @@
 A thin launcher around moto's ``ThreadedMotoServer``. It runs in this process (on 127.0.0.1, on a port
 the OS picks, so a busy port can never hang ``start()``) and patches the few moto gaps that Terraform with
 the AWS provider 5.x and the handlers run into. The patches live with their service, one module each
-(``eventbridge``, ``stepfunctions``, ``awslambda``, ``kms``, ``sqs``, ``s3``, ``sesv2``, ``sns``,
-``apigateway``), whose docstring lists the symptoms they remove; none of this leaks into ``modules/``: the
-modules are written for real AWS. Measured with moto 5.2.5, Terraform 1.11 and the AWS provider 5.100.
+(``eventbridge``, ``stepfunctions``, ``awslambda``, ``kms``, ``sqs``, ``scheduler``, ``s3``, ``sesv2``,
+``sns``, ``apigateway``), whose docstring lists the symptoms they remove; none of this leaks into
+``modules/``: the modules are written for real AWS. Measured with moto 5.2.5, Terraform 1.11 and the
+AWS provider 5.100.
 
 Beside the server: ``lambda_service`` runs deployed functions in this process, ``event_source_poller``
 plays Lambda's SQS event source mappings, ``pipes`` renders EventBridge Pipes input templates,
@@ -33,6 +34,7 @@ from tools.emulator import (
     eventbridge,
     kms,
     s3,
+    scheduler,
     sesv2,
     sns,
     sqs,
@@ -56,6 +58,7 @@ TERRAFORM_SERVICES = (
     "lambda",
     "pipes",
     "s3",
+    "scheduler",
     "secretsmanager",
     "ses",
     "sesv2",
@@ -72,6 +75,7 @@ _PATCHES: tuple[Callable[[], None], ...] = (
     *awslambda.PATCHES,
     *kms.PATCHES,
     *sqs.PATCHES,
+    *scheduler.PATCHES,
     *s3.PATCHES,
     *sesv2.PATCHES,
     *sns.PATCHES,

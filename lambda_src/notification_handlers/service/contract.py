@@ -33,6 +33,12 @@ SCHEMA_FILE: Final = "notification-event.schema.json"
 MAX_REASON: Final = 500
 # What a notification id looks like (the registration API checks path parameters against it).
 NOTIFICATION_ID_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
+# The schema's detail-type and idempotencyKey rules (fullmatch), for the cancel request (``deferral``).
+TYPE_PATTERN: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# Top-level field the service adds to a deferred event when it comes back due (``deferral``): EventBridge
+# builds the envelope of every event put on the bus, so producers cannot set it.
+DUE_MARKER: Final = "notification-service-due"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class Notification:
     recipients: tuple[str, ...]
     data: Mapping[str, Any] = field(default_factory=dict)
     idempotency_key: str = ""  # detail.idempotencyKey, else the event id: the producer's own name for it
+    send_at: datetime | None = None  # detail.sendAt
+    delay_seconds: int | None = None  # detail.delaySeconds
+    due: bool = False  # the service's DUE_MARKER: a deferred event come back at its time
 
 
 def namespaced_key(source: str, notification_type: str, key: str) -> bytes:
@@ -105,6 +114,9 @@ def parse_notification(body: str) -> Notification:
         raise MalformedEventError(
             f"body must be a JSON object (an EventBridge event), got {type_name(document)}"
         )
+    detail = document.get("detail")
+    if isinstance(detail, dict) and "sendAt" in detail and "delaySeconds" in detail:
+        raise MalformedEventError("detail.sendAt and detail.delaySeconds exclude each other: give one")
     try:
         _validator()(document)
     except fastjsonschema.JsonSchemaValueException as error:
@@ -114,6 +126,7 @@ def parse_notification(body: str) -> Notification:
     if len(set(recipients)) != len(recipients):  # the schema says so too; kept for a clear reason
         raise MalformedEventError("detail.recipients must not repeat a user id")
     key = detail.get("idempotencyKey") or document["id"]
+    send_at = detail.get("sendAt")
     return Notification(
         notification_id=notification_id(document["source"], document["detail-type"], key),
         notification_type=document["detail-type"],
@@ -123,4 +136,7 @@ def parse_notification(body: str) -> Notification:
         recipients=recipients,
         data=detail.get("data", {}),
         idempotency_key=key,
+        send_at=None if send_at is None else parse_utc_time(send_at, "detail.sendAt"),
+        delay_seconds=detail.get("delaySeconds"),
+        due=DUE_MARKER in document,
     )

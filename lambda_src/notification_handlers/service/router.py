@@ -55,6 +55,7 @@ from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import (
     catalog,
     channel_switches,
+    deferral,
     delivery_log,
     dynamodb_batch,
     enrichment,
@@ -69,7 +70,7 @@ from notification_handlers.service import (
 from notification_handlers.service.catalog import Catalog, TypeDefinition
 from notification_handlers.service.channel_message import ChannelMessage
 from notification_handlers.service.channel_switches import Switches
-from notification_handlers.service.contract import Notification, parse_notification
+from notification_handlers.service.contract import Notification, notification_id, parse_notification
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.enrichment import Profile
 from notification_handlers.service.idempotency import Claim
@@ -279,6 +280,8 @@ class Item:
     claimed: bool = False
     plan: Plan | None = None
     unsent: int = 0
+    cancel: deferral.CancelRequest | None = None  # a producer's cancel-notification request
+    deferred: bool = False  # delayed or scheduled: it comes back when due
 
     @property
     def notification_id(self) -> str | None:
@@ -318,6 +321,9 @@ def _remaining_millis(context: Any) -> int | None:
 def _parse(items: Sequence[Item], types: Catalog) -> None:
     for item in items:
         try:
+            item.cancel = deferral.parse_cancel(item.body)
+            if item.cancel is not None:
+                continue
             item.notification = parse_notification(item.body)
             item.definition = types.definition(item.notification.notification_type)
             # Before any claim: a refused producer cannot even occupy the notification id.
@@ -328,11 +334,83 @@ def _parse(items: Sequence[Item], types: Catalog) -> None:
                 logger.warning("event rejected", extra={"reason": str(error)})
 
 
+def _defer(items: Sequence[Item]) -> None:
+    """Delay or schedule what is not due yet (``deferral``); reject a bad ``sendAt``/``delaySeconds``."""
+    now = datetime.now(UTC)
+    for item in items:
+        notification = item.notification
+        if (
+            notification is None
+            or item.rejection
+            or (notification.send_at is None and notification.delay_seconds is None)
+        ):
+            continue
+        with about(item):
+            try:
+                decision = deferral.decide(
+                    now=now,
+                    event_time=notification.time,
+                    send_at=notification.send_at,
+                    delay_seconds=notification.delay_seconds,
+                    due_marker=notification.due,
+                    max_delay_days=deferral.max_delay_days(),
+                )
+            except MalformedEventError as error:
+                item.reject(str(error), type(error).__name__)
+                logger.warning("event rejected", extra={"reason": str(error)})
+                continue
+            if decision.action is deferral.Action.NOW:
+                continue
+            try:
+                deferral.defer(notification.notification_id, item.body, decision)
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("deferring failed", extra={"error_code": aws_clients.error_code(error)})
+                item.fail(error)
+                continue
+            item.deferred = True
+            outcome = "scheduled" if decision.action is deferral.Action.SCHEDULE else "delayed"
+            logger.info(
+                "notification deferred", extra={"outcome": outcome, "seconds": decision.delay_seconds}
+            )
+
+
+def _cancel(items: Sequence[Item], context: Any) -> None:
+    """Cancel requests: tombstone the producer's notification id (a completed claim), delete its schedule."""
+    dedup = idempotency.deduplicator_from_env()
+    for item in items:
+        request = item.cancel
+        if request is None:
+            continue
+        # The id comes from the request's own source: a producer can only name its own notifications.
+        key = notification_id(request.source, request.notification_type, request.idempotency_key)
+        logger.append_keys(
+            notification_id=key, source=request.source, idempotency_key=request.idempotency_key
+        )
+        try:
+            claim = dedup.claim(key, remaining_time_in_millis=_remaining_millis(context))
+            if claim is Claim.IN_PROGRESS:
+                item.fail(RecordFailedError(f"notification {key} is being sent; cancel retried later"))
+                logger.info(
+                    "cancel of a notification in progress; retried later", extra={"outcome": "in_progress"}
+                )
+                continue
+            if claim is Claim.CLAIMED:
+                dedup.complete(key, {"cancelled": True})
+            deleted = deferral.delete_schedule(key)
+            outcome = "cancelled" if claim is Claim.CLAIMED else "already_done"
+            logger.info("notification cancelled", extra={"outcome": outcome, "schedule_deleted": deleted})
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("cancel failed", extra={"error_code": aws_clients.error_code(error)})
+            item.fail(error)
+        finally:
+            logger.remove_keys(list(ABOUT_KEYS))
+
+
 def _claim(items: Sequence[Item], context: Any) -> None:
     dedup = idempotency.deduplicator_from_env()
     owners: dict[str, Item] = {}
     for item in items:
-        if item.notification is None or item.rejection:
+        if item.notification is None or item.rejection or item.deferred:
             continue
         with about(item):
             notification_id = item.notification.notification_id
@@ -547,6 +625,8 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
         return {item.message_id: error for item in items}
     switches = channel_switches.load()
     _parse(items, types)
+    _cancel(items, context)
+    _defer(items)
     _claim(items, context)
     try:
         profiles, prefs = _prefetch(items)
