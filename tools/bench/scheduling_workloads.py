@@ -88,11 +88,14 @@ SCHEDULED_ROUTER = Workload(
     services=("dynamodb", "sqs", "scheduler"),
     steps=(
         Step(
-            name="catalog",
+            name="catalog and channel switches",
             operations=frozenset({"dynamodb.Query"}),
-            lower_bound=lambda n: 1,
-            bound_text="1 Query per warm environment",
-            why="Read once per execution environment, then cached for CATALOG_REFRESH_SECONDS.",
+            lower_bound=lambda n: 2,
+            bound_text="2 Queries per warm environment",
+            why=(
+                "Each read once per execution environment, then cached for CATALOG_REFRESH_SECONDS and"
+                " CHANNEL_SWITCH_REFRESH_SECONDS (two partitions, two Queries)."
+            ),
         ),
         Step(
             name="schedule",
