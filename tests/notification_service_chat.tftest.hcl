@@ -112,8 +112,8 @@ run "chat_plan" {
       CHAT_SECRET_CACHE_SECONDS = "300"
       CHAT_TIMEOUT_SECONDS      = "5"
       CHAT_TARGETS = jsonencode({
-        ops            = { platform = "slack", secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/ops-AbCdEf" }
-        "release-room" = { platform = "teams", secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/release-GhIjKl" }
+        ops            = { platform = "slack", secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/ops-AbCdEf" }     # pragma: allowlist secret
+        "release-room" = { platform = "teams", secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/release-GhIjKl" } # pragma: allowlist secret
       })
       # Every channel worker honours the operators' channel switches (channel_controls.tf).
       CATALOG_TABLE                  = "notify-catalog"
@@ -254,7 +254,7 @@ run "rejects_webhook_url_instead_of_secret_arn" {
   command = plan
 
   variables {
-    chat = { targets = { ops = { platform = "slack", webhook_secret_arn = "https://hooks.slack.com/services/T000/B000/XXXX" } } }
+    chat = { targets = { ops = { platform = "slack", webhook_secret_arn = "https://hooks.slack.com/services/T000/B000/XXXX" } } } # pragma: allowlist secret
   }
 
   expect_failures = [var.chat]

@@ -14,7 +14,7 @@ from tests.unit.realtime_fakes import channel_message, sqs_event
 from tests.unit.service_fakes import create_table, scan
 
 INBOX_TABLE = "inbox"
-NID = "3936a9ff1f17c315bc3b04afaacb1124082b93af2b3d5d235fcbce3d64d8f805"
+NID = "3936a9ff1f17c315bc3b04afaacb1124082b93af2b3d5d235fcbce3d64d8f805"  # pragma: allowlist secret
 
 
 def create_inbox(monkeypatch: pytest.MonkeyPatch, ttl_days: int = 90) -> None:

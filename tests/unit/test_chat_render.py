@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from notification_handlers.service import chat_render
 from notification_handlers.service.chat_render import ChatContent, outcome, payload, url_problem
 
-SLACK = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"
+SLACK = "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"  # pragma: allowlist secret
 TEAMS = "https://contoso.webhook.office.com/webhookb2/1234/IncomingWebhook/abcd/5678"
 WORKFLOWS = "https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?sig=xyz"
 CHIME = "https://hooks.chime.aws/incomingwebhooks/abc?token=xyz"
@@ -100,7 +100,11 @@ def test_the_platforms_own_webhook_urls_are_accepted(platform: str, url: str) ->
         ("webhook", "https://169.254.169.254/latest/meta-data", "host_not_allowed"),
         ("webhook", "https://127.0.0.1:9001/2018-06-01/runtime/invocation/next", "host_not_allowed"),
         ("webhook", "https://[::1]/x", "host_not_allowed"),
-        ("webhook", "https://user:pass@alerts.example.com/in", "credentials_in_url"),
+        (
+            "webhook",
+            "https://user:pass@alerts.example.com/in",  # pragma: allowlist secret
+            "credentials_in_url",
+        ),
         ("slack", "https://hooks.slack.com@evil.example/x", "credentials_in_url"),
         ("webhook", "file:///etc/passwd", "not_https"),
         ("webhook", "https://alerts.example.com/in put", "not_a_url"),

@@ -97,7 +97,7 @@ class Target:
 
 
 def parse_targets(raw: str) -> dict[str, Target]:
-    """``CHAT_TARGETS``: ``{"<target>": {"platform": "slack", "secret_arn": "arn:..."}}``."""
+    """``CHAT_TARGETS``: a JSON object, target name -> its platform and the ARN of its webhook's secret."""
     try:
         document = json.loads(raw)
     except ValueError:
