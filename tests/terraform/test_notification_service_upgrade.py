@@ -51,7 +51,7 @@ MOVED_MAPPINGS = {
     },
 }
 
-# Added by the security fixes after LAYOUT_BEFORE_QUEUE_WORKERS, so an upgrade creates them: the built-in
+# Added after LAYOUT_BEFORE_QUEUE_WORKERS, so an upgrade creates them. By the security fixes: the built-in
 # WebSocket JWT authorizer (function, API authorizer, invoke permission, error alarm), the SES configuration
 # set of verification mail with its feedback destination, and the device ownership table. Exact addresses, or
 # a module prefix ending in ".". Anything else created means a resource lost its address (no moved block).
@@ -63,6 +63,28 @@ ADDED_SINCE_LAYOUT = {
     f'{SERVICE}aws_sesv2_configuration_set.this["verification"]',
     f'{SERVICE}aws_sesv2_configuration_set_event_destination.feedback["verification"]',
     f'{SERVICE}module.tables["device_owners"].',
+    # The in-app inbox, on in the example: its table, queue worker, alarms and registration routes.
+    f'{SERVICE}module.tables["inbox"].',
+    f'{SERVICE}module.channel_workers["inbox"].',
+    f'{SERVICE}aws_cloudwatch_metric_alarm.this["inbox-dlq"]',
+    f'{SERVICE}aws_cloudwatch_metric_alarm.this["inbox-worker-errors"]',
+    *(
+        f'{SERVICE}aws_apigatewayv2_route.registration["{route}"]'
+        for route in (
+            "GET /inbox",
+            "GET /inbox/unread-count",
+            "POST /inbox/read-all",
+            "POST /inbox/{item_id}/archive",
+            "POST /inbox/{item_id}/read",
+        )
+    ),
+    # The example's types added since: account_update (channel fallback) and order_delivered (inbox only).
+    f'{SERVICE}aws_dynamodb_table_item.catalog["account_update"]',
+    f'{SERVICE}aws_dynamodb_table_item.catalog["order_delivered"]',
+    # Scheduled send: the module's schedule group and the schedules' execution role.
+    f"{SERVICE}aws_scheduler_schedule_group.this[0]",
+    f"{SERVICE}aws_iam_role.scheduler[0]",
+    f"{SERVICE}aws_iam_role_policy.scheduler[0]",
 }
 # A WebSocket API deployment is an immutable snapshot of the routes: the $connect route gained the authorizer,
 # so a new deployment replaces the old one, created before the old one goes (the stage is never without one).
