@@ -429,7 +429,7 @@ def _deliver_then_schedule(
     send_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
     detail = {
         "recipients": ["u-anna"],
-        "data": {**ORDER, "order_id": "A-1003"},
+        "data": {**ORDER, "order_id": "A-1003", "tracking_url": "https://track.example.com/A-1003"},
         "idempotencyKey": "order-A-1003",
         "sendAt": send_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
