@@ -124,8 +124,10 @@ demo: venv
 # Not part of `make test`: figures are reported, never asserted. Writes docs/benchmarks.md and .json.
 # TERRAFORM=1 also applies every example against the emulator, one after another (~2 min each);
 # without it the Terraform figures of the last such run are carried over from docs/benchmarks.json.
+# ONLY=cold_start,package_size re-measures those sections and carries the others over from that file
+# (e.g. the cold start again on a quiet machine); each section says when and under what load it was measured.
 bench: venv
-	$(PY) -m tools.bench $(if $(TERRAFORM),--terraform)
+	$(PY) -m tools.bench $(if $(TERRAFORM),--terraform) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	find . -name .terraform -type d -prune -exec rm -rf {} + ; find . -name .terraform.lock.hcl -delete

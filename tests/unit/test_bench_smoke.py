@@ -8,6 +8,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,6 +115,47 @@ def test_fanout_posts_once_per_connection_and_deletes_only_the_stale(quick_repor
     assert figures["posts_per_connection"] == [1]
     assert figures["delete_calls"] == figures["delete_lower_bound"] == 1
     assert (figures["stale_left"], figures["live_removed"]) == (0, 0)
+
+
+def test_every_section_says_when_and_under_what_load_it_was_measured(quick_report: runner.Report) -> None:
+    markdown = render_markdown(quick_report)
+    measured = [s.measured for s in quick_report.sections]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC; 1-minute load average .+ cores.*", m) for m in measured
+    )
+    assert markdown.count("\nMeasured: ") == len(quick_report.sections)
+
+
+def test_a_busy_machine_is_named_in_the_conditions() -> None:
+    started = datetime(2026, 12, 5, 18, 42, tzinfo=UTC)
+    cores = int(environment.machine()["CPU cores (logical)"])
+    assert "busy machine" in runner.conditions(started, cores * 1.5, 0.1)
+    assert "busy machine" not in runner.conditions(started, 0.0, cores * 0.5)
+
+
+def test_only_re_measures_the_named_sections_and_carries_the_others_over(
+    quick_report: runner.Report, tmp_path: Path
+) -> None:
+    markdown, raw = tmp_path / "bench.md", tmp_path / "bench.json"
+    earlier = replace(
+        quick_report, sections=tuple(replace(s, measured="then") for s in quick_report.sections)
+    )
+    write(earlier, markdown, raw)
+    again = runner.run(quick=True, with_terraform=False, previous_json=raw, only=("package_size",))
+    by_key = {s.key: s for s in again.sections}
+    assert [s.key for s in again.sections] == list(runner.SECTION_KEYS)
+    for section in earlier.sections:
+        if section.key != "package_size":
+            assert by_key[section.key] == section  # rows, notes, data and its own measured line
+    assert by_key["package_size"].measured != "then"
+    assert by_key["package_size"].data == {s.key: s for s in earlier.sections}["package_size"].data
+
+
+def test_only_refuses_to_carry_over_a_section_the_previous_run_lacks(tmp_path: Path) -> None:
+    with pytest.raises(runner.MissingSectionError, match="'api_calls' is not re-measured"):
+        runner.run(
+            quick=True, with_terraform=False, previous_json=tmp_path / "none.json", only=("package_size",)
+        )
 
 
 def test_handler_logs_are_silenced_while_measuring_and_given_back_after() -> None:

@@ -101,6 +101,14 @@ def _cpu_model() -> str:
     return match[1].strip() if match else platform.processor() or "unknown"
 
 
+def load_average() -> float:
+    """The 1-minute load average: above the number of cores, timings measured meanwhile are inflated."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not every platform has one
+        return float("nan")
+
+
 def machine() -> dict[str, str]:
     return {
         "CPU cores (logical)": str(os.cpu_count() or "unknown"),

@@ -22,6 +22,38 @@ class Section:
     notes: tuple[str, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
     headline: str = ""  # one line for the report's summary (and the README)
+    # When and under what load the figures were taken (``conditions``); a section carried over from an
+    # earlier run keeps its own, so every table says whether a busy machine inflated its timings.
+    measured: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything needed to render the section again (``from_json``) in a later, partial run."""
+        return {
+            "key": self.key,
+            "title": self.title,
+            "command": self.command,
+            "description": self.description,
+            "headers": list(self.headers),
+            "rows": [list(row) for row in self.rows],
+            "notes": list(self.notes),
+            "headline": self.headline,
+            "measured": self.measured,
+        }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any], data: Mapping[str, Any]) -> Section:
+        return cls(
+            key=str(document["key"]),
+            title=str(document["title"]),
+            command=str(document["command"]),
+            description=str(document["description"]),
+            headers=tuple(str(h) for h in document["headers"]),
+            rows=tuple(tuple(str(c) for c in row) for row in document["rows"]),
+            notes=tuple(str(n) for n in document.get("notes", ())),
+            data=dict(data),
+            headline=str(document.get("headline", "")),
+            measured=str(document.get("measured", "")),
+        )
 
     def __post_init__(self) -> None:
         for row in self.rows:
@@ -86,6 +118,7 @@ def render_markdown(report: Report) -> str:
             "",
             section.description,
             "",
+            *([f"Measured: {section.measured}", ""] if section.measured else []),
             f"Reproduce: `{section.command}`",
             "",
             *markdown_table(section.headers, section.rows),
@@ -113,8 +146,22 @@ def render_json(report: Report) -> str:
         "versions": dict(report.versions),
         "headline": list(report.headline),
         "sections": {section.key: dict(section.data) for section in report.sections},
+        "rendered_sections": [section.to_json() for section in report.sections],
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def previous_sections(raw: Path) -> dict[str, Section]:
+    """The sections of an earlier run's JSON (``render_json``), by key; empty when there is none."""
+    try:
+        document = json.loads(raw.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    data = document.get("sections", {})
+    return {
+        str(rendered["key"]): Section.from_json(rendered, data.get(rendered["key"], {}))
+        for rendered in document.get("rendered_sections", [])
+    }
 
 
 def write(report: Report, markdown: Path, raw: Path) -> None:
