@@ -42,6 +42,7 @@ queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ from notification_handlers.service import (
     enrichment,
     env,
     fallback,
+    frequency_caps,
     idempotency,
     partial_batch,
     preferences,
@@ -540,6 +542,58 @@ def _log_controls(counts: Mapping[str, int]) -> None:
         )
 
 
+# --- frequency caps (frequency_caps) -----------------------------------------------------------------
+
+
+def _apply_caps(items: Sequence[Item]) -> None:
+    """Count each planned recipient of a capped type (one conditional UpdateItem each); the messages of a
+    recipient over the cap become ``suppressed_frequency_cap`` rows. A failed count fails the record before
+    anything of it is sent (a retry is not counted twice: ``frequency_caps.admit``)."""
+    now = time.time()
+    for item in items:
+        plan, notification, definition = item.plan, item.notification, item.definition
+        if plan is None or item.rejection or notification is None or definition is None:
+            continue
+        cap = definition.max_per_user
+        if cap is None:
+            continue
+        with about(item):
+            users = list(dict.fromkeys(m.user_id for m in plan.messages if m.target is None))
+            try:
+                over = {
+                    user
+                    for user in users
+                    if not frequency_caps.admit(
+                        cap, notification.notification_type, user, notification.notification_id, now
+                    )
+                }
+            except (ClientError, BotoCoreError) as error:
+                logger.warning(
+                    "frequency cap check failed", extra={"error_code": aws_clients.error_code(error)}
+                )
+                item.plan = None
+                item.fail(error)
+                continue
+            if not over:
+                continue
+            rows = frequency_caps.rows_for(plan.messages, over)
+            counts = dict(plan.counts)
+            counts[delivery_log.SUPPRESSED_FREQUENCY_CAP] = len(over)
+            item.plan = Plan(
+                messages=[m for m in plan.messages if m.user_id not in over],
+                suppressed=[*plan.suppressed, *rows],
+                counts=counts,
+            )
+            logger.info(
+                "frequency cap reached",
+                extra={
+                    "outcome": delivery_log.SUPPRESSED_FREQUENCY_CAP,
+                    "recipients": len(over),
+                    "overflow": cap.overflow,
+                },
+            )
+
+
 def _send(items: Sequence[Item], queue_urls: Mapping[str, str]) -> None:
     """Every channel message of the batch, batched per channel queue; counts unsent messages per item."""
     by_queue: dict[str, list[tuple[Item, OutgoingMessage]]] = {}
@@ -631,6 +685,7 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
     try:
         profiles, prefs = _prefetch(items)
         _plan(items, profiles, prefs, switches)
+        _apply_caps(items)
         delivery_log.record(
             [d for item in items if item.plan and not item.rejection for d in item.plan.suppressed]
         )
