@@ -45,7 +45,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -58,6 +58,7 @@ from notification_handlers.service import (
     channel_switches,
     deferral,
     delivery_log,
+    digests,
     dynamodb_batch,
     enrichment,
     env,
@@ -284,6 +285,7 @@ class Item:
     unsent: int = 0
     cancel: deferral.CancelRequest | None = None  # a producer's cancel-notification request
     deferred: bool = False  # delayed or scheduled: it comes back when due
+    flush: digests.FlushRequest | None = None  # a digest's window closed: send the digest
 
     @property
     def notification_id(self) -> str | None:
@@ -325,6 +327,11 @@ def _parse(items: Sequence[Item], types: Catalog) -> None:
         try:
             item.cancel = deferral.parse_cancel(item.body)
             if item.cancel is not None:
+                continue
+            item.flush = digests.parse_flush(item.body)
+            if item.flush is not None:
+                item.notification = _flush_notification(item.flush)
+                item.definition = types.definition(item.flush.notification_type)
                 continue
             item.notification = parse_notification(item.body)
             item.definition = types.definition(item.notification.notification_type)
@@ -443,7 +450,7 @@ def _prefetch(items: Sequence[Item]) -> tuple[dict[str, Profile], dict[str, dict
         dict.fromkeys(
             user
             for item in items
-            if item.claimed and item.notification
+            if item.claimed and item.notification and item.plan is None
             for user in item.notification.recipients
         )
     )
@@ -497,7 +504,7 @@ def _plan(
         return known.get((channel, user_id), True)
 
     for item in items:
-        if not item.claimed or item.notification is None or item.definition is None:
+        if not item.claimed or item.notification is None or item.definition is None or item.plan is not None:
             continue
         with about(item):
             try:
@@ -552,7 +559,7 @@ def _apply_caps(items: Sequence[Item]) -> None:
     now = time.time()
     for item in items:
         plan, notification, definition = item.plan, item.notification, item.definition
-        if plan is None or item.rejection or notification is None or definition is None:
+        if plan is None or item.rejection or notification is None or definition is None or item.flush:
             continue
         cap = definition.max_per_user
         if cap is None:
@@ -576,7 +583,18 @@ def _apply_caps(items: Sequence[Item]) -> None:
                 continue
             if not over:
                 continue
-            rows = frequency_caps.rows_for(plan.messages, over)
+            if cap.overflow == frequency_caps.DIGEST and definition.digest is not None:
+                try:
+                    rows = _collect(notification, definition.digest, sorted(over))
+                except (ClientError, BotoCoreError, digests.DigestBusyError) as error:
+                    logger.warning(
+                        "digest append failed", extra={"error_code": aws_clients.error_code(error)}
+                    )
+                    item.plan = None
+                    item.fail(error)
+                    continue
+            else:
+                rows = frequency_caps.rows_for(plan.messages, over)
             counts = dict(plan.counts)
             counts[delivery_log.SUPPRESSED_FREQUENCY_CAP] = len(over)
             item.plan = Plan(
@@ -592,6 +610,86 @@ def _apply_caps(items: Sequence[Item]) -> None:
                     "overflow": cap.overflow,
                 },
             )
+
+
+# --- digests (digests) ---------------------------------------------------------------------------------
+
+
+def _flush_notification(request: digests.FlushRequest) -> Notification:
+    """The notification a digest is sent as: id = the flush id, the user its one recipient (``data`` is read
+    from the digest once the flush is claimed)."""
+    return Notification(
+        notification_id=request.flush_id,
+        notification_type=request.notification_type,
+        event_id=request.flush_id,
+        source=digests.FLUSH_SOURCE,
+        time=datetime.now(UTC),
+        recipients=(request.user_id,),
+    )
+
+
+def _collect(
+    notification: Notification, window: digests.DigestWindow, users: Sequence[str]
+) -> list[Delivery]:
+    """Append the event to each user's digest; their ``digested`` rows (the reason names the digest)."""
+    item = digests.digest_item(notification.data)
+    now = datetime.now(UTC)
+    rows = []
+    for user_id in users:
+        request = digests.collect(user_id, notification.notification_type, window, item, now)
+        rows.append(
+            Delivery(
+                notification.notification_id,
+                notification.notification_type,
+                user_id,
+                delivery_log.NO_TARGET,
+                delivery_log.DIGESTED,
+                reason=f"digest {request.flush_id}",
+            )
+        )
+    return rows
+
+
+def _digest(items: Sequence[Item]) -> None:
+    """After the claim: read each claimed digest flush; collect the events of digest types (every recipient
+    without a cap; with one, the event is delivered as a digest of one and only what is over the cap is
+    collected, in ``_apply_caps``). An oversize event is rejected before any of it is collected."""
+    for item in items:
+        notification, definition = item.notification, item.definition
+        if not item.claimed or notification is None or definition is None:
+            continue
+        with about(item):
+            try:
+                if item.flush is not None:
+                    digest = digests.flush(item.flush)
+                    if digest is None:
+                        item.plan = Plan()  # a window without a kept event: nothing to send
+                        logger.info("digest flush without a digest", extra={"outcome": "empty_digest"})
+                    else:
+                        data = digests.digest_variables(*digest)
+                        item.notification = replace(notification, data=data)
+                        logger.info("digest flushed", extra={"outcome": "digest", "count": digest[0]})
+                    continue
+                window = definition.digest
+                if window is None:
+                    continue
+                digests.digest_item(notification.data)  # too large: rejected before anything is collected
+                if definition.max_per_user is not None:
+                    item.notification = replace(notification, data=digests.single_data(notification.data))
+                    continue
+                rows = _collect(notification, window, notification.recipients)
+                item.plan = Plan(suppressed=rows, counts={delivery_log.DIGESTED: len(rows)})
+                logger.info(
+                    "notification digested", extra={"outcome": delivery_log.DIGESTED, "recipients": len(rows)}
+                )
+            except MalformedEventError as error:
+                item.plan = Plan()  # nothing planned nor sent
+                item.reject(str(error), type(error).__name__)
+                logger.warning("event rejected", extra={"reason": str(error)})
+            except (ClientError, BotoCoreError, digests.DigestBusyError) as error:
+                item.plan = Plan()
+                logger.warning("digest failed", extra={"error_code": aws_clients.error_code(error)})
+                item.fail(error)
 
 
 def _send(items: Sequence[Item], queue_urls: Mapping[str, str]) -> None:
@@ -682,6 +780,7 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
     _cancel(items, context)
     _defer(items)
     _claim(items, context)
+    _digest(items)
     try:
         profiles, prefs = _prefetch(items)
         _plan(items, profiles, prefs, switches)
