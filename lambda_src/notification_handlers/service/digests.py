@@ -47,6 +47,8 @@ MAX_ITEM_BYTES: Final = 2048  # of the JSON of one event's data kept in a digest
 EXPIRY_SECONDS: Final = 86_400  # after the window's end: the flush has a day (Scheduler's retry policy)
 SCHEDULE_NAME_PREFIX: Final = "d-"
 MAX_ROUNDS: Final = 4
+MAX_KNOWN_FULL: Final = 10_000  # digests this execution environment saw full (see ``collect``)
+_KNOWN_FULL: dict[tuple[str, str, int], None] = {}
 MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS = 60, 7 * 86_400
 MIN_ITEMS, MAX_ITEMS = 1, 50
 _KEYS: Final = frozenset({"window_seconds", "max_items"})
@@ -273,6 +275,15 @@ def collect(
     table = env.required("DIGESTS_TABLE")
     client = aws_clients.client("dynamodb")
     start = window_start(now.timestamp(), window.window_seconds)
+    if (user_id, notification_type, start) in _KNOWN_FULL:
+        # Seen full in this environment: count only (one call), unless it was flushed meanwhile.
+        try:
+            client.update_item(**count_request(table, user_id, notification_type, start))
+            return FlushRequest(user_id, notification_type, start)
+        except ClientError as error:
+            if aws_clients.error_code(error) != "ConditionalCheckFailedException":
+                raise
+            _KNOWN_FULL.pop((user_id, notification_type, start), None)
     first = False
     for _ in range(MAX_ROUNDS):
         request = FlushRequest(user_id, notification_type, start)
@@ -302,6 +313,9 @@ def collect(
         elif int(state.get("stored", 0)) >= window.max_items:
             try:
                 client.update_item(**count_request(table, user_id, notification_type, start))
+                if len(_KNOWN_FULL) >= MAX_KNOWN_FULL:
+                    _KNOWN_FULL.pop(next(iter(_KNOWN_FULL)))
+                _KNOWN_FULL[(user_id, notification_type, start)] = None
                 return request
             except ClientError as error:
                 if aws_clients.error_code(error) != "ConditionalCheckFailedException":
