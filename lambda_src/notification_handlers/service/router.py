@@ -625,6 +625,7 @@ def _flush_notification(request: digests.FlushRequest) -> Notification:
         source=digests.FLUSH_SOURCE,
         time=datetime.now(UTC),
         recipients=(request.user_id,),
+        idempotency_key=request.flush_id,  # logged with every line about the flush
     )
 
 
