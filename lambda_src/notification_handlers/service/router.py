@@ -38,6 +38,11 @@ tables of ``reachability``'s probes for the channels some type falls back on (``
 ``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
 ``IDEMPOTENCY_TABLE``, ``IDEMPOTENCY_TTL_SECONDS``, ``CHANNEL_QUEUE_URLS`` (JSON object channel ->
 queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
+
+Frequency caps and digests (``frequency_caps``, ``digests``; docs/notification-service.md, section 13):
+after the claim, ``_digest`` reads a claimed digest flush and collects the events of digest types; after
+planning, ``_apply_caps`` counts the recipients of capped types. Environment: ``LIMITS_TABLE`` (a type with
+``max_per_user``), ``DIGESTS_TABLE`` (a type with ``digest``).
 """
 
 from __future__ import annotations
