@@ -5,11 +5,13 @@ emulator's scheduler stand-in firing the flush: N events in one window are one e
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import catalog, digests, templates
@@ -200,6 +202,7 @@ def digesting(scheduling: Scheduling, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("DIGESTS_TABLE", "digests")
     monkeypatch.setenv("LIMITS_TABLE", "limits")
     scheduling.service.put_type("price_drop", PRICE_DROP)
+    digests._KNOWN_FULL.clear()  # per execution environment: each test is a fresh one
     yield scheduling
 
 
@@ -292,3 +295,43 @@ def test_the_order_type_is_unaffected(digesting: Scheduling) -> None:
     assert digesting.route(event("o-1", ["u-2"])) == {"batchItemFailures": []}
     assert len(digesting.service.emails()) == 1
     assert scan("digests") == []
+
+
+def test_a_digest_template_naming_an_events_own_field_is_refused_at_load() -> None:
+    # At the flush only digest, user and notification exist: {{ product }} would fail every digest.
+    broken = json.loads(json.dumps(PRICE_DROP))
+    broken["templates"]["en"]["email"]["subject"] = "Price drop: {{ product }}"
+    with pytest.raises(ValueError, match=r"templates\.en\.email\.subject: .* not product"):
+        catalog.parse_definition("price_drop", broken)
+
+
+def test_concurrent_first_events_of_a_window_make_one_schedule(
+    digesting: Scheduling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    # DynamoDB applies each request atomically; moto is not thread-safe: the race is between requests.
+    def serialised(self: DynamoHandler) -> Any:
+        with lock:
+            return call_action(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", serialised)
+    window = DigestWindow(WEEK, 3)
+    now = datetime.now(UTC)
+    barrier = threading.Barrier(8)
+    made: list[FlushRequest] = []
+
+    def collect(n: int) -> None:
+        barrier.wait()
+        made.append(digests.collect("u-2", "price_drop", window, {"product": f"P{n}"}, now))
+
+    threads = [threading.Thread(target=collect, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(made)) == 1 and len(made) == 8
+    assert len(digesting.schedules()) == 1
+    [digest] = scan("digests")
+    assert digest["count"] == 8 and len(digest["items"]) == 3 and digest["scheduled"] is True

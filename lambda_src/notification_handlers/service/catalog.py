@@ -218,6 +218,24 @@ def _templates(raw_templates: Any, channels: list[str]) -> dict[str, dict[str, d
     return parsed
 
 
+DIGEST_VARIABLES: Final = frozenset({"digest", "user", "notification", templates.ITEM})
+
+
+def _check_digest_templates(parsed: Mapping[str, Mapping[str, Mapping[str, str]]]) -> None:
+    """A digest is rendered with ``digest``, ``user`` and ``notification`` only (and ``item`` in a block):
+    a template naming an event's own ``data`` field would fail every flush, so it is refused here."""
+    for locale, by_channel in parsed.items():
+        for channel, fields in by_channel.items():
+            for name, text in fields.items():
+                roots = sorted({path.split(".", 1)[0] for path in templates.check(text)} - DIGEST_VARIABLES)
+                if roots:
+                    raise ValueError(
+                        f"templates.{locale}.{channel}.{name}: a digest type's templates may use"
+                        " digest.count, digest.items (item inside {{#each}}), user and notification,"
+                        f" not {', '.join(roots)}"
+                    )
+
+
 def parse_definition(name: str, definition: Any) -> TypeDefinition:
     """One type's definition (the parsed ``definition`` JSON); ``ValueError`` saying what is wrong."""
     if not isinstance(definition, Mapping):
@@ -246,6 +264,8 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
         raise ValueError(
             "digest is per user: a type with the chat channel (posted per notification) cannot have one"
         )
+    if digest is not None:
+        _check_digest_templates(parsed)
     cap = frequency_caps.parse_cap(
         definition.get("max_per_user"), critical=critical, has_digest=digest is not None
     )
