@@ -14,7 +14,7 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.event_fields import MalformedEventError
-from notification_handlers.service import catalog, digests, templates
+from notification_handlers.service import catalog, deferral, digests, templates
 from notification_handlers.service.digests import DigestWindow, FlushRequest
 from tests.unit import test_deferral, test_service_router
 from tests.unit.service_fakes import create_table, record_calls, scan
@@ -171,6 +171,9 @@ def test_only_a_message_of_the_marker_alone_is_a_flush() -> None:
     document["detail"]["data"]["notification-service-digest"] = json.loads(body)[digests.FLUSH_MARKER]
     assert digests.parse_flush(json.dumps(document)) is None
     assert digests.parse_flush(json.dumps({**json.loads(body), "detail": {}})) is None
+    # A flush deferred by the service (deferral.due_body adds DUE_MARKER) is still a flush.
+    due = deferral.due_body(body, datetime(2026, 12, 5, tzinfo=UTC))
+    assert digests.parse_flush(due) == FlushRequest("u-1", "price_drop", 3600)
     with pytest.raises(MalformedEventError, match="window_start"):
         digests.parse_flush(json.dumps({digests.FLUSH_MARKER: {"user_id": "u", "notification_type": "t"}}))
 

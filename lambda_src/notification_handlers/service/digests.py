@@ -225,8 +225,13 @@ def parse_flush(body: str) -> FlushRequest | None:
         message = json.loads(body)
     except ValueError:
         return None
-    if not isinstance(message, dict) or set(message) != {FLUSH_MARKER}:
-        return None  # an event (EventBridge built its top level): never a flush
+    # The marker alone, or with the service's DUE_MARKER (a flush deferred by ``deferral``, e.g. quiet hours);
+    # anything else is an event, whose top level EventBridge built: never a flush.
+    if not isinstance(message, dict) or not {FLUSH_MARKER} <= set(message) <= {
+        FLUSH_MARKER,
+        deferral.DUE_MARKER,
+    }:
+        return None
     request = message[FLUSH_MARKER]
     if not isinstance(request, dict):
         raise MalformedEventError("a digest flush must hold user_id, notification_type and window_start")
