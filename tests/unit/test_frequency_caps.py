@@ -56,7 +56,10 @@ def test_cap_is_parsed_with_drop_as_the_default_overflow() -> None:
         ({"count": 1, "period_seconds": 60}, {"critical": True}, "not allowed on a critical type"),
         (
             {"count": 1, "period_seconds": 60},
-            {"digest": {"window_seconds": 3600, "max_items": 5}},
+            {
+                "digest": {"window_seconds": 3600, "max_items": 5},
+                "templates": {"en": {"email": {"subject": "{{ digest.count }} orders", "text": "Shipped."}}},
+            },
             'may only use max_per_user.overflow = "digest"',
         ),
         ("3/h", {}, "max_per_user must be an object"),
