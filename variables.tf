@@ -361,6 +361,20 @@ variable "notification_types" {
   }
 
   validation {
+    # A digest is rendered with digest, user and notification only (item inside a block): a placeholder naming a
+    # field of the event's own data would fail every flush (the router refuses the type when it loads it too).
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : [
+          for field in flatten([for channel in values(tpl) : channel == null ? [] : [for v in values(channel) : v if v != null]]) :
+          t.digest == null || alltrue([for root in regexall("\\{\\{\\s*([A-Za-z_][A-Za-z0-9_-]*)", field) : contains(["digest", "user", "notification", "item"], root[0])])
+        ]
+      ]
+    ]))
+    error_message = "notification_types[*].templates of a type with digest may use only {{ digest.count }}, {{#each digest.items}}...{{ item.<field> }}...{{/each}}, {{ user.* }} and {{ notification.* }}: a digest has no single event's data."
+  }
+
+  validation {
     # {{#each path}}...{{/each}} lists digest items: one level, no nesting (templates.py checks the rest at load).
     condition = alltrue(flatten([
       for t in values(var.notification_types) : [

@@ -189,3 +189,20 @@ run "rejects_an_unclosed_or_nested_each_block" {
 
   expect_failures = [var.notification_types]
 }
+
+run "rejects_a_data_field_in_a_digest_template" {
+  command = plan
+
+  variables {
+    notification_types = {
+      price_drop = {
+        channels        = ["email"]
+        digest          = { window_seconds = 3600, max_items = 10 }
+        fallback_locale = "en"
+        templates       = { en = { email = { subject = "Price drop: {{ product }}", text = "{{#each digest.items}}{{ item.product }}{{/each}}" } } }
+      }
+    }
+  }
+
+  expect_failures = [var.notification_types]
+}
