@@ -78,6 +78,7 @@ locals {
     ],
     local.fallback_probe_statements,
     local.scheduling_router_statements,
+    local.cadence_router_statements,
     var.enrichment.users_table_kms_key_arn == null ? [] : [
       {
         sid        = "UseKeyForExistingUsersTable"

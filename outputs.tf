@@ -64,7 +64,7 @@ output "email_feedback_dlq_arn" {
 }
 
 output "table_names" {
-  description = "Map of table role (catalog, users, preferences, email_subscriptions, email_suppressions, delivery_log, idempotency, with the WebSocket channel connections, with push or the registration API device_tokens and device_owners, with the registration API limits) to table name. users is the existing table's name with enrichment.users_table_arn, absent with a custom enrichment function."
+  description = "Map of table role (catalog, users, preferences, email_subscriptions, email_suppressions, delivery_log, idempotency, with the WebSocket channel connections, with push or the registration API device_tokens and device_owners, with the registration API or a frequency cap limits, with a digest type digests) to table name. users is the existing table's name with enrichment.users_table_arn, absent with a custom enrichment function."
   value       = var.create ? local.table_names : null
 }
 

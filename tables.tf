@@ -42,7 +42,11 @@ locals {
     # counter, limit_key = "<kind>#<subject>[#<window>]"; windowed counters carry expires_at so they vanish on
     # their own, while per-user totals (devices) carry none. Deleting a subscription or a device never touches
     # this table, so a delete-and-re-add cycle cannot reset a limit.
-    limits = { enabled = local.registration_api_enabled, hash_key = "limit_key", ttl_attribute = "expires_at" }
+    # Also the router's frequency caps (cap#<type>#<period>#<bucket>#<user>, expiring at the period's end, digests.tf).
+    limits = { enabled = local.registration_api_enabled || local.frequency_caps_enabled, hash_key = "limit_key", ttl_attribute = "expires_at" }
+    # Digests (digests.tf): per user, one item per type and window (digest_key = <type>#<window start>), expiring a
+    # day after the window's end.
+    digests = { enabled = local.digests_enabled, hash_key = "user_id", range_key = "digest_key", ttl_attribute = "expires_at" }
     # The SMS channel's numbers (sms.tf): user#<id> (the verified number, a pending one and its code) and
     # number#<e164> (its one owner), changed together in transactions by the registration API.
     phone_numbers = { enabled = local.sms_enabled, hash_key = "phone_key" }
@@ -118,6 +122,8 @@ locals {
       t.allowed_sources == null ? {} : { allowed_sources = t.allowed_sources },
       t.chat_targets == null ? {} : { chat_targets = t.chat_targets },
       t.fallback == null ? {} : { fallback = t.fallback },
+      t.max_per_user == null ? {} : { max_per_user = t.max_per_user },
+      t.digest == null ? {} : { digest = t.digest },
     ))
   }
 }

@@ -60,6 +60,15 @@ variable "notification_types" {
                         also in channels; not chat (posted to the type's targets, not to a recipient)
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
                         a template for every channel of the type
+      max_per_user    - frequency cap: at most `count` (1-1,000) deliveries per user and fixed period of
+                        `period_seconds` (60-2,592,000, aligned to the epoch); beyond it `overflow` = "drop"
+                        (default; logged suppressed_frequency_cap) or "digest" (folded into the user's digest:
+                        the type must declare digest). Not on a critical type.
+      digest          - collect the events per user for `window_seconds` (60-604,800) and deliver them as one
+                        message at the window's end, rendered with digest.count and the first `max_items`
+                        (1-50) items ({{#each digest.items}}...{{/each}}). Each event logs `digested`. Not on a
+                        critical type nor with chat. With max_per_user (overflow = "digest"): the first `count`
+                        per period are delivered at once, the rest digested.
       templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
                         text, optional html; websocket = body; push = title (<= 200 characters), body;
                         chat = optional title (<= 150 characters), text (<= 3,000): plain text, rendered once
@@ -75,6 +84,16 @@ variable "notification_types" {
     chat_targets    = optional(list(string))
     fallback        = optional(list(string))
     fallback_locale = string
+    # Frequency caps and digests (docs/notification-service.md, "Frequency caps and digests").
+    max_per_user = optional(object({
+      count          = number
+      period_seconds = number
+      overflow       = optional(string, "drop")
+    }))
+    digest = optional(object({
+      window_seconds = number
+      max_items      = number
+    }))
     templates = map(object({
       email = optional(object({
         subject = string
@@ -303,6 +322,73 @@ variable "notification_types" {
       )
     ])
     error_message = "notification_types[*].allowed_sources must be a non-empty list of distinct event sources of 1-256 characters, none starting with \"aws.\" (reserved for AWS services); leave it unset to admit every source."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : t.max_per_user == null || try(
+        t.max_per_user.count >= 1 && t.max_per_user.count <= 1000 && floor(t.max_per_user.count) == t.max_per_user.count &&
+        t.max_per_user.period_seconds >= 60 && t.max_per_user.period_seconds <= 2592000 &&
+        floor(t.max_per_user.period_seconds) == t.max_per_user.period_seconds &&
+        contains(["drop", "digest"], t.max_per_user.overflow) && !t.critical,
+        false
+      )
+    ])
+    error_message = "notification_types[*].max_per_user: count must be a whole number 1-1000, period_seconds a whole number of seconds 60-2592000 (30 days), overflow \"drop\" or \"digest\"; a critical type cannot be capped (it is never dropped)."
+  }
+
+  validation {
+    condition = alltrue([
+      for t in values(var.notification_types) : t.digest == null || try(
+        t.digest.window_seconds >= 60 && t.digest.window_seconds <= 604800 && floor(t.digest.window_seconds) == t.digest.window_seconds &&
+        t.digest.max_items >= 1 && t.digest.max_items <= 50 && floor(t.digest.max_items) == t.digest.max_items &&
+        !t.critical && !contains(t.channels, "chat"),
+        false
+      )
+    ])
+    error_message = "notification_types[*].digest: window_seconds must be a whole number of seconds 60-604800 (7 days) and max_items a whole number 1-50 (the items listed; the count covers them all); a critical type or a type with the chat channel cannot have a digest."
+  }
+
+  validation {
+    # overflow = "digest" folds what is over the cap into the digest, so the type needs one; a digest type with a
+    # cap that drops would drop what it should collect.
+    condition = alltrue([
+      for t in values(var.notification_types) : t.max_per_user == null || try(
+        (t.max_per_user.overflow == "digest") == (t.digest != null), false
+      )
+    ])
+    error_message = "notification_types[*].max_per_user.overflow = \"digest\" needs the type to declare digest = { window_seconds, max_items }, and a type with digest may only use overflow = \"digest\"."
+  }
+
+  validation {
+    # A digest is rendered with digest, user and notification only (item inside a block): a placeholder naming a
+    # field of the event's own data would fail every flush (the router refuses the type when it loads it too).
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : [
+          for field in flatten([for channel in values(tpl) : channel == null ? [] : [for v in values(channel) : v if v != null]]) :
+          t.digest == null || alltrue([for root in regexall("\\{\\{\\s*([A-Za-z_][A-Za-z0-9_-]*)", field) : contains(["digest", "user", "notification", "item"], root[0])])
+        ]
+      ]
+    ]))
+    error_message = "notification_types[*].templates of a type with digest may use only {{ digest.count }}, {{#each digest.items}}...{{ item.<field> }}...{{/each}}, {{ user.* }} and {{ notification.* }}: a digest has no single event's data."
+  }
+
+  validation {
+    # {{#each path}}...{{/each}} lists digest items: one level, no nesting (templates.py checks the rest at load).
+    condition = alltrue(flatten([
+      for t in values(var.notification_types) : [
+        for tpl in values(t.templates) : [
+          for field in flatten([for channel in values(tpl) : channel == null ? [] : [for v in values(channel) : v if v != null]]) :
+          # Split at each {{/each}}: every piece but the last opens exactly one block, the last opens none.
+          alltrue([
+            for n, piece in split("{{/each}}", field) :
+            length(regexall("\\{\\{#each", piece)) == (n == length(split("{{/each}}", field)) - 1 ? 0 : 1)
+          ])
+        ]
+      ]
+    ]))
+    error_message = "notification_types[*].templates: every {{#each digest.items}} must be closed by {{/each}}, and blocks cannot be nested."
   }
 
   validation {

@@ -167,6 +167,38 @@ module "notification_service" {
         }
       }
     }
+    # A digest: price drops on a user's wishlist are collected for a day (UTC) and sent as one email listing the
+    # first 10 ({{#each}}), with the count of all of them.
+    price_drop = {
+      allowed_sources = ["com.example.shop"]
+      channels        = ["email"]
+      digest          = { window_seconds = 86400, max_items = 10 }
+      fallback_locale = "en"
+      templates = {
+        en = {
+          email = {
+            subject = "{{ digest.count }} price drop(s) on your wishlist"
+            text    = "Hi {{ user.display_name }},\n\nprices dropped:\n{{#each digest.items}}- {{ item.product }}: now {{ item.price }}\n{{/each}}"
+            html    = "<p>Hi {{ user.display_name }},</p><p>Prices dropped:</p><ul>{{#each digest.items}}<li>{{ item.product }}: now {{ item.price }}</li>{{/each}}</ul>"
+          }
+        }
+      }
+    }
+    # A frequency cap: at most 2 promotions per user and day (UTC); the rest are logged suppressed_frequency_cap.
+    promotion = {
+      allowed_sources = ["com.example.shop"]
+      channels        = ["email"]
+      max_per_user    = { count = 2, period_seconds = 86400 }
+      fallback_locale = "en"
+      templates = {
+        en = {
+          email = {
+            subject = "{{ title }}"
+            text    = "Hi {{ user.display_name }},\n\n{{ body }}"
+          }
+        }
+      }
+    }
     # Critical: ignores opt-outs and the global mute, and has no unsubscribe link.
     security_alert = {
       critical = true

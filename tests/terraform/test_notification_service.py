@@ -1986,3 +1986,81 @@ def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: Deployed
     ] == []
     pools = emulator.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
     assert [p["Name"] for p in pools if p["Name"].startswith(NAME)] == []
+
+
+# --- frequency caps and digests (docs/notification-service.md, "Frequency caps and digests") -----------
+
+DAY = 86_400  # the example's price_drop window and promotion period
+
+
+def _price_drop(user_id: str, key: str, product: str) -> dict[str, Any]:
+    return {"recipients": [user_id], "idempotencyKey": key, "data": {"product": product, "price": "9.90"}}
+
+
+def test_a_digest_of_events_in_one_window_is_one_email_listing_them(service: Service, outbox: Outbox) -> None:
+    ida = service.seed_user("ida")
+    keys = [_key() for _ in range(4)]
+    products = ["Lamp", "Desk <oak>", "Chair", "Rug"]
+    for key, product in zip(keys, products, strict=True):
+        service.put("price_drop", _price_drop(ida.user_id, key, product))
+    service.put("price_drop", _price_drop(ida.user_id, keys[0], products[0]))  # a duplicate: one item
+    service.deliver()
+    assert [m for m in outbox.new() if m.to == [ida.address]] == []
+
+    start = int(datetime.now(UTC).timestamp()) // DAY * DAY
+    end = datetime.fromtimestamp(start + DAY, UTC)
+    flush_id = hashlib.sha256(f"digest\nprice_drop\n{start}\n{ida.user_id}".encode()).hexdigest()
+    for key in keys:
+        [row] = service.delivery_log(_id(key, "price_drop")).values()
+        assert (row["status"], row["reason"]) == ("digested", f"digest {flush_id}")
+    name = f"d-{flush_id[:60]}"
+    schedule = _schedules(service)[name]  # one schedule for the user's window
+    assert schedule["ScheduleExpression"] == f"at({end:%Y-%m-%dT%H:%M:%S})"
+    assert schedule["ActionAfterCompletion"] == "DELETE"
+    assert schedule["Target"]["Arn"] == service.outputs["queue_arns"]["router"]
+
+    assert [f.name for f in _fire(service, end - timedelta(minutes=1)) if f.name == name] == []
+    assert [m for m in outbox.new() if m.to == [ida.address]] == []
+    assert [f.name for f in _fire(service, end) if f.name == name] == [name]
+    [mail] = [m for m in outbox.new() if m.to == [ida.address]]
+    assert mail.subject == "4 price drop(s) on your wishlist"
+    assert mail.text.endswith("".join(f"- {p}: now 9.90\n" for p in products))
+    assert mail.html is not None and "<li>Desk &lt;oak&gt;: now 9.90</li>" in mail.html
+    assert mail.tags["notification_id"] == flush_id
+    # The flush again (Scheduler and SQS deliver at least once): no second email.
+    service.emulator.client("sqs").send_message(
+        QueueUrl=service.outputs["queue_urls"]["router"],
+        MessageBody=json.dumps(
+            {
+                "notification-service-digest": {
+                    "user_id": ida.user_id,
+                    "notification_type": "price_drop",
+                    "window_start": start,
+                }
+            }
+        ),
+    )
+    service.deliver()
+    assert [m for m in outbox.new() if m.to == [ida.address]] == []
+    assert [v["status"] for v in service.delivery_log(flush_id, "email").values()] == ["sent"]
+
+
+def test_a_frequency_cap_holds_under_a_burst(service: Service, outbox: Outbox) -> None:
+    jon = service.seed_user("jon")
+    keys = [_key() for _ in range(7)]
+    for n, key in enumerate(keys):
+        service.put(
+            "promotion",
+            {
+                "recipients": [jon.user_id],
+                "idempotencyKey": key,
+                "data": {"title": f"Sale {n}", "body": "20% off"},
+            },
+        )
+    service.deliver()
+    mails = [m for m in outbox.new() if m.to == [jon.address]]
+    assert len(mails) == 2  # count = 2 per user and day
+    statuses = sorted(
+        row["status"] for key in keys for row in service.delivery_log(_id(key, "promotion")).values()
+    )
+    assert statuses == ["sent"] * 2 + ["suppressed_frequency_cap"] * 5

@@ -85,6 +85,11 @@ ADDED_SINCE_LAYOUT = {
     f"{SERVICE}aws_scheduler_schedule_group.this[0]",
     f"{SERVICE}aws_iam_role.scheduler[0]",
     f"{SERVICE}aws_iam_role_policy.scheduler[0]",
+    # Digests and frequency caps: the example's price_drop (digest) and promotion (capped) types, and the
+    # digests table (the caps count in the limits table, which the registration API already created).
+    f'{SERVICE}aws_dynamodb_table_item.catalog["price_drop"]',
+    f'{SERVICE}aws_dynamodb_table_item.catalog["promotion"]',
+    f'{SERVICE}module.tables["digests"].',
 }
 # A WebSocket API deployment is an immutable snapshot of the routes: the $connect route gained the authorizer,
 # so a new deployment replaces the old one, created before the old one goes (the stage is never without one).

@@ -3,6 +3,7 @@ handlers, ``service_workloads`` the notification service's; both only import dow
 
 from __future__ import annotations
 
+from tools.bench.digest_workloads import DIGEST_WORKLOADS
 from tools.bench.inbox_workloads import INBOX_WORKLOADS
 from tools.bench.scheduling_workloads import SCHEDULING_WORKLOADS
 from tools.bench.service_workloads import SERVICE_WORKLOADS
@@ -14,5 +15,6 @@ WORKLOADS: tuple[Workload, ...] = (
     *SERVICE_WORKLOADS,
     *INBOX_WORKLOADS,
     *SCHEDULING_WORKLOADS,
+    *DIGEST_WORKLOADS,
 )
 QUICK_WORKLOADS: tuple[Workload, ...] = tuple(workload for workload in WORKLOADS if workload.quick)

@@ -449,6 +449,45 @@ def _deliver_then_schedule(
     _deliver(poller, functions)
 
 
+DIGEST_WINDOW_SECONDS = 86_400  # the example's price_drop digest: one a day (UTC)
+PRICE_DROPS = (
+    ("drop-1", "Desk lamp", "24.90"),
+    ("drop-2", "Oak desk", "189.00"),
+    ("drop-3", "Chair", "59.00"),
+)
+
+
+def _digest(
+    emulator: Emulator, outputs: dict[str, Any], poller: EventSourcePoller, functions: dict[str, str]
+) -> None:
+    """Three price drops for Anna: each is collected into her daily digest (logged ``digested``), one schedule
+    at the window's end; advanced there, the scheduler stand-in fires it and one email lists all three."""
+    for key, product, price in PRICE_DROPS:
+        detail = {
+            "recipients": ["u-anna"],
+            "data": {"product": product, "price": price},
+            "idempotencyKey": key,
+        }
+        _put(emulator, outputs["event_bus_name"], "price_drop", detail)
+    _deliver(poller, functions)
+    now = datetime.now(UTC).timestamp()
+    end = datetime.fromtimestamp(
+        int(now) // DIGEST_WINDOW_SECONDS * DIGEST_WINDOW_SECONDS + DIGEST_WINDOW_SECONDS, UTC
+    )
+    scheduler = emulator.client("scheduler")
+    group = outputs["schedule_group_name"]
+    for listed in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        if listed["Name"].startswith("d-"):
+            print(
+                f"    digest schedule: {group}/{listed['Name'][:20]}..."
+                f" at the window's end ({end:%Y-%m-%d %H:%M} UTC)"
+            )
+    print(f"==> The digest window closes ({end:%Y-%m-%d %H:%M} UTC): EventBridge Scheduler fires")
+    for fired in fire_due(emulator.region, end):
+        print(f"    {fired.name[:20]}... -> digest flush to the ingest queue (schedule deleted)")
+    _deliver(poller, functions)
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -491,6 +530,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     delivered = {"recipients": ["u-anna"], "data": ORDER, "idempotencyKey": "delivered-A-1001"}
     _put(emulator, bus, "order_delivered", delivered)  # inbox only: an item each, live to open tabs
     _deliver_then_schedule(emulator, outputs, poller, functions)
+    _digest(emulator, outputs, poller, functions)
 
     print("\n    Delivery report")
     for source, detail_type, key in (
@@ -498,6 +538,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         (IDENTITY, "security_alert", "alert-7"),
         (SHOP, "order_delivered", "delivered-A-1001"),
         (SHOP, "order_shipped", "order-A-1003"),
+        *((SHOP, "price_drop", key) for key, _, _ in PRICE_DROPS),
     ):
         _report(emulator, tables["delivery_log"], source, detail_type, key)
     print("\n    Emails SES accepted")

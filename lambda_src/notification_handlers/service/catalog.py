@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError, type_name
-from notification_handlers.service import env, templates
+from notification_handlers.service import digests, env, frequency_caps, templates
 from notification_handlers.service.dynamodb_batch import deserialize_item
 from notification_handlers.service.log import logger
 
@@ -40,7 +40,17 @@ CHAT_TARGET_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 HTML_FIELDS: Final = frozenset({"html"})
 URL_FIELDS: Final = frozenset({"url"})  # a whole field that is a link: https:// only (templates.render_url)
 _DEFINITION_KEYS: Final = frozenset(
-    {"critical", "channels", "fallback", "fallback_locale", "templates", "allowed_sources", "chat_targets"}
+    {
+        "critical",
+        "channels",
+        "fallback",
+        "fallback_locale",
+        "templates",
+        "allowed_sources",
+        "chat_targets",
+        "max_per_user",
+        "digest",
+    }
 )
 MAX_SOURCE_LENGTH: Final = 256  # EventBridge's limit on an event's source
 SOURCE_IN_REASON: Final = 100  # characters of a refused source quoted in the rejection reason
@@ -68,6 +78,10 @@ class TypeDefinition:
     chat_targets: tuple[str, ...] = ()
     # Channel fallback: exactly one of these per recipient, the first one that can reach them (fallback.py).
     fallback: tuple[str, ...] = ()
+    # At most count deliveries per user and period (frequency_caps); None: no cap.
+    max_per_user: frequency_caps.FrequencyCap | None = None
+    # Events collected per user and window, delivered as one message (digests); None: delivered one by one.
+    digest: digests.DigestWindow | None = None
 
     @property
     def delivery_channels(self) -> tuple[str, ...]:
@@ -204,6 +218,24 @@ def _templates(raw_templates: Any, channels: list[str]) -> dict[str, dict[str, d
     return parsed
 
 
+DIGEST_VARIABLES: Final = frozenset({"digest", "user", "notification", templates.ITEM})
+
+
+def _check_digest_templates(parsed: Mapping[str, Mapping[str, Mapping[str, str]]]) -> None:
+    """A digest is rendered with ``digest``, ``user`` and ``notification`` only (and ``item`` in a block):
+    a template naming an event's own ``data`` field would fail every flush, so it is refused here."""
+    for locale, by_channel in parsed.items():
+        for channel, fields in by_channel.items():
+            for name, text in fields.items():
+                roots = sorted({path.split(".", 1)[0] for path in templates.check(text)} - DIGEST_VARIABLES)
+                if roots:
+                    raise ValueError(
+                        f"templates.{locale}.{channel}.{name}: a digest type's templates may use"
+                        " digest.count, digest.items (item inside {{#each}}), user and notification,"
+                        f" not {', '.join(roots)}"
+                    )
+
+
 def parse_definition(name: str, definition: Any) -> TypeDefinition:
     """One type's definition (the parsed ``definition`` JSON); ``ValueError`` saying what is wrong."""
     if not isinstance(definition, Mapping):
@@ -227,6 +259,16 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
             )
     allowed = _allowed_sources(definition.get("allowed_sources"))
     chat_targets = _chat_targets(definition.get("chat_targets"), channels)
+    digest = digests.parse_digest(definition.get("digest"), critical=critical)
+    if digest is not None and "chat" in channels:
+        raise ValueError(
+            "digest is per user: a type with the chat channel (posted per notification) cannot have one"
+        )
+    if digest is not None:
+        _check_digest_templates(parsed)
+    cap = frequency_caps.parse_cap(
+        definition.get("max_per_user"), critical=critical, has_digest=digest is not None
+    )
     return TypeDefinition(
         name,
         critical,
@@ -236,6 +278,8 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
         allowed,
         chat_targets=chat_targets,
         fallback=tuple(fallback_channels),
+        max_per_user=cap,
+        digest=digest,
     )
 
 

@@ -32,6 +32,11 @@ NO_PHONE_NUMBER: Final = "no_phone_number"  # sms: the user has no verified phon
 SUPPRESSED_CHANNEL_DISABLED: Final = "suppressed_channel_disabled"  # an operator's switch turned it off
 FALLBACK_USED: Final = "fallback_used"  # delivered on a later channel of the type's fallback list
 NO_REACHABLE_CHANNEL: Final = "no_reachable_channel"  # no channel of the fallback list can reach the user
+# Frequency caps and digests (docs/notification-service.md, "Frequency caps and digests"):
+SUPPRESSED_FREQUENCY_CAP: Final = "suppressed_frequency_cap"  # over the type's max_per_user: dropped
+DIGESTED: Final = (
+    "digested"  # collected into the user's digest of the type; the digest is sent at the window end
+)
 STATUSES: Final = frozenset(
     {
         SENT,
@@ -46,6 +51,8 @@ STATUSES: Final = frozenset(
         SUPPRESSED_CHANNEL_DISABLED,
         FALLBACK_USED,
         NO_REACHABLE_CHANNEL,
+        SUPPRESSED_FREQUENCY_CAP,
+        DIGESTED,
     }
 )
 

@@ -38,13 +38,19 @@ tables of ``reachability``'s probes for the channels some type falls back on (``
 ``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
 ``IDEMPOTENCY_TABLE``, ``IDEMPOTENCY_TTL_SECONDS``, ``CHANNEL_QUEUE_URLS`` (JSON object channel ->
 queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
+
+Frequency caps and digests (``frequency_caps``, ``digests``; docs/notification-service.md, section 13):
+after the claim, ``_digest`` reads a claimed digest flush and collects the events of digest types; after
+planning, ``_apply_caps`` counts the recipients of capped types. Environment: ``LIMITS_TABLE`` (a type with
+``max_per_user``), ``DIGESTS_TABLE`` (a type with ``digest``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -57,10 +63,12 @@ from notification_handlers.service import (
     channel_switches,
     deferral,
     delivery_log,
+    digests,
     dynamodb_batch,
     enrichment,
     env,
     fallback,
+    frequency_caps,
     idempotency,
     partial_batch,
     preferences,
@@ -282,6 +290,7 @@ class Item:
     unsent: int = 0
     cancel: deferral.CancelRequest | None = None  # a producer's cancel-notification request
     deferred: bool = False  # delayed or scheduled: it comes back when due
+    flush: digests.FlushRequest | None = None  # a digest's window closed: send the digest
 
     @property
     def notification_id(self) -> str | None:
@@ -323,6 +332,11 @@ def _parse(items: Sequence[Item], types: Catalog) -> None:
         try:
             item.cancel = deferral.parse_cancel(item.body)
             if item.cancel is not None:
+                continue
+            item.flush = digests.parse_flush(item.body)
+            if item.flush is not None:
+                item.notification = _flush_notification(item.flush)
+                item.definition = types.definition(item.flush.notification_type)
                 continue
             item.notification = parse_notification(item.body)
             item.definition = types.definition(item.notification.notification_type)
@@ -441,7 +455,7 @@ def _prefetch(items: Sequence[Item]) -> tuple[dict[str, Profile], dict[str, dict
         dict.fromkeys(
             user
             for item in items
-            if item.claimed and item.notification
+            if item.claimed and item.notification and item.plan is None
             for user in item.notification.recipients
         )
     )
@@ -495,7 +509,7 @@ def _plan(
         return known.get((channel, user_id), True)
 
     for item in items:
-        if not item.claimed or item.notification is None or item.definition is None:
+        if not item.claimed or item.notification is None or item.definition is None or item.plan is not None:
             continue
         with about(item):
             try:
@@ -538,6 +552,150 @@ def _log_controls(counts: Mapping[str, int]) -> None:
                 "deliveries": counts[delivery_log.SUPPRESSED_CHANNEL_DISABLED],
             },
         )
+
+
+# --- frequency caps (frequency_caps) -----------------------------------------------------------------
+
+
+def _apply_caps(items: Sequence[Item]) -> None:
+    """Count each planned recipient of a capped type (one conditional UpdateItem each); the messages of a
+    recipient over the cap become ``suppressed_frequency_cap`` rows. A failed count fails the record before
+    anything of it is sent (a retry is not counted twice: ``frequency_caps.admit``)."""
+    now = time.time()
+    for item in items:
+        plan, notification, definition = item.plan, item.notification, item.definition
+        if plan is None or item.rejection or notification is None or definition is None or item.flush:
+            continue
+        cap = definition.max_per_user
+        if cap is None:
+            continue
+        with about(item):
+            users = list(dict.fromkeys(m.user_id for m in plan.messages if m.target is None))
+            try:
+                over = {
+                    user
+                    for user in users
+                    if not frequency_caps.admit(
+                        cap, notification.notification_type, user, notification.notification_id, now
+                    )
+                }
+            except (ClientError, BotoCoreError) as error:
+                logger.warning(
+                    "frequency cap check failed", extra={"error_code": aws_clients.error_code(error)}
+                )
+                item.plan = None
+                item.fail(error)
+                continue
+            if not over:
+                continue
+            if cap.overflow == frequency_caps.DIGEST and definition.digest is not None:
+                try:
+                    rows = _collect(notification, definition.digest, sorted(over))
+                except (ClientError, BotoCoreError, digests.DigestBusyError) as error:
+                    logger.warning(
+                        "digest append failed", extra={"error_code": aws_clients.error_code(error)}
+                    )
+                    item.plan = None
+                    item.fail(error)
+                    continue
+            else:
+                rows = frequency_caps.rows_for(plan.messages, over)
+            counts = dict(plan.counts)
+            counts[delivery_log.SUPPRESSED_FREQUENCY_CAP] = len(over)
+            item.plan = Plan(
+                messages=[m for m in plan.messages if m.user_id not in over],
+                suppressed=[*plan.suppressed, *rows],
+                counts=counts,
+            )
+            logger.info(
+                "frequency cap reached",
+                extra={
+                    "outcome": delivery_log.SUPPRESSED_FREQUENCY_CAP,
+                    "recipients": len(over),
+                    "overflow": cap.overflow,
+                },
+            )
+
+
+# --- digests (digests) ---------------------------------------------------------------------------------
+
+
+def _flush_notification(request: digests.FlushRequest) -> Notification:
+    """The notification a digest is sent as: id = the flush id, the user its one recipient (``data`` is read
+    from the digest once the flush is claimed)."""
+    return Notification(
+        notification_id=request.flush_id,
+        notification_type=request.notification_type,
+        event_id=request.flush_id,
+        source=digests.FLUSH_SOURCE,
+        time=datetime.now(UTC),
+        recipients=(request.user_id,),
+        idempotency_key=request.flush_id,  # logged with every line about the flush
+    )
+
+
+def _collect(
+    notification: Notification, window: digests.DigestWindow, users: Sequence[str]
+) -> list[Delivery]:
+    """Append the event to each user's digest; their ``digested`` rows (the reason names the digest)."""
+    item = digests.digest_item(notification.data)
+    now = datetime.now(UTC)
+    rows = []
+    for user_id in users:
+        request = digests.collect(user_id, notification.notification_type, window, item, now)
+        rows.append(
+            Delivery(
+                notification.notification_id,
+                notification.notification_type,
+                user_id,
+                delivery_log.NO_TARGET,
+                delivery_log.DIGESTED,
+                reason=f"digest {request.flush_id}",
+            )
+        )
+    return rows
+
+
+def _digest(items: Sequence[Item]) -> None:
+    """After the claim: read each claimed digest flush; collect the events of digest types (every recipient
+    without a cap; with one, the event is delivered as a digest of one and only what is over the cap is
+    collected, in ``_apply_caps``). An oversize event is rejected before any of it is collected."""
+    for item in items:
+        notification, definition = item.notification, item.definition
+        if not item.claimed or notification is None or definition is None:
+            continue
+        with about(item):
+            try:
+                if item.flush is not None:
+                    digest = digests.flush(item.flush)
+                    if digest is None:
+                        item.plan = Plan()  # a window without a kept event: nothing to send
+                        logger.info("digest flush without a digest", extra={"outcome": "empty_digest"})
+                    else:
+                        data = digests.digest_variables(*digest)
+                        item.notification = replace(notification, data=data)
+                        logger.info("digest flushed", extra={"outcome": "digest", "count": digest[0]})
+                    continue
+                window = definition.digest
+                if window is None:
+                    continue
+                digests.digest_item(notification.data)  # too large: rejected before anything is collected
+                if definition.max_per_user is not None:
+                    item.notification = replace(notification, data=digests.single_data(notification.data))
+                    continue
+                rows = _collect(notification, window, notification.recipients)
+                item.plan = Plan(suppressed=rows, counts={delivery_log.DIGESTED: len(rows)})
+                logger.info(
+                    "notification digested", extra={"outcome": delivery_log.DIGESTED, "recipients": len(rows)}
+                )
+            except MalformedEventError as error:
+                item.plan = Plan()  # nothing planned nor sent
+                item.reject(str(error), type(error).__name__)
+                logger.warning("event rejected", extra={"reason": str(error)})
+            except (ClientError, BotoCoreError, digests.DigestBusyError) as error:
+                item.plan = Plan()
+                logger.warning("digest failed", extra={"error_code": aws_clients.error_code(error)})
+                item.fail(error)
 
 
 def _send(items: Sequence[Item], queue_urls: Mapping[str, str]) -> None:
@@ -628,9 +786,11 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
     _cancel(items, context)
     _defer(items)
     _claim(items, context)
+    _digest(items)
     try:
         profiles, prefs = _prefetch(items)
         _plan(items, profiles, prefs, switches)
+        _apply_caps(items)
         delivery_log.record(
             [d for item in items if item.plan and not item.rejection for d in item.plan.suppressed]
         )

@@ -7,6 +7,12 @@ leads nowhere (missing key, null) or to an object/list is a ``TemplateError`` na
 Strings render as they are, booleans as ``true``/``false``, numbers as JSON writes them; in ``html``
 fields every value is HTML-escaped (``&``, ``<``, ``>``, ``"``, ``'``).
 
+One block lists the elements of a list (a digest's items): ``{{#each digest.items}}- {{ item.product }}
+{{/each}}`` renders its body once per element (at most ``MAX_EACH_ITEMS``), with ``item`` the element and
+every other variable as outside. One level: a block cannot hold another; the body holds text and
+placeholders only. Values are substituted, never parsed, so an element's text cannot add template syntax;
+in ``html`` fields they are escaped like every value, and a block may neither begin nor end inside a tag.
+
 Escaping keeps a value from opening a tag, but not from being a dangerous URL: ``javascript:`` or
 ``data:`` in an ``href`` survives escaping. So in ``html`` fields (``check(..., html=True)``, parsed once
 per template with the standard library's HTML parser):
@@ -99,10 +105,106 @@ def _placeholders(template: str) -> list[str]:
 def check(template: str, *, html: bool = False) -> list[str]:
     """The variable paths a template uses, in order; ``TemplateError`` for a malformed ``{{``, and in an
     ``html`` template for a placeholder in an unsafe place or an unsafe literal URL (module docstring)."""
+    if _has_blocks(template):
+        return _check_blocks(template, html=html)
     names = _placeholders(template)
     if html:
         _html_url_attributes(template)
     return names
+
+
+# --- {{#each path}}...{{/each}}: list the items of a list (digests) ---------------------------------------
+
+EACH_OPEN: Final = re.compile(r"\{\{#each\s+(" + _SEGMENT + r"(?:\." + _SEGMENT + r")*)\s*\}\}")
+EACH_CLOSE: Final = "{{/each}}"
+ITEM: Final = "item"  # inside a block, the current element of the list
+MAX_EACH_ITEMS: Final = 100
+_BLOCK_MARKER: Final = "{{ each_block }}"
+
+
+@dataclass(frozen=True)
+class _Block:
+    path: str
+    body: str
+
+
+def _has_blocks(template: str) -> bool:
+    return "{{#" in template or "{{/" in template
+
+
+def _split_blocks(template: str) -> list[str | _Block]:
+    """Literal-and-placeholder text and ``{{#each}}`` blocks, in order; ``TemplateError`` for a malformed,
+    unclosed, stray or nested block."""
+    parts: list[str | _Block] = []
+    position = 0
+    while True:
+        start = template.find("{{#", position)
+        stray = template.find("{{/", position)
+        if stray != -1 and (start == -1 or stray < start):
+            raise TemplateError(f"{{{{/each}}}} at character {stray} closes no {{{{#each ...}}}}")
+        if start == -1:
+            parts.append(template[position:])
+            return parts
+        match = EACH_OPEN.match(template, start)
+        if match is None:
+            raise TemplateError(
+                f"malformed block at character {start}: {template[start : start + 30]!r}"
+                " (the only block is {{#each path}}...{{/each}})"
+            )
+        end = template.find(EACH_CLOSE, match.end())
+        if end == -1:
+            raise TemplateError(
+                f"{{{{#each {match.group(1)}}}}} at character {start} is not closed by {{{{/each}}}}"
+            )
+        body = template[match.end() : end]
+        if "{{#" in body:
+            raise TemplateError(
+                f"{{{{#each {match.group(1)}}}}} at character {start}: blocks cannot be nested"
+            )
+        parts.extend([template[position:start], _Block(match.group(1), body)])
+        position = end + len(EACH_CLOSE)
+
+
+def _check_blocks(template: str, *, html: bool) -> list[str]:
+    parts = _split_blocks(template)
+    names: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            names.extend(_placeholders(part))
+        else:
+            names.append(part.path)
+            names.extend(_placeholders(part.body))
+    if html:
+        # The block tags must stand in text: not in a tag (an attribute split across items could not be
+        # checked), nor in <script>/<style>. A marker placeholder in their place gets the placeholder checks.
+        flat = "".join(
+            part if isinstance(part, str) else f"{_BLOCK_MARKER}{part.body}{_BLOCK_MARKER}" for part in parts
+        )
+        position = 0
+        while (index := flat.find(_BLOCK_MARKER, position)) != -1:
+            if flat.rfind("<", 0, index) > flat.rfind(">", 0, index):
+                raise TemplateError("an {{#each}} block must not begin or end inside an HTML tag")
+            position = index + len(_BLOCK_MARKER)
+        _html_url_attributes(flat)
+    return names
+
+
+def _render_blocks(template: str, variables: Mapping[str, Any], *, escape_html: bool) -> str:
+    _check_blocks(template, html=escape_html)
+    out: list[str] = []
+    for part in _split_blocks(template):
+        if isinstance(part, str):
+            out.append(render(part, variables, escape_html=escape_html))
+            continue
+        items = _lookup(variables, part.path)
+        if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+            raise TemplateError(f"variable {part.path!r} of {{{{#each}}}} is not a list")
+        # Each value is substituted, never parsed: an item holding "{{ ... }}" is text, not a template.
+        out.extend(
+            render(part.body, {**variables, ITEM: element}, escape_html=escape_html)
+            for element in items[:MAX_EACH_ITEMS]
+        )
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -266,6 +368,8 @@ def _text(value: Any, path: str) -> str:
 def render(template: str, variables: Mapping[str, Any], *, escape_html: bool = False) -> str:
     """``template`` with every placeholder replaced by its variable's value; with ``escape_html`` the
     values are HTML-escaped and URL attributes must render as https:/mailto: URLs (module docstring)."""
+    if _has_blocks(template):
+        return _render_blocks(template, variables, escape_html=escape_html)
     names = check(template)
     texts = [_text(_lookup(variables, path), path) for path in names]
     if escape_html:
