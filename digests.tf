@@ -16,10 +16,10 @@ locals {
   cadence_router_statements = concat(
     local.frequency_caps_enabled ? [
       {
-        # Count a delivery (UpdateItem with the ceiling in its condition) and, when refused, tell a retry of a
-        # counted delivery from one over the cap (GetItem): only the cap#... counters, not the registration API's.
+        # Count a delivery (UpdateItem with the ceiling in its condition; a refusal returns the counter, which tells
+        # a retry of a counted delivery from one over the cap): only the cap#... counters, not the API's.
         sid        = "CountFrequencyCaps"
-        actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        actions    = ["dynamodb:UpdateItem"]
         resources  = [local.table_refs["limits"].arn]
         conditions = [{ test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = ["cap#*"] }]
       },

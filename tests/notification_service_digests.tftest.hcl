@@ -60,7 +60,7 @@ run "caps_and_digests_plan" {
 
   assert {
     condition = { for s in local.router_policy_statements : s.sid => [join(",", sort(s.actions)), join(",", s.resources), jsonencode(s.conditions)] if contains(["CountFrequencyCaps", "CollectDigests"], s.sid) } == {
-      CountFrequencyCaps = ["dynamodb:GetItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits", jsonencode([{ test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = ["cap#*"] }])]
+      CountFrequencyCaps = ["dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-limits", jsonencode([{ test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = ["cap#*"] }])]
       CollectDigests     = ["dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-digests", jsonencode([])]
     }
     error_message = "The router may count only cap# counters of the limits table and update only the digests table."

@@ -134,12 +134,14 @@ DIGEST_ROUTER = Workload(
         Step(
             name="claim, collect, complete",
             operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-            lower_bound=lambda n: 3 * n,
-            bound_text="3 per notification (claim, append, complete)",
+            lower_bound=lambda n: 3 * n + _users(n),
+            bound_text="3 per notification (claim, append, complete) + 1 per user and window",
             why=(
-                "A claim and an append are conditional single-item writes (no batch form takes conditions);"
-                " the first event of a user's window pays 2 more (GetItem of the refused append, then the"
-                " append that marks the digest scheduled, once its schedule exists)."
+                "A claim and an append are conditional single-item writes (no batch form takes conditions)."
+                " A digest item never exists without its schedule, so the first event of a user's window"
+                " learns the window is new (its refused append returns the item: no GetItem), makes the"
+                " schedule, then appends: one write more per window, which no order of calls avoids while"
+                " that holds."
             ),
         ),
         Step(

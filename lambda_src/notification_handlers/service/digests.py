@@ -176,6 +176,8 @@ def append_request(
         "ConditionExpression": condition,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": serialize_item(values),
+        # A refusal returns the item: whether it was flushed, full or unscheduled, without a GetItem.
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -252,15 +254,11 @@ def parse_flush(body: str) -> FlushRequest | None:
 # --- the AWS edge -----------------------------------------------------------------------------------
 
 
-def _state(table: str, key: Mapping[str, Any]) -> dict[str, Any]:
-    found = aws_clients.client("dynamodb").get_item(
-        TableName=table,
-        Key=dict(key),
-        ConsistentRead=True,
-        ProjectionExpression="#flushed, #scheduled, #stored",
-        ExpressionAttributeNames={"#flushed": "flushed", "#scheduled": "scheduled", "#stored": "stored"},
-    )
-    return deserialize_item(found["Item"]) if "Item" in found else {}
+def _refused_state(error: ClientError) -> dict[str, Any]:
+    """The item as it stood when a conditional write was refused (``ReturnValuesOnConditionCheckFailure``
+    = ``ALL_OLD``): what the refusal means, without another read. Empty when there was no item."""
+    item = error.response.get("Item")
+    return deserialize_item(item) if isinstance(item, dict) else {}
 
 
 def _create_schedule(request: FlushRequest, window: DigestWindow, now: datetime) -> None:
@@ -308,7 +306,7 @@ def collect(
         except ClientError as error:
             if aws_clients.error_code(error) != "ConditionalCheckFailedException":
                 raise
-        state = _state(table, params["Key"])
+            state = _refused_state(error)
         if state.get("flushed"):
             start += window.window_seconds  # flushed already: the next window
             first = False

@@ -161,19 +161,13 @@ def admit(
         notification_id=notification_id,
         now_epoch=now_epoch,
     )
-    client = aws_clients.client("dynamodb")
     try:
-        client.update_item(**params)
+        # A refusal returns the counter as it stood: over the cap, or this notification counted already.
+        aws_clients.client("dynamodb").update_item(**params, ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as error:
         if aws_clients.error_code(error) != "ConditionalCheckFailedException":
             raise
-        found = client.get_item(
-            TableName=table,
-            Key=params["Key"],
-            ConsistentRead=True,
-            ProjectionExpression="#ids",
-            ExpressionAttributeNames={"#ids": IDS},
-        ).get("Item")
-        ids = deserialize_item(found).get(IDS, set()) if found else set()
+        found = error.response.get("Item")
+        ids = deserialize_item(found).get(IDS, set()) if isinstance(found, dict) else set()
         return short_id(notification_id) in ids
     return True
