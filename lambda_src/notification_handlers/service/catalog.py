@@ -38,9 +38,12 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
 TYPE_LEVEL_CHANNELS: Final = frozenset({"chat"})
 CHAT_TARGET_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 HTML_FIELDS: Final = frozenset({"html"})
+# Quiet hours hold push and sms; email only of the types that set this (docs/notification-service.md).
+QUIET_HOURS_EMAIL: Final = "defer_email_in_quiet_hours"
 URL_FIELDS: Final = frozenset({"url"})  # a whole field that is a link: https:// only (templates.render_url)
 _DEFINITION_KEYS: Final = frozenset(
     {"critical", "channels", "fallback", "fallback_locale", "templates", "allowed_sources", "chat_targets"}
+    | {QUIET_HOURS_EMAIL}
 )
 MAX_SOURCE_LENGTH: Final = 256  # EventBridge's limit on an event's source
 SOURCE_IN_REASON: Final = 100  # characters of a refused source quoted in the rejection reason
@@ -68,6 +71,8 @@ class TypeDefinition:
     chat_targets: tuple[str, ...] = ()
     # Channel fallback: exactly one of these per recipient, the first one that can reach them (fallback.py).
     fallback: tuple[str, ...] = ()
+    # Quiet hours hold this type's email too (push and sms always; never for a critical type).
+    defer_email_in_quiet_hours: bool = False
 
     @property
     def delivery_channels(self) -> tuple[str, ...]:
@@ -227,6 +232,9 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
             )
     allowed = _allowed_sources(definition.get("allowed_sources"))
     chat_targets = _chat_targets(definition.get("chat_targets"), channels)
+    defer_email = _defer_email(
+        definition.get(QUIET_HOURS_EMAIL, False), critical, channels + fallback_channels
+    )
     return TypeDefinition(
         name,
         critical,
@@ -236,7 +244,18 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
         allowed,
         chat_targets=chat_targets,
         fallback=tuple(fallback_channels),
+        defer_email_in_quiet_hours=defer_email,
     )
+
+
+def _defer_email(value: Any, critical: bool, channels: list[str]) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{QUIET_HOURS_EMAIL} must be a boolean, got {type_name(value)}")
+    if value and critical:
+        raise ValueError(f"{QUIET_HOURS_EMAIL} is set on a critical type, which ignores quiet hours")
+    if value and "email" not in channels:
+        raise ValueError(f"{QUIET_HOURS_EMAIL} is set but email is in neither channels nor fallback")
+    return value
 
 
 def parse_catalog(items: Iterable[Mapping[str, Any]]) -> Catalog:

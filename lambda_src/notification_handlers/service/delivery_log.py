@@ -32,6 +32,8 @@ NO_PHONE_NUMBER: Final = "no_phone_number"  # sms: the user has no verified phon
 SUPPRESSED_CHANNEL_DISABLED: Final = "suppressed_channel_disabled"  # an operator's switch turned it off
 FALLBACK_USED: Final = "fallback_used"  # delivered on a later channel of the type's fallback list
 NO_REACHABLE_CHANNEL: Final = "no_reachable_channel"  # no channel of the fallback list can reach the user
+# Quiet hours (docs/notification-service.md, "Quiet hours"): held to the window's end (reason: the due time).
+DEFERRED_QUIET_HOURS: Final = "deferred_quiet_hours"
 STATUSES: Final = frozenset(
     {
         SENT,
@@ -46,6 +48,7 @@ STATUSES: Final = frozenset(
         SUPPRESSED_CHANNEL_DISABLED,
         FALLBACK_USED,
         NO_REACHABLE_CHANNEL,
+        DEFERRED_QUIET_HOURS,
     }
 )
 
