@@ -118,6 +118,7 @@ locals {
       t.allowed_sources == null ? {} : { allowed_sources = t.allowed_sources },
       t.chat_targets == null ? {} : { chat_targets = t.chat_targets },
       t.fallback == null ? {} : { fallback = t.fallback },
+      t.defer_email_in_quiet_hours ? { defer_email_in_quiet_hours = true } : {},
     ))
   }
 }

@@ -60,6 +60,9 @@ variable "notification_types" {
                         also in channels; not chat (posted to the type's targets, not to a recipient)
       fallback_locale - locale used when the recipient's locale and language have no template; it must have
                         a template for every channel of the type
+      defer_email_in_quiet_hours - true: the type's email waits for the end of the recipient's quiet hours like
+                        push and sms always do (an email that rings a phone); not for a critical type (critical
+                        types ignore quiet hours), and the type must have email in channels or fallback
       templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
                         text, optional html; websocket = body; push = title (<= 200 characters), body;
                         chat = optional title (<= 150 characters), text (<= 3,000): plain text, rendered once
@@ -75,6 +78,8 @@ variable "notification_types" {
     chat_targets    = optional(list(string))
     fallback        = optional(list(string))
     fallback_locale = string
+    # Quiet hours hold push and sms always; email only of the types that set this (docs: "Quiet hours").
+    defer_email_in_quiet_hours = optional(bool, false)
     templates = map(object({
       email = optional(object({
         subject = string
@@ -132,6 +137,16 @@ variable "notification_types" {
       )
     ])
     error_message = "notification_types[*].fallback must be a non-empty ordered list of distinct channels from email, websocket, push, sms, inbox (not chat), none of them also in channels (leave it unset for no fallback)."
+  }
+
+  validation {
+    # The router refuses the same definition (the type's events would be rejected): refuse it at plan instead.
+    condition = alltrue([
+      for t in values(var.notification_types) : !t.defer_email_in_quiet_hours || (
+        !t.critical && contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "email")
+      )
+    ])
+    error_message = "notification_types[*].defer_email_in_quiet_hours needs a non-critical type (critical types ignore quiet hours) with email in channels or fallback."
   }
 
   validation {
