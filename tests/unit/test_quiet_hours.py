@@ -3,7 +3,11 @@ skipped and repeated hour as explicit examples."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +18,7 @@ from notification_handlers.service import quiet_hours
 from notification_handlers.service.quiet_hours import Window, WindowError, parse_window, window_end
 from tests.unit.conftest import examples
 
+ROOT = Path(__file__).resolve().parents[2]
 ZONES = ("Europe/Vienna", "America/New_York", "Australia/Sydney")
 VIENNA = ZoneInfo("Europe/Vienna")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -249,3 +254,25 @@ def test_interrupting_channels() -> None:
     ] == ["push", "sms"]
     assert quiet_hours.interrupts("email", defer_email=True)
     assert not quiet_hours.interrupts("websocket", defer_email=True)
+
+
+def test_no_handler_imports_the_time_zone_database_at_cold_start() -> None:
+    """zoneinfo (and the vendored tzdata) load on the first recipient with quiet hours, never at import."""
+    handlers = [
+        "notification_handlers.service.router",
+        "notification_handlers.service.registration_api",
+        "notification_handlers.service.push_worker",
+        "notification_handlers.service.sms_worker",
+        "notification_handlers.service.email_worker",
+    ]
+    loaded = "sorted(m for m in sys.modules if m.split('.')[0] in ('zoneinfo', 'tzdata'))"
+    code = f"import sys\nfor m in {handlers!r}: __import__(m)\nprint({loaded})"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}"},
+    )
+    assert done.stdout.strip() == "[]"
