@@ -190,7 +190,7 @@ resource "aws_iam_role_policy" "scheduler" {
 }
 
 output "schedule_group_name" {
-  description = "Name of the EventBridge Scheduler group holding the one-time schedules of scheduled notifications (n-<notification id prefix>)."
+  description = "Name of the EventBridge Scheduler group holding the one-time schedules of scheduled notifications (n-<notification id prefix>) and of messages held for quiet hours (q-<hash>)."
   value       = try(aws_scheduler_schedule_group.this[0].name, null)
 }
 
