@@ -256,6 +256,15 @@ def test_a_failed_hold_retries_the_event_and_makes_one_schedule(
     assert quiet.delivered()["websocket"] == [notification_id, notification_id]
 
 
+def test_a_held_channel_without_a_quiet_hours_queue_fails_the_record_and_sends_nothing_twice(
+    quiet: QuietHours, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUIET_HOURS_QUEUES", "{}")  # a deployment that forgot the push and sms queues
+    with pytest.raises(EntireBatchFailedError, match="no quiet-hours queue for channel 'push'"):
+        quiet.route(update("qh-8"))
+    assert scheduler_standin.pending(REGION) == []
+
+
 def test_the_same_held_message_twice_makes_one_schedule(quiet: QuietHours) -> None:
     message = parse_channel_message(
         json.dumps(

@@ -21,6 +21,8 @@ Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``
    one batched probe per channel, ``reachability``); each channel's template in the recipient's
    locale, rendered. A render error rejects the whole event before anything is sent, and
    releases its claim (a fixed catalog and a redrive then deliver it).
+   Then quiet hours (``quiet_hours_deferral``): the interrupting messages of recipients inside their window
+   are taken out of the plan, to be put on their channel queue when it ends (``deferred_quiet_hours`` rows).
 5. Suppressions go to the delivery log in one batch write; then every channel message of the batch goes
    out with ``SendMessageBatch`` per channel queue (10 per call: 1,000 one-recipient events cost ~100
    calls). Writing the log first means a log failure fails the batch before any fan-out.
@@ -37,7 +39,7 @@ tables of ``reachability``'s probes for the channels some type falls back on (``
 ``USERS_TABLE`` or
 ``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
 ``IDEMPOTENCY_TABLE``, ``IDEMPOTENCY_TTL_SECONDS``, ``CHANNEL_QUEUE_URLS`` (JSON object channel ->
-queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
+queue URL), ``REJECTED_EVENTS_QUEUE_URL``; those of ``deferral`` and ``quiet_hours_deferral``.
 """
 
 from __future__ import annotations
