@@ -509,6 +509,12 @@ def _quiet_hours(
                 f"    {fired.name[:20]}... -> {fired.target_arn.rsplit(':', 1)[1]} queue (schedule deleted)"
             )
     _deliver(poller, functions)
+    dynamodb.update_item(
+        TableName=outputs["table_names"]["preferences"],
+        Key={"user_id": {"S": "u-anna"}},
+        UpdateExpression="REMOVE quiet_hours",
+    )
+    print("    u-anna removes her quiet hours again (the rest of the demo delivers at once)")
 
 
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
