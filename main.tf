@@ -139,6 +139,7 @@ locals {
     local.channel_controls_router_environment,
     local.scheduling_router_environment,
     local.cadence_router_environment,
+    local.quiet_hours_router_environment,
     # Exactly one source of profiles: the custom enrichment function, or a users table (built-in or existing).
     var.enrichment.function_arn != null ? { ENRICHMENT_FUNCTION_ARN = var.enrichment.function_arn } : { USERS_TABLE = local.users_table_name },
   )

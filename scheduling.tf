@@ -39,6 +39,23 @@ locals {
     MAX_DELAY_DAYS       = tostring(var.scheduling.max_delay_days)
   }
 
+  # Quiet hours (docs/notification-service.md, "Quiet hours"): the router holds push and sms, and the email of
+  # types with defer_email_in_quiet_hours, until the recipient's window ends; a hold beyond 15 minutes is a
+  # one-time schedule whose target is the channel queue itself (its DLQ: the channel's). Only those queues.
+  quiet_hours_channels = concat(
+    ["push", "sms"],
+    anytrue([for t in values(var.notification_types) : t.defer_email_in_quiet_hours]) ? ["email"] : [],
+  )
+  quiet_hours_queues = {
+    for channel, worker in module.channel_workers : channel => { arn = worker.queue_arn, dlq_arn = worker.dlq_arn }
+    if contains(local.quiet_hours_channels, channel)
+  }
+  # What the scheduler role may send held messages to: exactly those queues and their DLQs.
+  quiet_hours_scheduler_resources = flatten([for queue in values(local.quiet_hours_queues) : [queue.arn, queue.dlq_arn]])
+  quiet_hours_router_environment = length(local.quiet_hours_queues) == 0 ? {} : {
+    QUIET_HOURS_QUEUES = jsonencode(local.quiet_hours_queues)
+  }
+
   scheduling_router_statements = !var.create ? [] : [
     {
       # Delays of up to 15 minutes: the event goes back to the ingest queue with DelaySeconds.
@@ -127,8 +144,18 @@ data "aws_iam_policy_document" "scheduler" {
     resources = [module.router_worker.queue_arn, module.router_worker.dlq_arn]
   }
 
+  dynamic "statement" {
+    # Quiet hours: a held channel message to its channel queue at the window's end, or to that channel's DLQ.
+    for_each = length(local.quiet_hours_queues) == 0 ? [] : [1]
+    content {
+      sid       = "SendHeldChannelMessages"
+      actions   = ["sqs:SendMessage"]
+      resources = local.quiet_hours_scheduler_resources
+    }
+  }
+
   statement {
-    # Both queues are encrypted with the service CMK; SQS uses the key on the role's behalf.
+    # The queues are encrypted with the service CMK; SQS uses the key on the role's behalf.
     sid       = "UseKeyForQueues"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [local.key_arn]
@@ -163,7 +190,7 @@ resource "aws_iam_role_policy" "scheduler" {
 }
 
 output "schedule_group_name" {
-  description = "Name of the EventBridge Scheduler group holding the one-time schedules of scheduled notifications (n-<notification id prefix>)."
+  description = "Name of the EventBridge Scheduler group holding the one-time schedules of scheduled notifications (n-<notification id prefix>) and of messages held for quiet hours (q-<hash>)."
   value       = try(aws_scheduler_schedule_group.this[0].name, null)
 }
 
@@ -173,6 +200,6 @@ output "schedule_group_arn" {
 }
 
 output "scheduler_role_arn" {
-  description = "ARN of the execution role of the schedules (sqs:SendMessage on the ingest queue and its DLQ only)."
+  description = "ARN of the execution role of the schedules (sqs:SendMessage on the ingest queue and its DLQ, and on the channel queues quiet hours hold, push, sms and opted-in email, and their DLQs)."
   value       = try(aws_iam_role.scheduler[0].arn, null)
 }

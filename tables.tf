@@ -124,6 +124,7 @@ locals {
       t.fallback == null ? {} : { fallback = t.fallback },
       t.max_per_user == null ? {} : { max_per_user = t.max_per_user },
       t.digest == null ? {} : { digest = t.digest },
+      t.defer_email_in_quiet_hours ? { defer_email_in_quiet_hours = true } : {},
     ))
   }
 }

@@ -69,6 +69,9 @@ variable "notification_types" {
                         (1-50) items ({{#each digest.items}}...{{/each}}). Each event logs `digested`. Not on a
                         critical type nor with chat. With max_per_user (overflow = "digest"): the first `count`
                         per period are delivered at once, the rest digested.
+      defer_email_in_quiet_hours - true: the type's email waits for the end of the recipient's quiet hours like
+                        push and sms always do (an email that rings a phone); not for a critical type (critical
+                        types ignore quiet hours), and the type must have email in channels or fallback
       templates       - locale (en, de-AT) -> channel -> template; email = subject (<= 200 characters),
                         text, optional html; websocket = body; push = title (<= 200 characters), body;
                         chat = optional title (<= 150 characters), text (<= 3,000): plain text, rendered once
@@ -94,6 +97,8 @@ variable "notification_types" {
       window_seconds = number
       max_items      = number
     }))
+    # Quiet hours hold push and sms always; email only of the types that set this (docs: "Quiet hours").
+    defer_email_in_quiet_hours = optional(bool, false)
     templates = map(object({
       email = optional(object({
         subject = string
@@ -151,6 +156,16 @@ variable "notification_types" {
       )
     ])
     error_message = "notification_types[*].fallback must be a non-empty ordered list of distinct channels from email, websocket, push, sms, inbox (not chat), none of them also in channels (leave it unset for no fallback)."
+  }
+
+  validation {
+    # The router refuses the same definition (the type's events would be rejected): refuse it at plan instead.
+    condition = alltrue([
+      for t in values(var.notification_types) : !t.defer_email_in_quiet_hours || (
+        !t.critical && contains(concat(t.channels, t.fallback == null ? [] : t.fallback), "email")
+      )
+    ])
+    error_message = "notification_types[*].defer_email_in_quiet_hours needs a non-critical type (critical types ignore quiet hours) with email in channels or fallback."
   }
 
   validation {

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from moto.core.exceptions import JsonRESTError
@@ -1963,6 +1964,81 @@ def test_scheduler_role_and_group_are_the_modules_own(service: Service) -> None:
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     assert actions == {"sqs:SendMessage", "kms:Decrypt", "kms:GenerateDataKey"}
+
+
+# --- quiet hours (docs/notification-service.md, "Quiet hours") ---------------------------------------------
+
+
+def _window_around_now(zone: str, minutes_left: int) -> dict[str, str]:
+    """A quiet-hours window that began an hour ago in ``zone`` and ends ``minutes_left`` (+ < 1) from now."""
+    now = datetime.now(UTC)
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+    return {"start": local(now - timedelta(hours=1)), "end": local(now + timedelta(minutes=minutes_left + 1))}
+
+
+def test_quiet_hours_hold_push_and_sms_to_the_window_end_and_deliver_them_once(
+    service: Service, outbox: Outbox, realtime: Realtime
+) -> None:
+    quin = service.seed_user("quin")  # profile time zone Europe/Berlin
+    device = realtime.register(quin.user_id, "fcm", _fcm_token())
+    tab = realtime.open_tab(quin.user_id)
+    window = _window_around_now("Europe/Berlin", 180)
+    answer = realtime.invoke(
+        "registration_api",
+        _registration_event(service, "PUT /preferences", {}, quin.user_id, {"quiet_hours": window}),
+    )
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["quiet_hours"] == window, answer
+    key, alert_key = _key(), _key()
+    service.put("order_shipped", _order([quin.user_id], key))
+    alert = {"event": "New sign-in", "occurred_at": "2026-11-24T10:00:00Z", "location": "Berlin"}
+    service.put(
+        "security_alert", {"recipients": [quin.user_id], "data": alert, "idempotencyKey": alert_key}, IDENTITY
+    )
+    service.deliver()
+
+    # Now: email, websocket and chat of the order, and the critical alert; push and sms wait.
+    assert sorted(m.subject for m in outbox.new()) == [
+        "Security alert: New sign-in",
+        "Your order A-1001 has shipped",
+    ]
+    log = service.delivery_log(_id(key))
+    assert log[f"{quin.user_id}#websocket#{tab}"]["status"] == "sent"
+    assert endpoint_deliveries(device.endpoint_arn) == []
+    held = {k: (v["status"], v["reason"]) for k, v in log.items() if v["status"] == "deferred_quiet_hours"}
+    assert sorted(held) == [f"{quin.user_id}#push#-", f"{quin.user_id}#sms#-"]
+    mine = {name: s for name, s in _schedules(service).items() if s.get("Description", "").endswith(_id(key))}
+    assert len(mine) == 2 and all(name.startswith("q-") for name in mine)
+    targets = {s["Target"]["Arn"]: s for s in mine.values()}
+    assert set(targets) == {service.outputs["queue_arns"]["push"], service.outputs["queue_arns"]["sms"]}
+    push = targets[service.outputs["queue_arns"]["push"]]
+    assert push["Target"]["DeadLetterConfig"]["Arn"] == service.outputs["dlq_arns"]["push"]
+    assert push["Target"]["RoleArn"] == service.outputs["scheduler_role_arn"]
+    assert push["ActionAfterCompletion"] == "DELETE" and push["KmsKeyArn"] == service.outputs["kms_key_arn"]
+    due = datetime.strptime(push["ScheduleExpression"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC)
+    assert due.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M") == window["end"]
+    assert held[f"{quin.user_id}#push#-"] == ("deferred_quiet_hours", f"quiet hours until {_stamp(due)}")
+
+    _fire(service, due - timedelta(minutes=1))
+    assert endpoint_deliveries(device.endpoint_arn) == []  # not before the window ends
+
+    fired = [f for f in _fire(service, due) if f.name in mine]
+    assert len(fired) == 2
+    assert len(endpoint_deliveries(device.endpoint_arn)) == 1
+    after = {k: v["status"] for k, v in service.delivery_log(_id(key)).items()}
+    assert after[f"{quin.user_id}#push#{device.target}"] == "sent"
+    assert (
+        after[f"{quin.user_id}#sms#-"] == "no_phone_number"
+    )  # the sms reached its worker: quin has no number
+    assert not set(mine) & set(_schedules(service))  # deleted after completion
+
+    # Fired again, or the event redelivered: still once.
+    _fire(service, due + timedelta(days=1))
+    service.put("order_shipped", _order([quin.user_id], key))
+    service.deliver()
+    assert len(endpoint_deliveries(device.endpoint_arn)) == 1 and outbox.new() == []
 
 
 def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:

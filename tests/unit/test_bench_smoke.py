@@ -19,6 +19,7 @@ from tools.bench import api_calls, environment, package_size, runner, terraform
 from tools.bench.all_workloads import QUICK_WORKLOADS
 from tools.bench.digest_workloads import DIGEST_ROUTER
 from tools.bench.report import render_json, render_markdown, write
+from tools.bench.scheduling_workloads import QUIET_HOURS_ROUTER
 from tools.bench.service_workloads import (
     EMAIL_WORKER,
     PUSH_WORKER,
@@ -97,6 +98,12 @@ def test_service_steps_are_counted_against_their_batch_bounds(quick_report: runn
     assert section.data[f"{fallback.key}/2/lookups and email probe"] == {"calls": 4, "lower_bound": 4}
     assert section.data[f"{fallback.key}/2/fallback_used rows"] == {"calls": 1, "lower_bound": 1}
     assert section.data[f"{fallback.key}/2/fan-out to channel queues"] == {"calls": 1, "lower_bound": 1}
+    # Both recipients in quiet hours: their push messages held, one schedule each, nothing fanned out now.
+    assert section.data[f"{QUIET_HOURS_ROUTER.key}/2/hold"] == {"calls": 2, "lower_bound": 2}
+    assert section.data[f"{QUIET_HOURS_ROUTER.key}/2/deferred_quiet_hours rows"] == {
+        "calls": 1,
+        "lower_bound": 1,
+    }
     assert section.data[f"{EMAIL_WORKER.key}/2/deliveries"] == {"calls": 2, "lower_bound": 2}
     assert section.data[f"{EMAIL_WORKER.key}/2/delivery log"] == {"calls": 1, "lower_bound": 1}
     assert section.data[f"{WEBSOCKET_WORKER.key}/2/deliveries"] == {"calls": 4, "lower_bound": 4}

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import time
 from typing import Any
 
 import boto3
@@ -18,6 +19,7 @@ from notification_handlers.service import (
     dynamodb_batch,
     email_worker,
     preferences,
+    quiet_hours,
     registration_api,
 )
 from notification_handlers.service.catalog import parse_catalog
@@ -679,6 +681,45 @@ def test_invalid_preferences_name_the_field(
     assert (answer.status, answer.error_code) == (status, code)
     assert named in answer.body["error"]["message"]
     assert scan("preferences") == []
+
+
+def test_quiet_hours_are_stored_returned_and_replaced(world: World) -> None:
+    answer = put_preferences({"quiet_hours": {"start": "22:00", "end": "07:00"}})
+    assert answer.status == 200
+    assert answer.body["quiet_hours"] == {"start": "22:00", "end": "07:00"}
+    [item] = scan("preferences")
+    assert item["quiet_hours"] == {"start": "22:00", "end": "07:00"}
+    assert quiet_hours.window_from_preferences(item) == quiet_hours.Window(time(22, 0), time(7, 0))
+    assert get_preferences().body["quiet_hours"] == {"start": "22:00", "end": "07:00"}
+
+    # Full replace: leaving it out (or null) removes the window.
+    assert "quiet_hours" not in put_preferences({"muted": False, "quiet_hours": None}).body
+    assert "quiet_hours" not in scan("preferences")[0]
+    assert "quiet_hours" not in get_preferences().body
+
+
+@pytest.mark.parametrize(
+    ("window", "named"),
+    [
+        ({"start": "22:00", "end": "22:00"}, "must differ"),
+        ({"start": "25:00", "end": "07:00"}, "quiet_hours.start"),
+        ({"start": "22:00", "end": "7:00"}, "quiet_hours.end"),
+        ({"start": "22:00", "end": "07:00 "}, "quiet_hours.end"),
+        ({"start": "22:00"}, "quiet_hours.end"),
+        ({"start": "22:00", "end": "07:00", "zone": "UTC"}, "unknown field"),
+        ("22:00-07:00", "quiet_hours must be an object"),
+    ],
+)
+def test_a_bad_quiet_hours_window_is_400_with_the_reason(world: World, window: Any, named: str) -> None:
+    answer = put_preferences({"quiet_hours": window})
+    assert (answer.status, answer.error_code) == (400, "invalid_body")
+    assert named in answer.body["error"]["message"]
+    assert scan("preferences") == []
+
+
+def test_get_preferences_hides_a_hand_written_broken_window(world: World) -> None:
+    dynamodb_batch.batch_write("preferences", [{"user_id": SUB, "quiet_hours": {"start": "1", "end": "2"}}])
+    assert "quiet_hours" not in get_preferences().body
 
 
 def test_broken_catalog_type_accepts_any_service_channel(world: World) -> None:

@@ -29,6 +29,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
@@ -488,6 +489,73 @@ def _digest(
     _deliver(poller, functions)
 
 
+def _quiet_hours(
+    emulator: Emulator, outputs: dict[str, Any], poller: EventSourcePoller, functions: dict[str, str]
+) -> None:
+    """Anna (Europe/Vienna) sets quiet hours around now: a shipping notice reaches her mail and open tabs at
+    once, while its push waits for the window's end in a one-time schedule that targets the push queue."""
+    zone = ZoneInfo("Europe/Vienna")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    end = now + timedelta(hours=3)
+    window = {
+        "start": f"{(now - timedelta(hours=1)).astimezone(zone):%H:%M}",
+        "end": f"{end.astimezone(zone):%H:%M}",
+    }
+    dynamodb = emulator.client("dynamodb")
+    dynamodb.update_item(
+        TableName=outputs["table_names"]["users"],
+        Key={"user_id": {"S": "u-anna"}},
+        UpdateExpression="SET time_zone = :zone",
+        ExpressionAttributeValues={":zone": {"S": "Europe/Vienna"}},
+    )
+    dynamodb.update_item(
+        TableName=outputs["table_names"]["preferences"],
+        Key={"user_id": {"S": "u-anna"}},
+        UpdateExpression="SET quiet_hours = :window",
+        ExpressionAttributeValues={":window": {"M": {k: {"S": v} for k, v in window.items()}}},
+    )
+    print(f"==> u-anna (Europe/Vienna) sets quiet hours {window['start']}-{window['end']}: quiet there now")
+    detail = {
+        "recipients": ["u-anna"],
+        "data": {**ORDER, "order_id": "A-1004", "tracking_url": "https://track.example.com/A-1004"},
+        "idempotencyKey": "order-A-1004",
+    }
+    _put(emulator, outputs["event_bus_name"], "order_shipped", detail)
+    _deliver(poller, functions)
+    scheduler = emulator.client("scheduler")
+    group = outputs["schedule_group_name"]
+    due = end
+    for listed in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        schedule = scheduler.get_schedule(GroupName=group, Name=listed["Name"])
+        if not schedule["Name"].startswith("q-"):
+            continue
+        due = max(
+            due,
+            datetime.strptime(schedule["ScheduleExpression"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC),
+        )
+        queue = schedule["Target"]["Arn"].rsplit(":", 1)[1]
+        dlq = schedule["Target"]["DeadLetterConfig"]["Arn"].rsplit(":", 1)[1]
+        print(
+            f"    held for quiet hours: {group}/{schedule['Name'][:20]}... {schedule['ScheduleExpression']}"
+            f" -> {queue} queue (the rendered message itself), DLQ {dlq}"
+        )
+    print(
+        f"==> The window ends ({due.astimezone(zone):%H:%M} in Vienna, {due:%H:%M} UTC): the schedules fire"
+    )
+    for fired in fire_due(emulator.region, due):
+        if fired.name.startswith("q-"):
+            print(
+                f"    {fired.name[:20]}... -> {fired.target_arn.rsplit(':', 1)[1]} queue (schedule deleted)"
+            )
+    _deliver(poller, functions)
+    dynamodb.update_item(
+        TableName=outputs["table_names"]["preferences"],
+        Key={"user_id": {"S": "u-anna"}},
+        UpdateExpression="REMOVE quiet_hours",
+    )
+    print("    u-anna removes her quiet hours again (the rest of the demo delivers at once)")
+
+
 def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     tables, functions = outputs["table_names"], outputs["function_names"]
     bus = outputs["event_bus_name"]
@@ -531,6 +599,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
     _put(emulator, bus, "order_delivered", delivered)  # inbox only: an item each, live to open tabs
     _deliver_then_schedule(emulator, outputs, poller, functions)
     _digest(emulator, outputs, poller, functions)
+    _quiet_hours(emulator, outputs, poller, functions)
 
     print("\n    Delivery report")
     for source, detail_type, key in (
@@ -539,6 +608,7 @@ def show(emulator: Emulator, outputs: dict[str, Any]) -> None:
         (SHOP, "order_delivered", "delivered-A-1001"),
         (SHOP, "order_shipped", "order-A-1003"),
         *((SHOP, "price_drop", key) for key, _, _ in PRICE_DROPS),
+        (SHOP, "order_shipped", "order-A-1004"),
     ):
         _report(emulator, tables["delivery_log"], source, detail_type, key)
     print("\n    Emails SES accepted")

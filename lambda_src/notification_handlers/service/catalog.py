@@ -38,6 +38,8 @@ CHANNEL_FIELDS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
 TYPE_LEVEL_CHANNELS: Final = frozenset({"chat"})
 CHAT_TARGET_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 HTML_FIELDS: Final = frozenset({"html"})
+# Quiet hours hold push and sms; email only of the types that set this (docs/notification-service.md).
+QUIET_HOURS_EMAIL: Final = "defer_email_in_quiet_hours"
 URL_FIELDS: Final = frozenset({"url"})  # a whole field that is a link: https:// only (templates.render_url)
 _DEFINITION_KEYS: Final = frozenset(
     {
@@ -50,6 +52,7 @@ _DEFINITION_KEYS: Final = frozenset(
         "chat_targets",
         "max_per_user",
         "digest",
+        QUIET_HOURS_EMAIL,
     }
 )
 MAX_SOURCE_LENGTH: Final = 256  # EventBridge's limit on an event's source
@@ -82,6 +85,8 @@ class TypeDefinition:
     max_per_user: frequency_caps.FrequencyCap | None = None
     # Events collected per user and window, delivered as one message (digests); None: delivered one by one.
     digest: digests.DigestWindow | None = None
+    # Quiet hours hold this type's email too (push and sms always; never for a critical type).
+    defer_email_in_quiet_hours: bool = False
 
     @property
     def delivery_channels(self) -> tuple[str, ...]:
@@ -269,6 +274,9 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
     cap = frequency_caps.parse_cap(
         definition.get("max_per_user"), critical=critical, has_digest=digest is not None
     )
+    defer_email = _defer_email(
+        definition.get(QUIET_HOURS_EMAIL, False), critical, channels + fallback_channels
+    )
     return TypeDefinition(
         name,
         critical,
@@ -280,7 +288,18 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
         fallback=tuple(fallback_channels),
         max_per_user=cap,
         digest=digest,
+        defer_email_in_quiet_hours=defer_email,
     )
+
+
+def _defer_email(value: Any, critical: bool, channels: list[str]) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{QUIET_HOURS_EMAIL} must be a boolean, got {type_name(value)}")
+    if value and critical:
+        raise ValueError(f"{QUIET_HOURS_EMAIL} is set on a critical type, which ignores quiet hours")
+    if value and "email" not in channels:
+        raise ValueError(f"{QUIET_HOURS_EMAIL} is set but email is in neither channels nor fallback")
+    return value
 
 
 def parse_catalog(items: Iterable[Mapping[str, Any]]) -> Catalog:

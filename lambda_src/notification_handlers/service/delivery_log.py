@@ -37,6 +37,8 @@ SUPPRESSED_FREQUENCY_CAP: Final = "suppressed_frequency_cap"  # over the type's 
 DIGESTED: Final = (
     "digested"  # collected into the user's digest of the type; the digest is sent at the window end
 )
+# Quiet hours (docs/notification-service.md, "Quiet hours"): held to the window's end (reason: the due time).
+DEFERRED_QUIET_HOURS: Final = "deferred_quiet_hours"
 STATUSES: Final = frozenset(
     {
         SENT,
@@ -53,6 +55,7 @@ STATUSES: Final = frozenset(
         NO_REACHABLE_CHANNEL,
         SUPPRESSED_FREQUENCY_CAP,
         DIGESTED,
+        DEFERRED_QUIET_HOURS,
     }
 )
 

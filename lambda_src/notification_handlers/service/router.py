@@ -21,6 +21,8 @@ Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``
    one batched probe per channel, ``reachability``); each channel's template in the recipient's
    locale, rendered. A render error rejects the whole event before anything is sent, and
    releases its claim (a fixed catalog and a redrive then deliver it).
+   Then quiet hours (``quiet_hours_deferral``): the interrupting messages of recipients inside their window
+   are taken out of the plan, to be put on their channel queue when it ends (``deferred_quiet_hours`` rows).
 5. Suppressions go to the delivery log in one batch write; then every channel message of the batch goes
    out with ``SendMessageBatch`` per channel queue (10 per call: 1,000 one-recipient events cost ~100
    calls). Writing the log first means a log failure fails the batch before any fan-out.
@@ -37,7 +39,7 @@ tables of ``reachability``'s probes for the channels some type falls back on (``
 ``USERS_TABLE`` or
 ``ENRICHMENT_FUNCTION_ARN``, ``PREFERENCES_TABLE``, ``DELIVERY_LOG_TABLE``, ``DELIVERY_LOG_TTL_DAYS``,
 ``IDEMPOTENCY_TABLE``, ``IDEMPOTENCY_TTL_SECONDS``, ``CHANNEL_QUEUE_URLS`` (JSON object channel ->
-queue URL), ``REJECTED_EVENTS_QUEUE_URL``.
+queue URL), ``REJECTED_EVENTS_QUEUE_URL``; those of ``deferral`` and ``quiet_hours_deferral``.
 
 Frequency caps and digests (``frequency_caps``, ``digests``; docs/notification-service.md, section 13):
 after the claim, ``_digest`` reads a claimed digest flush and collects the events of digest types; after
@@ -72,6 +74,7 @@ from notification_handlers.service import (
     idempotency,
     partial_batch,
     preferences,
+    quiet_hours_deferral,
     reachability,
     templates,
 )
@@ -89,7 +92,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 MAX_ATTRIBUTE_REASON: Final = 1000
-PREFERENCE_ATTRIBUTES: Final = ("muted", "opt_outs")
+PREFERENCE_ATTRIBUTES: Final = ("muted", "opt_outs", "quiet_hours")
 ABOUT_KEYS: Final = ("notification_id", "source", "idempotency_key")
 
 
@@ -291,6 +294,8 @@ class Item:
     cancel: deferral.CancelRequest | None = None  # a producer's cancel-notification request
     deferred: bool = False  # delayed or scheduled: it comes back when due
     flush: digests.FlushRequest | None = None  # a digest's window closed: send the digest
+    # Channel messages held until the end of their recipient's quiet hours (quiet_hours_deferral).
+    held: list[quiet_hours_deferral.HeldMessage] = field(default_factory=list)
 
     @property
     def notification_id(self) -> str | None:
@@ -771,6 +776,67 @@ def _settle(items: Sequence[Item]) -> None:
                 )
 
 
+# --- quiet hours (quiet_hours_deferral) ---------------------------------------------------------------
+
+
+def _hold_for_quiet_hours(
+    items: Sequence[Item], profiles: Mapping[str, Profile], prefs: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Take the messages that wait for the end of their recipient's quiet hours out of each plan; their
+    ``deferred_quiet_hours`` rows join the plan's rows (written before anything is sent)."""
+    now = datetime.now(UTC)
+    for item in items:
+        if item.plan is None or item.rejection or item.definition is None:
+            continue
+        split = quiet_hours_deferral.hold(item.plan.messages, item.definition, prefs, profiles, now=now)
+        if split.unknown_time_zones:
+            with about(item):
+                logger.warning(
+                    "profile time zone is not an IANA name: quiet hours not applied, sent now",
+                    extra={
+                        "outcome": "quiet_hours_unknown_time_zone",
+                        "recipients": split.unknown_time_zones,
+                    },
+                )
+        if not split.held:
+            continue
+        item.held = split.held
+        item.plan = Plan(split.send, item.plan.suppressed + split.rows, item.plan.counts)
+
+
+def _send_held(items: Sequence[Item], queue_urls: Mapping[str, str]) -> None:
+    """Put each held message on its channel queue at its due time (SQS delay or a one-time schedule)."""
+    now = datetime.now(UTC)
+    for item in items:
+        if not item.held or item.rejection:
+            continue
+        with about(item):
+            outcomes: dict[str, int] = {}
+            try:
+                for held in item.held:
+                    how = quiet_hours_deferral.defer(held, queue_urls, now=now)
+                    outcomes[how] = outcomes.get(how, 0) + 1
+            except (ClientError, BotoCoreError) as error:
+                logger.warning(
+                    "holding for quiet hours failed", extra={"error_code": aws_clients.error_code(error)}
+                )
+                item.fail(error)
+                continue
+            except KeyError as error:  # no queue for the channel: a deployment mistake, retried
+                item.fail(RecordFailedError(f"no quiet-hours queue for channel {error}"))
+                continue
+            logger.info(
+                "channel messages held for quiet hours",
+                extra={
+                    "outcome": delivery_log.DEFERRED_QUIET_HOURS,
+                    "messages": len(item.held),
+                    "channels": sorted({held.message.channel for held in item.held}),
+                    "due": quiet_hours_deferral.stamp(min(held.due for held in item.held)),
+                    **outcomes,
+                },
+            )
+
+
 def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Exception | None]:
     """Process one batch; the outcome per SQS message id (None: processed)."""
     items = [Item(str(record["messageId"]), str(record.get("body", ""))) for record in records]
@@ -791,10 +857,12 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
         profiles, prefs = _prefetch(items)
         _plan(items, profiles, prefs, switches)
         _apply_caps(items)
+        _hold_for_quiet_hours(items, profiles, prefs)
         delivery_log.record(
             [d for item in items if item.plan and not item.rejection for d in item.plan.suppressed]
         )
         _send(items, env.string_map("CHANNEL_QUEUE_URLS"))
+        _send_held(items, env.string_map("CHANNEL_QUEUE_URLS"))
     except (
         ClientError,
         BotoCoreError,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from notification_handlers.event_fields import type_name
-from notification_handlers.service import catalog, verification
+from notification_handlers.service import catalog, quiet_hours, verification
 from notification_handlers.service.catalog import Catalog
 from notification_handlers.service.dynamodb_batch import deserialize_item
 from notification_handlers.service.email_address import is_plausible, normalise
@@ -159,10 +159,11 @@ def parse_code(document: Mapping[str, Any]) -> str:
 
 
 def parse_preferences(document: Mapping[str, Any], known: Catalog) -> dict[str, Any]:
-    """``{"muted": bool, "opt_outs": {type: [channels]}}`` checked against the catalog (full replace:
-    a missing field takes its default). Channel lists come back de-duplicated and sorted; empty lists are
-    dropped."""
-    known_keys(document, frozenset({"muted", "opt_outs"}))
+    """``{"muted": bool, "opt_outs": {type: [channels]}, "quiet_hours": {"start": "HH:MM", "end": "HH:MM"}}``
+    checked against the catalog (full replace: a missing field takes its default, no quiet hours). Channel
+    lists come back de-duplicated and sorted; empty lists are dropped. A quiet-hours window that is not two
+    distinct HH:MM times is 400 saying which."""
+    known_keys(document, frozenset({"muted", "opt_outs", "quiet_hours"}))
     muted = document.get("muted", False)
     if not isinstance(muted, bool):
         bad_request(f"muted must be a boolean, got {type_name(muted)}")
@@ -194,7 +195,22 @@ def parse_preferences(document: Mapping[str, Any], known: Catalog) -> dict[str, 
                 )
         if channels:
             parsed[name] = sorted(set(channels))
-    return {"muted": muted, "opt_outs": parsed}
+    result: dict[str, Any] = {"muted": muted, "opt_outs": parsed}
+    window = parse_quiet_hours(document.get("quiet_hours"))
+    if window is not None:
+        result["quiet_hours"] = window
+    return result
+
+
+def parse_quiet_hours(value: Any) -> dict[str, str] | None:
+    """The ``quiet_hours`` window as stored (``{"start", "end"}``), None when absent or null; 400 saying why
+    it is not two distinct HH:MM times."""
+    if value is None:
+        return None
+    try:
+        return quiet_hours.parse_window(value).as_item()
+    except quiet_hours.WindowError as error:
+        bad_request(str(error))
 
 
 def parse_page_size(query: Mapping[str, str]) -> int:
