@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 # RFC 5321: 64 characters of local part, 255 of domain; SES refuses longer addresses.
 MAX_ADDRESS_LENGTH: Final = 320
+VERIFIED: Final = "verified"  # an email_subscriptions entry's status once its code was confirmed
 
 
 def normalise(address: str) -> str:
@@ -40,3 +43,32 @@ def mask(address: str) -> str:
     if not at or not local:
         return "***"
     return f"{local[0]}***@{domain}"
+
+
+# Here rather than in email_worker: the router's reachability probe needs them without importing a worker
+# (its import time is part of every router cold start).
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    address: str  # as stored in the subscription (what SES sends to)
+    key: str  # normalised: suppression lookups, claim keys, delivery-log targets
+    unsubscribe_token: str | None
+
+
+def verified_recipients(subscription: Mapping[str, Any] | None) -> list[Recipient]:
+    """The verified addresses of an ``email_subscriptions`` item, one per normalised address, sorted.
+
+    Entries that are not ``{"status": "verified", ...}`` maps, or not plausible addresses, are skipped.
+    """
+    addresses = (subscription or {}).get("addresses")
+    if not isinstance(addresses, Mapping):
+        return []
+    recipients: dict[str, Recipient] = {}
+    for address, entry in sorted(addresses.items()):
+        if not isinstance(address, str) or not isinstance(entry, Mapping) or entry.get("status") != VERIFIED:
+            continue
+        key = normalise(address)
+        if not is_plausible(key) or key in recipients:
+            continue
+        token = entry.get("unsubscribe_token")
+        recipients[key] = Recipient(address.strip(), key, token if isinstance(token, str) and token else None)
+    return list(recipients.values())

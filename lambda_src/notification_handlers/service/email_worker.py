@@ -88,7 +88,11 @@ from notification_handlers.service.channel_worker import (
     rewrite_completed_row,
 )
 from notification_handlers.service.delivery_log import Delivery
-from notification_handlers.service.email_address import is_plausible, mask, normalise
+from notification_handlers.service.email_address import (
+    Recipient,
+    mask,
+    verified_recipients,
+)
 from notification_handlers.service.idempotency import Claim, Deduplicator, deduplicator_from_env
 from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import Records
@@ -97,7 +101,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CHANNEL: Final = "email"
-VERIFIED: Final = "verified"
 URL_PLACEHOLDER: Final = "{token}"
 
 # SES v2 SendEmail errors that fail the same way on every retry (see the module docstring).
@@ -200,33 +203,6 @@ def parse_email_message(body: object) -> tuple[ChannelMessage, EmailContent]:
         raise MalformedEventError("content.text is missing or empty")
     html = message.content.get("html") or None
     return message, EmailContent(subject=subject, text=text, html=html)
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    address: str  # as stored in the subscription (what SES sends to)
-    key: str  # normalised: suppression lookups, claim keys, delivery-log targets
-    unsubscribe_token: str | None
-
-
-def verified_recipients(subscription: Mapping[str, Any] | None) -> list[Recipient]:
-    """The verified addresses of an ``email_subscriptions`` item, one per normalised address, sorted.
-
-    Entries that are not ``{"status": "verified", ...}`` maps, or not plausible addresses, are skipped.
-    """
-    addresses = (subscription or {}).get("addresses")
-    if not isinstance(addresses, Mapping):
-        return []
-    recipients: dict[str, Recipient] = {}
-    for address, entry in sorted(addresses.items()):
-        if not isinstance(address, str) or not isinstance(entry, Mapping) or entry.get("status") != VERIFIED:
-            continue
-        key = normalise(address)
-        if not is_plausible(key) or key in recipients:
-            continue
-        token = entry.get("unsubscribe_token")
-        recipients[key] = Recipient(address.strip(), key, token if isinstance(token, str) and token else None)
-    return list(recipients.values())
 
 
 # --- decide ---------------------------------------------------------------------------

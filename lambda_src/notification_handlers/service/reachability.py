@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from notification_handlers import aws_clients
 from notification_handlers.service import dynamodb_batch, env
-from notification_handlers.service.email_worker import verified_recipients
+from notification_handlers.service.email_address import verified_recipients
 from notification_handlers.service.phone_numbers import verified_phone_numbers
 
 Probe = Callable[[Sequence[str]], set[str]]
