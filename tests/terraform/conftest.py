@@ -46,13 +46,16 @@ LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """LONGEST_FIRST's files first (xdist hands out whole files in this order with --no-loadscope-reorder)."""
+    """LONGEST_FIRST's files first (xdist hands out whole files in this order with --no-loadscope-reorder),
+    and in each file its ``test_zz_`` tests (the destroy of the shared deployment) after every other test,
+    wherever a test was added in the file: a test placed after the destroy would find nothing deployed."""
 
-    def rank(item: pytest.Item) -> int:
+    def rank(item: pytest.Item) -> tuple[int, bool]:
         name = item.path.name
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        file_rank = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        return file_rank, item.name.startswith("test_zz_")
 
-    items.sort(key=rank)  # stable: each file's tests keep their order
+    items.sort(key=lambda item: (rank(item)[0], str(item.path), rank(item)[1]))  # stable within a file
 
 
 @pytest.fixture(scope="session")

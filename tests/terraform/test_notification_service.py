@@ -344,7 +344,14 @@ def test_catalog_holds_the_declared_types(service: Service) -> None:
         ExpressionAttributeValues={":c": {"S": "notification-types"}},
     )["Items"]
     definitions = {i["notification_type"]["S"]: json.loads(i["definition"]["S"]) for i in items}
-    assert set(definitions) == {"order_shipped", "order_delivered", "security_alert", "account_update"}
+    assert set(definitions) == {
+        "order_shipped",
+        "order_delivered",
+        "security_alert",
+        "account_update",
+        "price_drop",
+        "promotion",
+    }
     assert definitions["account_update"]["channels"] == ["websocket"]
     assert definitions["account_update"]["fallback"] == ["push", "email"]
     assert definitions["security_alert"]["critical"] is True
@@ -2041,38 +2048,6 @@ def test_quiet_hours_hold_push_and_sms_to_the_window_end_and_deliver_them_once(
     assert len(endpoint_deliveries(device.endpoint_arn)) == 1 and outbox.new() == []
 
 
-def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
-    left = deployed.destroy_and_list_leftovers()
-    assert left == {}, f"destroy left behind: {left}"
-    mappings = emulator.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert [m for m in mappings if NAME in m["FunctionArn"]] == []
-    alarms = emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)["MetricAlarms"]
-    assert alarms == []
-    assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
-    archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
-    assert archives == []
-    groups = emulator.client("scheduler").list_schedule_groups(NamePrefix=NAME)["ScheduleGroups"]
-    assert groups == []
-    # The APIs, and the platform applications the provisioner deleted when Terraform invoked it.
-    apis = emulator.client("apigatewayv2").get_apis()["Items"]
-    assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []
-    applications = emulator.client("sns").list_platform_applications()["PlatformApplications"]
-    assert [
-        a["PlatformApplicationArn"] for a in applications if f"/{NAME}-" in a["PlatformApplicationArn"]
-    ] == []
-    pools = emulator.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
-    assert [p["Name"] for p in pools if p["Name"].startswith(NAME)] == []
-
-
-# --- frequency caps and digests (docs/notification-service.md, "Frequency caps and digests") -----------
-
-DAY = 86_400  # the example's price_drop window and promotion period
-
-
-def _price_drop(user_id: str, key: str, product: str) -> dict[str, Any]:
-    return {"recipients": [user_id], "idempotencyKey": key, "data": {"product": product, "price": "9.90"}}
-
-
 def test_a_digest_of_events_in_one_window_is_one_email_listing_them(service: Service, outbox: Outbox) -> None:
     ida = service.seed_user("ida")
     keys = [_key() for _ in range(4)]
@@ -2140,3 +2115,35 @@ def test_a_frequency_cap_holds_under_a_burst(service: Service, outbox: Outbox) -
         row["status"] for key in keys for row in service.delivery_log(_id(key, "promotion")).values()
     )
     assert statuses == ["sent"] * 2 + ["suppressed_frequency_cap"] * 5
+
+
+def test_zz_destroy_leaves_nothing_behind(emulator: Emulator, deployed: DeployedExample) -> None:
+    left = deployed.destroy_and_list_leftovers()
+    assert left == {}, f"destroy left behind: {left}"
+    mappings = emulator.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    assert [m for m in mappings if NAME in m["FunctionArn"]] == []
+    alarms = emulator.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)["MetricAlarms"]
+    assert alarms == []
+    assert NAME not in emulator.client("sesv2").list_configuration_sets()["ConfigurationSets"]
+    archives = emulator.client("events").list_archives(NamePrefix=NAME)["Archives"]
+    assert archives == []
+    groups = emulator.client("scheduler").list_schedule_groups(NamePrefix=NAME)["ScheduleGroups"]
+    assert groups == []
+    # The APIs, and the platform applications the provisioner deleted when Terraform invoked it.
+    apis = emulator.client("apigatewayv2").get_apis()["Items"]
+    assert [a["Name"] for a in apis if a["Name"].startswith(NAME)] == []
+    applications = emulator.client("sns").list_platform_applications()["PlatformApplications"]
+    assert [
+        a["PlatformApplicationArn"] for a in applications if f"/{NAME}-" in a["PlatformApplicationArn"]
+    ] == []
+    pools = emulator.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    assert [p["Name"] for p in pools if p["Name"].startswith(NAME)] == []
+
+
+# --- frequency caps and digests (docs/notification-service.md, "Frequency caps and digests") -----------
+
+DAY = 86_400  # the example's price_drop window and promotion period
+
+
+def _price_drop(user_id: str, key: str, product: str) -> dict[str, Any]:
+    return {"recipients": [user_id], "idempotencyKey": key, "data": {"product": product, "price": "9.90"}}
