@@ -532,7 +532,8 @@ def test_producers_are_isolated_each_source_gets_a_put_events_policy_bound_to_it
     documents = {s: json.loads(d) for s, d in service.outputs["producer_policy_documents"].items()}
     assert set(documents) == {SHOP, MARKETPLACE, IDENTITY}
     for source, detail_type in (
-        (SHOP, ["order_delivered", "order_shipped"]),  # both shops send the two order types
+        # both shops send the two order types; the shop alone its price drops and promotions
+        (SHOP, ["order_delivered", "order_shipped", "price_drop", "promotion"]),
         (MARKETPLACE, ["order_delivered", "order_shipped"]),
         (IDENTITY, ["account_update", "security_alert"]),  # the identity service sends two types
     ):
