@@ -47,15 +47,36 @@ LONGEST_FIRST = (
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """LONGEST_FIRST's files first (xdist hands out whole files in this order with --no-loadscope-reorder),
-    and in each file its ``test_zz_`` tests (the destroy of the shared deployment) after every other test,
-    wherever a test was added in the file: a test placed after the destroy would find nothing deployed."""
+    and in each file its ``test_zz_`` tests (the destroy of the shared deployment) after every other test
+    of the same deployment, wherever a test was added in the file: a test placed after the destroy would find
+    nothing deployed. A parametrized deployment (a module-scoped fixture with params) is one group per
+    parameter, as pytest ordered them: moving a destroy past the next parameter's tests would tear the fixture
+    down and set it up again (a second deployment under the same names)."""
 
-    def rank(item: pytest.Item) -> tuple[int, bool]:
+    def file_rank(item: pytest.Item) -> int:
         name = item.path.name
-        file_rank = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-        return file_rank, item.name.startswith("test_zz_")
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
-    items.sort(key=lambda item: (rank(item)[0], str(item.path), rank(item)[1]))  # stable within a file
+    def params(item: pytest.Item) -> dict[str, Any]:
+        callspec = getattr(item, "callspec", None)
+        return dict(callspec.params) if callspec is not None else {}
+
+    position = {id(item): float(index) for index, item in enumerate(items)}
+    for index, item in enumerate(items):
+        if not item.name.startswith("test_zz_"):
+            continue
+        own = params(item)
+        # The last test of this file run with the same parameters as the destroy (all of them, if none).
+        same_group = [
+            later
+            for later, other in enumerate(items)
+            if other.path == item.path
+            and not other.name.startswith("test_zz_")
+            and all(key in params(other) and params(other)[key] == value for key, value in own.items())
+        ]
+        if same_group and max(same_group) > index:
+            position[id(item)] = max(same_group) + 0.5
+    items.sort(key=lambda item: (file_rank(item), str(item.path), position[id(item)]))
 
 
 @pytest.fixture(scope="session")
