@@ -15,7 +15,8 @@ from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import catalog, deferral, digests, templates
-from notification_handlers.service.digests import DigestWindow, FlushRequest
+from notification_handlers.service.digests import FlushRequest
+from notification_handlers.service.type_options import DigestWindow
 from tests.unit import test_deferral, test_service_router
 from tests.unit.service_fakes import create_table, record_calls, scan
 from tests.unit.test_deferral import Scheduling

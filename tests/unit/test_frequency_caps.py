@@ -13,9 +13,9 @@ import pytest
 from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.service import catalog, frequency_caps, router, sqs_batch
-from notification_handlers.service.frequency_caps import FrequencyCap
 from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import EntireBatchFailedError
+from notification_handlers.service.type_options import FrequencyCap
 from tests.unit import test_service_router
 from tests.unit.conftest import FakeLambdaContext, capture_logs
 from tests.unit.service_fakes import create_table, fail_attempts, record_calls, scan

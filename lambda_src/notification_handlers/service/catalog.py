@@ -14,12 +14,12 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError, type_name
-from notification_handlers.service import digests, env, frequency_caps, templates
+from notification_handlers.records import EMPTY_MAPPING
+from notification_handlers.service import env, templates, type_options
 from notification_handlers.service.dynamodb_batch import deserialize_item
 from notification_handlers.service.log import logger
 
@@ -67,8 +67,7 @@ class SourceNotAllowedError(MalformedEventError):
     """The event's source is not among the sources its notification type admits (``allowed_sources``)."""
 
 
-@dataclass(frozen=True)
-class TypeDefinition:
+class TypeDefinition(NamedTuple):
     name: str
     critical: bool
     channels: tuple[str, ...]
@@ -82,9 +81,9 @@ class TypeDefinition:
     # Channel fallback: exactly one of these per recipient, the first one that can reach them (fallback.py).
     fallback: tuple[str, ...] = ()
     # At most count deliveries per user and period (frequency_caps); None: no cap.
-    max_per_user: frequency_caps.FrequencyCap | None = None
+    max_per_user: type_options.FrequencyCap | None = None
     # Events collected per user and window, delivered as one message (digests); None: delivered one by one.
-    digest: digests.DigestWindow | None = None
+    digest: type_options.DigestWindow | None = None
     # Quiet hours hold this type's email too (push and sms always; never for a critical type).
     defer_email_in_quiet_hours: bool = False
 
@@ -106,10 +105,9 @@ class TypeDefinition:
         return [locale for locale, channels in self.templates.items() if channel in channels]
 
 
-@dataclass(frozen=True)
-class Catalog:
-    types: Mapping[str, TypeDefinition] = field(default_factory=dict)
-    broken: Mapping[str, str] = field(default_factory=dict)  # type name -> what is wrong with it
+class Catalog(NamedTuple):
+    types: Mapping[str, TypeDefinition] = EMPTY_MAPPING
+    broken: Mapping[str, str] = EMPTY_MAPPING  # type name -> what is wrong with it
 
     def definition(self, name: str) -> TypeDefinition:
         if name in self.types:
@@ -264,14 +262,14 @@ def parse_definition(name: str, definition: Any) -> TypeDefinition:
             )
     allowed = _allowed_sources(definition.get("allowed_sources"))
     chat_targets = _chat_targets(definition.get("chat_targets"), channels)
-    digest = digests.parse_digest(definition.get("digest"), critical=critical)
+    digest = type_options.parse_digest(definition.get("digest"), critical=critical)
     if digest is not None and "chat" in channels:
         raise ValueError(
             "digest is per user: a type with the chat channel (posted per notification) cannot have one"
         )
     if digest is not None:
         _check_digest_templates(parsed)
-    cap = frequency_caps.parse_cap(
+    cap = type_options.parse_cap(
         definition.get("max_per_user"), critical=critical, has_digest=digest is not None
     )
     defer_email = _defer_email(

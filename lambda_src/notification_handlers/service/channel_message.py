@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from notification_handlers.event_fields import MalformedEventError, parse_utc_time, type_name
 
 VERSION: Final = 1
 
 
-@dataclass(frozen=True)
-class ChannelMessage:
+class ChannelMessage(NamedTuple):
     notification_id: str
     notification_type: str
     critical: bool
@@ -32,7 +30,7 @@ class ChannelMessage:
     locale: str
     content: Mapping[str, str]  # the rendered fields of the channel's template, e.g. subject/text/html
     created_at: str  # ISO 8601 UTC, "2026-11-24T10:00:00Z"
-    version: int = field(default=VERSION)
+    version: int = VERSION
     target: str | None = None  # chat: the chat target (chat.targets key); None on every other channel
 
     def to_json(self) -> str:

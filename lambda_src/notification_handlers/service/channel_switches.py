@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import field
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,8 +42,7 @@ GLOBALLY: Final = "disabled globally"
 FOR_TYPE: Final = "disabled for this type"
 
 
-@dataclass(frozen=True)
-class Switches:
+class Switches(NamedTuple):
     """The channels operators turned off: for every type, and per (channel, type)."""
 
     globally: frozenset[str] = frozenset()
@@ -70,8 +69,7 @@ class Switches:
 NONE: Final = Switches()
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
     switches: Switches
     errors: list[str] = field(default_factory=list)  # one per ignored item, naming its scope
 

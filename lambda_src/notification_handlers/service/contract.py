@@ -19,15 +19,15 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Final, cast
+from typing import Any, Final, NamedTuple, cast
 
 import fastjsonschema  # type: ignore[import-untyped]  # ships no type hints
 
 from notification_handlers.event_fields import MalformedEventError, parse_utc_time, type_name
+from notification_handlers.records import EMPTY_MAPPING
 
 SCHEMA_FILE: Final = "notification-event.schema.json"
 MAX_REASON: Final = 500
@@ -41,15 +41,14 @@ KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 DUE_MARKER: Final = "notification-service-due"
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(NamedTuple):
     notification_id: str  # notification_id(source, notification_type, idempotency_key)
     notification_type: str  # the event's detail-type
     event_id: str
     source: str
     time: datetime
     recipients: tuple[str, ...]
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = EMPTY_MAPPING
     idempotency_key: str = ""  # detail.idempotencyKey, else the event id: the producer's own name for it
     send_at: datetime | None = None  # detail.sendAt
     delay_seconds: int | None = None  # detail.delaySeconds

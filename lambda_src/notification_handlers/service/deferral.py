@@ -40,9 +40,8 @@ from __future__ import annotations
 import enum
 import json
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -66,8 +65,7 @@ class Action(enum.Enum):
     SCHEDULE = "schedule"  # an EventBridge Scheduler one-time schedule
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     action: Action
     due: datetime | None = None
     delay_seconds: int = 0
@@ -193,8 +191,7 @@ def delete_schedule(notification_id: str) -> bool:
 # --- cancel requests --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CancelRequest:
+class CancelRequest(NamedTuple):
     source: str
     notification_type: str
     idempotency_key: str

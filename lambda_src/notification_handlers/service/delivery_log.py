@@ -13,9 +13,8 @@ log write failed) writes the row again instead of losing it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from notification_handlers.service import dynamodb_batch, env
 
@@ -64,8 +63,7 @@ MAX_REASON_LENGTH: Final = 1000
 NO_TARGET: Final = "-"
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     notification_id: str
     notification_type: str
     user_id: str
@@ -105,7 +103,7 @@ _CLAIM_RESULT_KEY: Final = "delivery"
 
 def as_claim_result(delivery: Delivery) -> dict[str, Any]:
     """The row as the JSON object stored in the delivery's completed claim."""
-    return {_CLAIM_RESULT_KEY: asdict(delivery)}
+    return {_CLAIM_RESULT_KEY: delivery._asdict()}
 
 
 def from_claim_result(result: Mapping[str, Any] | None) -> Delivery | None:
@@ -113,7 +111,7 @@ def from_claim_result(result: Mapping[str, Any] | None) -> Delivery | None:
     stored = (result or {}).get(_CLAIM_RESULT_KEY)
     if not isinstance(stored, Mapping):
         return None
-    names = {field.name for field in fields(Delivery)}
+    names = set(Delivery._fields)
     values = {name: value for name, value in stored.items() if name in names}
     reason = values.get("reason")
     if not all(isinstance(value, str) for name, value in values.items() if name != "reason") or not (

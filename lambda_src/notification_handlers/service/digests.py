@@ -30,16 +30,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
-from notification_handlers.event_fields import MalformedEventError, type_name
+from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import deferral, env
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
+from notification_handlers.service.type_options import DigestWindow
 
 FLUSH_MARKER: Final = "notification-service-digest"
 FLUSH_SOURCE: Final = "notification-service.digest"  # the source of a flushed digest's notification
@@ -49,42 +49,6 @@ SCHEDULE_NAME_PREFIX: Final = "d-"
 MAX_ROUNDS: Final = 4
 MAX_KNOWN_FULL: Final = 10_000  # digests this execution environment saw full (see ``collect``)
 _KNOWN_FULL: dict[tuple[str, str, int], None] = {}
-MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS = 60, 7 * 86_400
-MIN_ITEMS, MAX_ITEMS = 1, 50
-_KEYS: Final = frozenset({"window_seconds", "max_items"})
-
-
-@dataclass(frozen=True)
-class DigestWindow:
-    window_seconds: int
-    max_items: int
-
-
-def _whole(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise ValueError(f"digest.{name} must be a whole number, got {type_name(value)}")
-    if not low <= value <= high:
-        raise ValueError(f"digest.{name} must be {low}-{high}, got {int(value)}")
-    return int(value)
-
-
-def parse_digest(value: Any, *, critical: bool) -> DigestWindow | None:
-    """A type's ``digest`` (None when absent); ``ValueError`` saying what is wrong."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ValueError(f"digest must be an object, got {type_name(value)}")
-    unknown = sorted(set(value) - _KEYS)
-    if unknown:
-        raise ValueError(f"digest has unknown key(s) {', '.join(unknown)}")
-    if critical:
-        raise ValueError(
-            "digest is not allowed on a critical type (a critical notification is never delayed)"
-        )
-    return DigestWindow(
-        _whole(value.get("window_seconds"), "window_seconds", MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS),
-        _whole(value.get("max_items"), "max_items", MIN_ITEMS, MAX_ITEMS),
-    )
 
 
 class DigestItemTooLargeError(MalformedEventError):
@@ -95,8 +59,7 @@ class DigestBusyError(RuntimeError):
     """The digest kept changing under the append (flushed windows in a row); the record is retried."""
 
 
-@dataclass(frozen=True)
-class FlushRequest:
+class FlushRequest(NamedTuple):
     user_id: str
     notification_type: str
     window_start: int

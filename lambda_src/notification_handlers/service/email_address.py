@@ -11,8 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 # RFC 5321: 64 characters of local part, 255 of domain; SES refuses longer addresses.
 MAX_ADDRESS_LENGTH: Final = 320
@@ -47,8 +46,7 @@ def mask(address: str) -> str:
 
 # Here rather than in email_worker: the router's reachability probe needs them without importing a worker
 # (its import time is part of every router cold start).
-@dataclass(frozen=True, slots=True)
-class Recipient:
+class Recipient(NamedTuple):
     address: str  # as stored in the subscription (what SES sends to)
     key: str  # normalised: suppression lookups, claim keys, delivery-log targets
     unsubscribe_token: str | None

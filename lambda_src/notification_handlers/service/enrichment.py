@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import type_name
+from notification_handlers.records import EMPTY_MAPPING
 from notification_handlers.service import dynamodb_batch, env
 
 CHUNK: Final = 100
@@ -28,14 +28,13 @@ class EnrichmentError(RuntimeError):
     """The enrichment function failed or answered something other than the contract."""
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     user_id: str
     display_name: str | None = None
     email: str | None = None
     locale: str | None = None
     time_zone: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = EMPTY_MAPPING
 
     def variables(self) -> dict[str, Any]:
         """The ``user`` template variables (absent fields are absent, so a template using them fails)."""

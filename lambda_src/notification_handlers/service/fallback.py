@@ -24,8 +24,7 @@ Outcomes and their delivery-log rows (``delivery_log``):
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 from notification_handlers.service.delivery_log import (
     FALLBACK_USED,
@@ -39,8 +38,7 @@ UNREACHABLE: Final = "unreachable"
 K = TypeVar("K", bound=Hashable)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """One recipient's channels: what to send on, and the (channel, status, reason) rows to log."""
 
     send: tuple[str, ...] = ()

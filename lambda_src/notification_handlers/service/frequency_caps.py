@@ -21,69 +21,21 @@ bytes stays far below DynamoDB's 400 KB item).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
-from notification_handlers.event_fields import type_name
 from notification_handlers.service import delivery_log, env, limit_counters
 from notification_handlers.service.channel_message import ChannelMessage
 from notification_handlers.service.delivery_log import Delivery
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
+from notification_handlers.service.type_options import FrequencyCap
 
-DROP: Final = "drop"
-DIGEST: Final = "digest"
-OVERFLOWS: Final = (DROP, DIGEST)
-MIN_COUNT, MAX_COUNT = 1, 1000
-MIN_PERIOD_SECONDS, MAX_PERIOD_SECONDS = 60, 30 * 86_400
 ID_DIGITS: Final = 32  # of the 64-hex-digit notification id kept in ``ids``: 128 bits
 IDS: Final = "ids"
 KEY_PREFIX: Final = "cap#"
-_KEYS: Final = frozenset({"count", "period_seconds", "overflow"})
-
-
-@dataclass(frozen=True)
-class FrequencyCap:
-    count: int
-    period_seconds: int
-    overflow: str = DROP
-
-
-def _whole(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise ValueError(f"max_per_user.{name} must be a whole number, got {type_name(value)}")
-    if not low <= value <= high:
-        raise ValueError(f"max_per_user.{name} must be {low}-{high}, got {int(value)}")
-    return int(value)
-
-
-def parse_cap(value: Any, *, critical: bool, has_digest: bool) -> FrequencyCap | None:
-    """A type's ``max_per_user`` (None when absent); ``ValueError`` saying what is wrong."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ValueError(f"max_per_user must be an object, got {type_name(value)}")
-    unknown = sorted(set(value) - _KEYS)
-    if unknown:
-        raise ValueError(f"max_per_user has unknown key(s) {', '.join(unknown)}")
-    if critical:
-        raise ValueError(
-            "max_per_user is not allowed on a critical type (a critical notification is never dropped)"
-        )
-    count = _whole(value.get("count"), "count", MIN_COUNT, MAX_COUNT)
-    period = _whole(value.get("period_seconds"), "period_seconds", MIN_PERIOD_SECONDS, MAX_PERIOD_SECONDS)
-    overflow = value.get("overflow", DROP)
-    if overflow not in OVERFLOWS:
-        raise ValueError(f"max_per_user.overflow must be one of {', '.join(OVERFLOWS)}")
-    if overflow == DIGEST and not has_digest:
-        raise ValueError('max_per_user.overflow = "digest" needs the type to declare digest')
-    if overflow == DROP and has_digest:
-        # Without a cap every event of a digest type is digested; a cap that drops would drop digest items.
-        raise ValueError('a type with digest may only use max_per_user.overflow = "digest"')
-    return FrequencyCap(count, period, overflow)
 
 
 def bucket(now_epoch: float, period_seconds: int) -> int:
@@ -114,7 +66,7 @@ def admit_request(
     params = limit_counters.count_one(
         table,
         counter_key(notification_type, user_id, cap.period_seconds, number),
-        cap.count,
+        cap.limit,
         expires_at=(number + 1) * cap.period_seconds,
     )
     params["UpdateExpression"] = params["UpdateExpression"].replace(

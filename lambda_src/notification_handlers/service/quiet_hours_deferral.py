@@ -33,7 +33,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -48,8 +48,7 @@ SCHEDULE_NAME_PREFIX: Final = "q-"  # deferral's schedules are "n-": the two nev
 SCHEDULE_NAME_HEX: Final = 62  # 64 characters at most
 
 
-@dataclass(frozen=True)
-class HeldMessage:
+class HeldMessage(NamedTuple):
     message: ChannelMessage
     due: datetime
 

@@ -52,7 +52,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -77,6 +77,7 @@ from notification_handlers.service import (
     quiet_hours_deferral,
     reachability,
     templates,
+    type_options,
 )
 from notification_handlers.service.catalog import Catalog, TypeDefinition
 from notification_handlers.service.channel_message import ChannelMessage
@@ -593,7 +594,7 @@ def _apply_caps(items: Sequence[Item]) -> None:
                 continue
             if not over:
                 continue
-            if cap.overflow == frequency_caps.DIGEST and definition.digest is not None:
+            if cap.overflow == type_options.DIGEST and definition.digest is not None:
                 try:
                     rows = _collect(notification, definition.digest, sorted(over))
                 except (ClientError, BotoCoreError, digests.DigestBusyError) as error:
@@ -640,7 +641,7 @@ def _flush_notification(request: digests.FlushRequest) -> Notification:
 
 
 def _collect(
-    notification: Notification, window: digests.DigestWindow, users: Sequence[str]
+    notification: Notification, window: type_options.DigestWindow, users: Sequence[str]
 ) -> list[Delivery]:
     """Append the event to each user's digest; their ``digested`` rows (the reason names the digest)."""
     item = digests.digest_item(notification.data)
@@ -678,7 +679,7 @@ def _digest(items: Sequence[Item]) -> None:
                         logger.info("digest flush without a digest", extra={"outcome": "empty_digest"})
                     else:
                         data = digests.digest_variables(*digest)
-                        item.notification = replace(notification, data=data)
+                        item.notification = notification._replace(data=data)
                         logger.info("digest flushed", extra={"outcome": "digest", "count": digest[0]})
                     continue
                 window = definition.digest
@@ -686,7 +687,7 @@ def _digest(items: Sequence[Item]) -> None:
                     continue
                 digests.digest_item(notification.data)  # too large: rejected before anything is collected
                 if definition.max_per_user is not None:
-                    item.notification = replace(notification, data=digests.single_data(notification.data))
+                    item.notification = notification._replace(data=digests.single_data(notification.data))
                     continue
                 rows = _collect(notification, window, notification.recipients)
                 item.plan = Plan(suppressed=rows, counts={delivery_log.DIGESTED: len(rows)})

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
+from notification_handlers.records import EMPTY_MAPPING
 from notification_handlers.service import _backoff
 from notification_handlers.service.log import logger
 
@@ -31,13 +31,12 @@ MAX_ROUNDS: Final = 3  # the first send and two re-sends of what failed on the s
 _ENTRY_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,80}")  # fullmatch: "$" would admit a trailing newline
 
 
-@dataclass(frozen=True)
-class OutgoingMessage:
+class OutgoingMessage(NamedTuple):
     """One message: ``entry_id`` is unique within a ``send_batch`` call (1-80 of A-Z a-z 0-9 _ -)."""
 
     entry_id: str
     body: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = EMPTY_MAPPING
 
     def payload_bytes(self) -> int:
         """The size SQS counts against the message and batch limits: body + attribute names, types, values."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 _SEGMENT: Final = r"(?:[A-Za-z_][A-Za-z0-9_-]*|[0-9]+)"
 PLACEHOLDER: Final = re.compile(r"\{\{\s*(" + _SEGMENT + r"(?:\." + _SEGMENT + r")*)\s*\}\}")
@@ -122,8 +122,7 @@ MAX_EACH_ITEMS: Final = 100
 _BLOCK_MARKER: Final = "{{ each_block }}"
 
 
-@dataclass(frozen=True)
-class _Block:
+class _Block(NamedTuple):
     path: str
     body: str
 
@@ -207,8 +206,7 @@ def _render_blocks(template: str, variables: Mapping[str, Any], *, escape_html: 
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class UrlAttribute:
+class UrlAttribute(NamedTuple):
     """A URL-bearing attribute with placeholders: its parts are literal text as the browser reads it
     (entities decoded) and the indexes of the placeholders, in order."""
 
