@@ -21,10 +21,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
@@ -70,15 +69,13 @@ class NonRootPolicy(Enum):
     NOTIFY = "notify"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     topic_arn: str
     non_root_policy: NonRootPolicy
     account_alias: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(NamedTuple):
     """The fields of one CloudTrail event that a human needs to judge it."""
 
     envelope_id: str
@@ -110,14 +107,12 @@ class Activity:
         return self.detail_type == SIGN_IN_DETAIL_TYPE
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     notify: bool
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(NamedTuple):
     subject: str
     message: str
     attributes: Mapping[str, str]

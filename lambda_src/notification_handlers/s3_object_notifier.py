@@ -48,7 +48,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import quote, unquote_plus
 
 from aws_lambda_powertools import Logger
@@ -87,8 +87,7 @@ _EMAIL: Final = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[A-Za-z]{2,}")  # full
 _SIZE_UNITS: Final = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     sender: str
     recipients: tuple[str, ...]
     configuration_set: str | None
@@ -96,7 +95,7 @@ class Settings:
     subject_prefix: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # a field named index: a NamedTuple would hide tuple.index
 class ObjectEvent:
     """What one S3 record says about one object, with the key already decoded."""
 
@@ -120,7 +119,7 @@ class ObjectEvent:
         return "created" if self.event_name.startswith(CREATED_PREFIX) else "deleted"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # a field named index: a NamedTuple would hide tuple.index
 class RecordProblem:
     index: int
     problem: str
@@ -129,8 +128,7 @@ class RecordProblem:
         return f"Records[{self.index}]: {self.problem}"
 
 
-@dataclass(frozen=True, slots=True)
-class Email:
+class Email(NamedTuple):
     subject: str
     text: str
     html: str

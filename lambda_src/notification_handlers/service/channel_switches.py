@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
 from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -71,7 +70,7 @@ NONE: Final = Switches()
 
 class Parsed(NamedTuple):
     switches: Switches
-    errors: list[str] = field(default_factory=list)  # one per ignored item, naming its scope
+    errors: list[str]  # one per ignored item, naming its scope
 
 
 def parse_switches(items: Iterable[Mapping[str, Any]]) -> Parsed:

@@ -51,7 +51,7 @@ ContentT = TypeVar("ContentT")
 RecordHandler = Callable[[str], None]  # called with the record's SQS message id
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class WorkerBatch(Generic[ContentT]):
     """One invocation's parsed records and what processing them collected.
 

@@ -25,8 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
 PLATFORMS: Final = frozenset({"slack", "teams", "chime", "webhook"})
@@ -62,8 +61,7 @@ MAX_RETRY_AFTER_SECONDS: Final = 43200  # SQS's longest visibility timeout
 _REASON_WORD: Final = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
-@dataclass(frozen=True, slots=True)
-class ChatContent:
+class ChatContent(NamedTuple):
     text: str
     title: str | None = None
 

@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -90,8 +90,7 @@ class DeliveryRetryError(RuntimeError):
 # --- parse ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     platform: str
     secret_arn: str
 
@@ -191,8 +190,7 @@ def tls_context() -> ssl.SSLContext:
     return context
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     retry_after: str | None
     body_start: bytes
@@ -222,7 +220,7 @@ def post(url: str, body: bytes, timeout: float) -> Answer:
         connection.close()
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class Batch(WorkerBatch[ChatContent]):
     targets: dict[str, Target]
     cache_seconds: int = DEFAULT_SECRET_CACHE_SECONDS

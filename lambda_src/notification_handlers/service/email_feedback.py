@@ -54,7 +54,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -91,8 +91,7 @@ _SUPPRESSING_BOUNCE_TYPES: Final = frozenset({"Permanent"})
 _KNOWN_BOUNCE_TYPES: Final = frozenset({"Permanent", "Transient", "Undetermined"})
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     """One address to put on the suppressions table."""
 
     address: str  # normalised (lower-case)
@@ -125,7 +124,7 @@ class Suppression:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # a field named index: a NamedTuple would hide tuple.index
 class Feedback:
     """What one SNS record said: its SES event type, and the suppressions it asks for (maybe none)."""
 
@@ -135,7 +134,7 @@ class Feedback:
     ignored_because: str | None = None  # set when the record asks for no suppression
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)  # a field named index: a NamedTuple would hide tuple.index
 class RecordProblem:
     index: int
     problem: str
@@ -265,7 +264,7 @@ def parse_message(text: str, index: int, received: datetime, verification_set: s
     else:
         return Feedback(index, event_type[:64], (), "not a bounce or complaint")
     if feedback.suppressions and is_verification_mail(message, verification_set):
-        scoped = tuple(replace(s, scope=SCOPE_VERIFICATION) for s in feedback.suppressions)
+        scoped = tuple(s._replace(scope=SCOPE_VERIFICATION) for s in feedback.suppressions)
         return replace(feedback, suppressions=scoped)
     return feedback
 

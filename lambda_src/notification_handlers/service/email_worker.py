@@ -70,7 +70,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -135,8 +135,7 @@ class TransientDeliveryError(RuntimeError):
 # --- configuration -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     sender: str
     identity_arn: str | None
     configuration_set: str | None
@@ -178,8 +177,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 # --- parse ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class EmailContent:
+class EmailContent(NamedTuple):
     subject: str
     text: str
     html: str | None
@@ -208,8 +206,7 @@ def parse_email_message(body: object) -> tuple[ChannelMessage, EmailContent]:
 # --- decide ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """What to do for one message: rows known without sending, and the addresses to send to."""
 
     rows: tuple[Delivery, ...]
@@ -314,7 +311,7 @@ def build_request(
 # --- edge ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class Batch(WorkerBatch[EmailContent]):
     """The parsed records of one invocation and the rows collected while processing them."""
 

@@ -39,7 +39,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -79,8 +79,7 @@ WRITE_FAILED: Final = (
 # --- parse, decide, render -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class InboxContent:
+class InboxContent(NamedTuple):
     title: str
     body: str
     url: str | None = None
@@ -193,7 +192,7 @@ def write_item(table: str, item: Mapping[str, Any]) -> str:
     return WRITTEN_READ
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class Batch(WorkerBatch[InboxContent]):
     table: str
     ttl_days: int

@@ -35,8 +35,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -63,8 +62,7 @@ class CredentialsError(ValueError):
     """The secret does not hold usable credentials for the platform (the message names fields only)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PlatformRequest:
+class PlatformRequest(NamedTuple):
     name: str
     platform: str  # apns | apns_sandbox | fcm
     secret_arn: str
@@ -257,8 +255,7 @@ def _is_enabled(attributes: Mapping[str, Any]) -> bool:
     return str(attributes.get("Enabled", "true")).lower() == "true"
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceEndpoint:
+class DeviceEndpoint(NamedTuple):
     arn: str
     # True when SNS answered "already exists with different attributes": the endpoint predates this call
     # (another user's, or an old registration), so a refused registration must not delete it.

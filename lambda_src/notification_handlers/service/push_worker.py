@@ -43,8 +43,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -111,8 +111,7 @@ class DeliveryRetryError(RuntimeError):
 # --- parse, decide, render -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PushContent:
+class PushContent(NamedTuple):
     title: str
     body: str
 
@@ -136,8 +135,7 @@ def parse_push_message(body: object) -> tuple[ChannelMessage, PushContent]:
     return message, PushContent(title, text)
 
 
-@dataclass(frozen=True, slots=True)
-class Device:
+class Device(NamedTuple):
     platform: str
     token: str
     device_key: str
@@ -235,7 +233,7 @@ def unclaimed_is_recipients(user_id: str, endpoint_user: str | None) -> bool:
 # --- edge ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class Batch(WorkerBatch[PushContent]):
     table: str
     owners_table: str = ""
@@ -383,7 +381,7 @@ def check_ownership(batch: Batch) -> None:
                 )
                 batch.stale.setdefault(user_id, []).append(device)
                 continue
-            kept.append(replace(device, owned=decision == OWNED))
+            kept.append(device._replace(owned=decision == OWNED))
         batch.devices[user_id] = kept
 
 

@@ -23,10 +23,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -43,14 +42,20 @@ class WindowError(ValueError):
     """A quiet-hours window that is not two distinct HH:MM times."""
 
 
-@dataclass(frozen=True)
-class Window:
+class _Times(NamedTuple):
     start: time
     end: time
 
-    def __post_init__(self) -> None:
-        if self.start == self.end:
+
+class Window(_Times):
+    """Two distinct local wall-clock times: a record (``notification_handlers.records``) checked when made."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: time, end: time) -> Window:
+        if start == end:
             raise WindowError("quiet_hours.start and quiet_hours.end must differ")
+        return super().__new__(cls, start, end)
 
     def contains(self, wall: time) -> bool:
         """Whether a local wall-clock time is inside ``[start, end)`` (crossing midnight when start > end)."""

@@ -53,7 +53,9 @@ class HeldMessage(NamedTuple):
     due: datetime
 
 
-@dataclass
+@dataclass(
+    eq=False, repr=False
+)  # an accumulator: identity is its equality (and each method costs import time)
 class Hold:
     """One notification's planned messages, split: those to send now and those held to the window's end."""
 

@@ -32,8 +32,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -50,8 +49,7 @@ KEY_PREFIX: Final = "requests"
 Refuse = Callable[[int, str, str, Mapping[str, str]], Exception]
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     key: str
     ends_at: int  # epoch seconds
     expires_at: int  # epoch seconds, the TTL attribute

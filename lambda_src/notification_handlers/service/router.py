@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -113,14 +113,17 @@ class RecordFailedError(RuntimeError):
 # --- pure planning --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What one notification turns into: channel messages to send and suppressed deliveries to log."""
 
-    messages: list[ChannelMessage] = field(default_factory=list)
-    suppressed: list[Delivery] = field(default_factory=list)  # every row the router logs itself
+    messages: list[ChannelMessage]
+    suppressed: list[Delivery]  # every row the router logs itself
     # Delivery-log status -> recipients, for the channel controls' rows (fallback_used, ...).
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int]
+
+    @classmethod
+    def empty(cls) -> Plan:
+        return cls([], [], {})
 
 
 def _always_reachable(channel: str, user_id: str) -> bool:
@@ -172,7 +175,7 @@ def plan_notification(
     """Every channel message and logged row of one notification; ``TemplateError`` for a render error
     (naming the template field and the variable, not the recipient). ``switches``: the operators' channel
     switches; ``reachable(channel, user_id)``: the batch's resolved reachability (``fallback``)."""
-    plan = Plan()
+    plan = Plan.empty()
     stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     disabled = _bound(switches.disabled, notification.notification_type)
     for user_id in notification.recipients:
@@ -278,7 +281,9 @@ def plan_chat(notification: Notification, definition: TypeDefinition, stamp: str
 # --- the batch --------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(
+    eq=False, repr=False
+)  # one per record: identity is its equality (and each method costs import time)
 class Item:
     """One SQS record on its way through the batch."""
 
@@ -675,7 +680,7 @@ def _digest(items: Sequence[Item]) -> None:
                 if item.flush is not None:
                     digest = digests.flush(item.flush)
                     if digest is None:
-                        item.plan = Plan()  # a window without a kept event: nothing to send
+                        item.plan = Plan.empty()  # a window without a kept event: nothing to send
                         logger.info("digest flush without a digest", extra={"outcome": "empty_digest"})
                     else:
                         data = digests.digest_variables(*digest)
@@ -690,16 +695,16 @@ def _digest(items: Sequence[Item]) -> None:
                     item.notification = notification._replace(data=digests.single_data(notification.data))
                     continue
                 rows = _collect(notification, window, notification.recipients)
-                item.plan = Plan(suppressed=rows, counts={delivery_log.DIGESTED: len(rows)})
+                item.plan = Plan([], rows, {delivery_log.DIGESTED: len(rows)})
                 logger.info(
                     "notification digested", extra={"outcome": delivery_log.DIGESTED, "recipients": len(rows)}
                 )
             except MalformedEventError as error:
-                item.plan = Plan()  # nothing planned nor sent
+                item.plan = Plan.empty()  # nothing planned nor sent
                 item.reject(str(error), type(error).__name__)
                 logger.warning("event rejected", extra={"reason": str(error)})
             except (ClientError, BotoCoreError, digests.DigestBusyError) as error:
-                item.plan = Plan()
+                item.plan = Plan.empty()
                 logger.warning("digest failed", extra={"error_code": aws_clients.error_code(error)})
                 item.fail(error)
 

@@ -9,8 +9,7 @@ e.g. ``1,44``: numbers of other countries are refused).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError
@@ -20,8 +19,7 @@ SMS_TYPES: Final = ("Transactional", "Promotional")
 DEFAULT_MAX_SEGMENTS: Final = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     sms_type: str = "Transactional"
     max_price_usd: str | None = None
     sender_id: str | None = None

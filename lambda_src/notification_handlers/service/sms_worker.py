@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -84,8 +84,7 @@ class DeliveryRetryError(RuntimeError):
 # --- parse, decide, render -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SmsContent:
+class SmsContent(NamedTuple):
     text: str
 
 
@@ -108,7 +107,7 @@ def parse_sms_message(body: object) -> tuple[ChannelMessage, SmsContent]:
 # --- the batch ----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class Batch(WorkerBatch[SmsContent]):
     settings: Settings
     numbers: dict[str, str] = field(default_factory=dict)  # user id -> verified number

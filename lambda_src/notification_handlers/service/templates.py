@@ -34,7 +34,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -218,17 +217,15 @@ class UrlAttribute(NamedTuple):
         return [part for part in self.parts if isinstance(part, int)]
 
 
-@dataclass
 class _Scanner(HTMLParser):
     """Finds URL attributes with placeholders, and placeholders or literal URLs escaping cannot make safe."""
 
-    names: Sequence[str]
-    attributes: list[UrlAttribute] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    raw_text_element: str | None = None
-
-    def __post_init__(self) -> None:
+    def __init__(self, names: Sequence[str]) -> None:
         super().__init__(convert_charrefs=True)
+        self.names = names
+        self.attributes: list[UrlAttribute] = []
+        self.problems: list[str] = []
+        self.raw_text_element: str | None = None
 
     def named(self, text: str) -> str:
         indexes = [int(index) for index in _MARK.findall(text)]

@@ -27,9 +27,8 @@ case-insensitively with or without the hyphen (O is read as 0, I and L as 1): 32
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -63,8 +62,7 @@ class LimitExceeded(Exception):
         self.retry_after = max(1, retry_after)
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     codes_per_address_per_day: int = DEFAULT_CODES_PER_ADDRESS_PER_DAY
     codes_per_user_per_day: int = DEFAULT_CODES_PER_USER_PER_DAY
     guesses_per_address_per_day: int = DEFAULT_GUESSES_PER_ADDRESS_PER_DAY

@@ -40,7 +40,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import rsa  # type: ignore[import-untyped]  # ships no type hints
 
@@ -77,8 +77,7 @@ class JwksError(RuntimeError):
     """The issuer's key set could not be fetched or read."""
 
 
-@dataclass(frozen=True, slots=True)
-class TokenPolicy:
+class TokenPolicy(NamedTuple):
     issuer: str
     audiences: frozenset[str]
     scopes: frozenset[str] = frozenset()
@@ -132,8 +131,7 @@ def header_value(headers: object, name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedToken:
+class ParsedToken(NamedTuple):
     kid: str
     signing_input: bytes
     signature: bytes
@@ -272,7 +270,7 @@ def fetch_jwks(uri: str) -> object:
         raise JwksError("the JWKS is not JSON") from None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable state: identity is its equality
 class JwksCache:
     """The issuer's keys for one execution environment, refreshed on age or, at most once per
     ``UNKNOWN_KID_REFRESH_SECONDS``, on an unknown ``kid``."""

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -60,8 +59,7 @@ DEFAULT: Final = "$default"
 DEFAULT_ROUTE_MESSAGE: Final = "this API only pushes notifications; it does not accept messages"
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     user_id: str
     source: (
         str  # which context field it came from: "authorizer.principalId", "identity.cognitoIdentityId", ...

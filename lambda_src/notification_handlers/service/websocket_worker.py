@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -86,8 +86,7 @@ class DeliveryRetryError(RuntimeError):
 # --- configuration -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     connections_table: str
     user_index: str
     endpoint: str
@@ -159,7 +158,7 @@ def too_large(payload: bytes) -> bool:
 Post = Callable[[str, bytes], None]  # (connection id, data); raises the SDK's error on failure
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable state: identity is its equality
 class FanOutResult:
     """What happened to each connection of one fan-out."""
 
@@ -225,7 +224,7 @@ def fan_out(connection_ids: Sequence[str], payload: bytes, post: Post, max_worke
 # --- edge ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)  # mutable per-batch state: identity is its equality
 class Batch(WorkerBatch[bytes]):  # messages: the rendered payload of each message
     settings: Settings
     connections: dict[str, list[str]] = field(default_factory=dict)  # user id -> connection ids

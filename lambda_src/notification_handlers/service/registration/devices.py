@@ -15,8 +15,7 @@ Anyone else only loses their own item; the endpoint stays. 204, also when absent
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -43,8 +42,7 @@ def _device_key(request: Request, device: Device) -> dict[str, str]:
     return {"user_id": request.user_id, "device_key": device.device_key}
 
 
-@dataclass(frozen=True)
-class DeviceRegistration:
+class DeviceRegistration(NamedTuple):
     """What a PUT of a device must do, decided from the ownership item and the caller's row as read."""
 
     read_owner: str | None  # the owner the ownership item named (the transaction's condition)
@@ -111,8 +109,7 @@ def registration_items(
     return items
 
 
-@dataclass(frozen=True)
-class DeviceTables:
+class DeviceTables(NamedTuple):
     tokens: str
     owners: str
     limits: str

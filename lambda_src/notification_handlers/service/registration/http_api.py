@@ -11,10 +11,10 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NamedTuple, NoReturn
 
 from notification_handlers.event_fields import type_name
+from notification_handlers.records import EMPTY_MAPPING
 
 MAX_BODY_BYTES: Final = 64 * 1024
 
@@ -46,11 +46,10 @@ def invalid(code: str, message: str) -> NoReturn:
     raise ApiError(422, code, message)
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     status: int
     body: Any = None  # JSON-serialisable; None: no body (204)
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = EMPTY_MAPPING
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -144,7 +143,7 @@ def put_phone_number(request: Request) -> Response:
         logger.info("verification SMS withheld: number opted out", extra={"phone_number": masked})
         return Response(200, shown)
     # Codes are transactional whatever the notifications' type (SNS routes them for delivery, not price).
-    sms.publish(number, verification_sms(code), replace(settings, sms_type="Transactional"))
+    sms.publish(number, verification_sms(code), settings._replace(sms_type="Transactional"))
     logger.info("verification SMS sent", extra={"phone_number": phone_numbers.mask(number)})
     return Response(200, shown)
 

@@ -14,10 +14,10 @@ import binascii
 import json
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from notification_handlers.event_fields import type_name
+from notification_handlers.records import EMPTY_MAPPING
 from notification_handlers.service import catalog, quiet_hours, verification
 from notification_handlers.service.catalog import Catalog
 from notification_handlers.service.dynamodb_batch import deserialize_item
@@ -46,12 +46,11 @@ MAX_FCM_TOKEN_LENGTH: Final = 1020
 FCM_TOKEN_PATTERN: Final = re.compile(rf"[A-Za-z0-9_:-]{{1,{MAX_FCM_TOKEN_LENGTH}}}")
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     route_key: str
     user_id: str
-    path: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, str] = field(default_factory=dict)
+    path: Mapping[str, str] = EMPTY_MAPPING
+    query: Mapping[str, str] = EMPTY_MAPPING
     body: str | None = None  # decoded text (base64 undone), not yet parsed
 
 
@@ -98,8 +97,7 @@ def path_parameter(request: Request, name: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(NamedTuple):
     platform: str
     token: str
 
