@@ -15,6 +15,11 @@ function on another runtime gets). Without that interpreter, this one measures t
 of the handler's total, of ``import boto3`` alone, and their difference: the handler's own cold-start
 overhead. The 25 ms target is a column of the report: reported, never enforced.
 
+Milliseconds move with the machine's speed and load (``import boto3`` alone measured 127 ms and 170 ms on
+the same machine on two days), so ``make bench`` also counts the instructions each handler's import
+executes beyond ``import boto3`` under valgrind's callgrind, as shipped: the same zip gives the same count
+on any machine state, which is what to compare when a change is meant to make a cold start cheaper.
+
 Usage: python -m tools.bench.cold_start [--zip dist/lambda.zip] [--runs 7]   (`make bench` runs it too)
 """
 
@@ -40,6 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TARGET_MS = 25.0
 RUNS = 7
 DEFAULT_ZIP = REPO_ROOT / "dist" / "lambda.zip"
+VALGRIND = "valgrind"
 HANDLER_PACKAGE = "notification_handlers"
 BASELINE_MODULE = "boto3"
 # Packages the AWS Lambda Python runtime ships; everything else must come from the zip.
@@ -142,6 +148,7 @@ class Measurement:
     python_version: str
     from_source: ColdStart
     shipped: ColdStart | None
+    instructions: dict[str, int] | None = None  # as shipped, beyond ``import boto3`` (callgrind)
 
 
 def _measure_tree(modules: Sequence[str], search_path: Sequence[Path], python: str, runs: int) -> ColdStart:
@@ -159,7 +166,7 @@ def _measure_tree(modules: Sequence[str], search_path: Sequence[Path], python: s
     )
 
 
-def measure_zip(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Measurement:
+def measure_zip(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS, *, instructions: bool = False) -> Measurement:
     """Import every handler module of ``zip_path`` (and boto3 alone) in ``runs`` fresh interpreters each:
     as shipped and from source with the runtime's CPython if found, else from source with this one."""
     target_python = package_lambda.find_bytecode_python()
@@ -175,6 +182,9 @@ def measure_zip(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Measurement:
         if not modules:
             raise SystemExit(f"no handler modules found in {zip_path}")
         shipped = _measure_tree(modules, search_path, python, runs) if target_python else None
+        counted = None
+        if instructions and target_python:
+            counted = instructions_beyond_boto3(modules, search_path, python)
         strip_bytecode(zip_dir)
         from_source = _measure_tree(modules, search_path, python, runs)
     version = subprocess.run(
@@ -183,16 +193,58 @@ def measure_zip(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Measurement:
         text=True,
         check=True,
     ).stdout.strip()
-    return Measurement(python=python, python_version=version, from_source=from_source, shipped=shipped)
+    return Measurement(
+        python=python,
+        python_version=version,
+        from_source=from_source,
+        shipped=shipped,
+        instructions=counted,
+    )
+
+
+def _callgrind_instructions(statement: str, search_path: Sequence[Path], python: str) -> int:
+    prelude = f"import sys; sys.path[:0] = {[str(p) for p in search_path]!r}; import {BASELINE_MODULE}"
+    command = [VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null", python, "-I", "-S", "-B"]
+    completed = subprocess.run(
+        [*command, "-c", prelude + statement],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    match = re.search(r"Collected : (\d+)", completed.stderr)
+    if match is None:
+        raise RuntimeError(f"callgrind printed no instruction count:\n{completed.stderr[-2000:]}")
+    return int(match[1])
+
+
+def instructions_beyond_boto3(
+    modules: Sequence[str], search_path: Sequence[Path], python: str
+) -> dict[str, int] | None:
+    """Instructions each module's import executes after ``import boto3`` (callgrind); None without valgrind.
+    A handler that never imports boto3 (the WebSocket authorizer) counts only its own."""
+    if shutil.which(VALGRIND) is None:
+        return None
+    baseline = _callgrind_instructions("", search_path, python)
+    return {
+        module: _callgrind_instructions(f"; import {module}", search_path, python) - baseline
+        for module in modules
+    }
 
 
 def _against_target(overhead: float) -> str:
     return "within target" if overhead <= TARGET_MS else f"over by {overhead - TARGET_MS:.1f} ms"
 
 
-def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Section:
-    """The report's cold-start section: ``measure_zip`` against the target."""
-    result = measure_zip(zip_path, runs)
+def _millions(count: int | None) -> str:
+    return "not measured" if count is None else f"{count / 1e6:.1f} M"
+
+
+def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS, *, instructions: bool = True) -> Section:
+    """The report's cold-start section: ``measure_zip`` against the target (with callgrind's instruction
+    counts unless ``instructions`` is false: they take about ten seconds a handler)."""
+    result = measure_zip(zip_path, runs, instructions=instructions)
+    counted = result.instructions or {}
     shipped, from_source = result.shipped, result.from_source
     # What a function on the default runtime pays: the zip as shipped; without the runtime's CPython
     # here, only the sources could be measured, and the table says so.
@@ -207,6 +259,7 @@ def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Section:
                 f"{judged.boto3_ms:.1f} ms",
                 f"{TARGET_MS:.0f} ms",
                 _against_target(judged.overhead_ms(module)),
+                _millions(counted.get(module)),
             )
         )
     runtime = package_lambda.BYTECODE_RUNTIME
@@ -217,6 +270,10 @@ def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Section:
         " what a function on python3.11 or python3.13 gets (their interpreters ignore 3.12 bytecode).",
         "The runtime's own libraries (boto3, botocore, ...) are measured compiled, as the Lambda runtime"
         " ships them; the baseline `import boto3` is the same in both variants.",
+        "Instructions: callgrind's count of what the handler's import executes after `import boto3`, as"
+        " shipped (deterministic, unlike milliseconds: compare these across changes). A handler that never"
+        " imports boto3 (the WebSocket authorizer) shows a negative overhead in milliseconds, being faster"
+        " than `import boto3` alone; its count is its own import only.",
     ]
     if shipped is None:
         notes.append(
@@ -241,6 +298,7 @@ def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Section:
             "boto3 alone",
             "Target",
             "Against target",
+            "Instructions as shipped",
         ),
         rows=tuple(rows),
         notes=tuple(notes),
@@ -255,6 +313,7 @@ def measure(zip_path: Path = DEFAULT_ZIP, runs: int = RUNS) -> Section:
                 m: round(from_source.overhead_ms(m), 1) for m in from_source.handlers_ms
             },
             "target_ms": TARGET_MS,
+            "instructions_as_shipped": result.instructions,
         },
         headline=(
             ", ".join(f"{m.rsplit('.', 1)[-1]} {judged.overhead_ms(m):.1f} ms" for m in judged.handlers_ms)

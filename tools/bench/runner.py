@@ -63,7 +63,10 @@ def run(
             "API calls per notification",
             lambda: api_calls.measure(QUICK_SIZES if quick else api_calls.SIZES, workloads),
         ),
-        "cold_start": ("cold start", lambda: cold_start.measure(runs=1 if quick else cold_start.RUNS)),
+        "cold_start": (
+            "cold start",
+            lambda: cold_start.measure(runs=1 if quick else cold_start.RUNS, instructions=not quick),
+        ),
         "invocation": (
             "per-invocation work",
             lambda: (
