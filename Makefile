@@ -102,6 +102,7 @@ e2e: venv
 	$(PYTEST) tests/terraform -q -n 2 --dist loadfile --no-loadscope-reorder
 
 package: venv
+	$(PY) -m tools.ci.event_validator
 	$(PY) tools/ci/package_lambda.py
 
 # In stages, each a separate make run: the two virtualenvs, built side by side; the cheap static gates, in

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers import aws_clients, root_activity
 from tools.emulator.account import ACCOUNT_ID, FAKE_AWS_ENV
@@ -458,3 +460,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if FAULT_TALLY:
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(FAULT_TALLY.items()))
         terminalreporter.write_line(f"fault injection: {sum(FAULT_TALLY.values())} faults injected ({kinds})")
+
+
+@pytest.fixture
+def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serialise moto's DynamoDB requests, as DynamoDB applies each request atomically, for race tests.
+
+    moto is not thread-safe: a cancelled TransactWriteItems restores a snapshot of the whole table, which can
+    undo another thread's committed write. The races under test are between requests, not inside one.
+    """
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def serialised(self: DynamoHandler) -> Any:
+        with lock:
+            return call_action(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", serialised)

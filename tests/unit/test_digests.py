@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.event_fields import MalformedEventError
 from notification_handlers.service import catalog, deferral, digests, templates
@@ -310,17 +309,8 @@ def test_a_digest_template_naming_an_events_own_field_is_refused_at_load() -> No
 
 
 def test_concurrent_first_events_of_a_window_make_one_schedule(
-    digesting: Scheduling, monkeypatch: pytest.MonkeyPatch
+    digesting: Scheduling, atomic_dynamodb: None
 ) -> None:
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    # DynamoDB applies each request atomically; moto is not thread-safe: the race is between requests.
-    def serialised(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", serialised)
     window = DigestWindow(WEEK, 3)
     now = datetime.now(UTC)
     barrier = threading.Barrier(8)

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.service import catalog, frequency_caps, router, sqs_batch
 from notification_handlers.service.log import logger
@@ -177,20 +176,6 @@ def test_one_call_per_recipient_even_over_the_cap(capped: Service) -> None:
     # The third is refused: over the cap, or a retry? The counter the refusal returns says over; no read.
     assert {params["ReturnValuesOnConditionCheckFailure"] for params in on_limits} == {"ALL_OLD"}
     assert calls.count("GetItem") == 0
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serialise moto's DynamoDB requests, as DynamoDB applies each request atomically (moto is not
-    thread-safe); the race under test is between requests, not inside one."""
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def serialised(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", serialised)
 
 
 def test_the_cap_holds_under_a_burst_of_racing_deliveries(capped: Service, atomic_dynamodb: None) -> None:

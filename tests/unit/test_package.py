@@ -149,7 +149,10 @@ def test_the_runtime_cpython_loads_the_shipped_bytecode(fresh_zip: Path, tmp_pat
     assert BYTECODE_PYTHON is not None
     task_dir = tmp_path / "task"
     zipfile.ZipFile(fresh_zip).extractall(task_dir)
-    script = f"import sys; sys.path[:0] = [{str(task_dir)!r}]; import notification_handlers.service.contract"
+    script = (
+        f"import sys; sys.path[:0] = [{str(task_dir)!r}]; import notification_handlers.service.contract;"
+        " import typing_extensions"
+    )
 
     completed = subprocess.run(
         [BYTECODE_PYTHON, "-I", "-S", "-B", "-v", "-c", script],
@@ -163,9 +166,11 @@ def test_the_runtime_cpython_loads_the_shipped_bytecode(fresh_zip: Path, tmp_pat
     cache = task_dir / "notification_handlers" / "service" / "__pycache__"
     # -v prints where each module's code object came from: the shipped pyc, not a compile of the source.
     assert f"code object from '{cache / 'contract.cpython-312.pyc'}'" in completed.stderr
+    assert f"code object from '{cache / 'notification_event_validator.cpython-312.pyc'}'" in completed.stderr
+    # A vendored library's too.
     assert (
-        f"code object from '{task_dir / 'fastjsonschema' / '__pycache__' / '__init__.cpython-312.pyc'}'"
-        in (completed.stderr)
+        f"code object from '{task_dir / '__pycache__' / 'typing_extensions.cpython-312.pyc'}'"
+        in completed.stderr
     )
 
 

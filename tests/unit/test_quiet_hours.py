@@ -276,3 +276,29 @@ def test_no_handler_imports_the_time_zone_database_at_cold_start() -> None:
         env={**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}"},
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_router_executes_its_feature_modules_only_when_used() -> None:
+    """Caps, digests, quiet-hours holding and reachability probes load on first use
+    (notification_handlers.lazy_import): importing the router executes none of them; using one does."""
+    features = ["digests", "frequency_caps", "quiet_hours_deferral", "reachability", "quiet_hours"]
+    code = (
+        "import sys, types\n"
+        "import notification_handlers.service.router\n"
+        "def executed():\n"
+        "    return sorted(m for m in " + repr(features) + "\n"
+        "        if type(sys.modules.get('notification_handlers.service.' + m)) is types.ModuleType)\n"
+        "print(executed())\n"
+        "from notification_handlers.service import router\n"
+        "router.frequency_caps.bucket(0, 60)\n"
+        "print(executed())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}"},
+    )
+    assert done.stdout.splitlines() == ["[]", "['frequency_caps']"]

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from moto.dynamodb.responses import DynamoHandler
 
 from notification_handlers.service import inbox_store
 from notification_handlers.service.registration import edge, inbox
@@ -31,23 +30,6 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv("INBOX_DEFAULT_PAGE_SIZE", "20")
         monkeypatch.setenv("INBOX_MAX_PAGE_SIZE", "50")
         yield
-
-
-@pytest.fixture
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serialise moto's DynamoDB requests, as DynamoDB applies each request atomically.
-
-    moto is not thread-safe: a cancelled TransactWriteItems restores a snapshot of the whole table, which can
-    undo another thread's committed write. The race under test is between requests, not inside one.
-    """
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def serialised(self: DynamoHandler) -> Any:
-        with lock:
-            return call_action(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", serialised)
 
 
 def item_id(n: int, notification_id: str | None = None) -> str:

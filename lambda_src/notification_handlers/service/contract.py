@@ -1,7 +1,8 @@
 """The event contract: what producers put on the bus, as the ingest queue delivers it to the router.
 
 ``parse_notification`` is pure: JSON, then the JSON Schema in ``schemas/notification-event.schema.json``
-(draft-07, compiled once with fastjsonschema, the validator Powertools' validation utility uses), then the
+(draft-07, checked by ``notification_event_validator``: fastjsonschema's code for it, generated ahead of
+time by tools/ci/event_validator.py, so no environment compiles the schema at run time), then the
 notification id rule (``notification_id``). Anything else raises ``MalformedEventError`` with a reason that
 names the field. See docs/notification-service.md, section 1.
 
@@ -18,16 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from importlib import resources
 from typing import Any, Final, NamedTuple, cast
 
-import fastjsonschema  # type: ignore[import-untyped]  # ships no type hints
-
 from notification_handlers.event_fields import MalformedEventError, parse_utc_time, type_name
 from notification_handlers.records import EMPTY_MAPPING
+from notification_handlers.service.notification_event_validator import JsonSchemaValueException, validate
 
 SCHEMA_FILE: Final = "notification-event.schema.json"
 MAX_REASON: Final = 500
@@ -39,6 +38,8 @@ KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # Top-level field the service adds to a deferred event when it comes back due (``deferral``): EventBridge
 # builds the envelope of every event put on the bus, so producers cannot set it.
 DUE_MARKER: Final = "notification-service-due"
+# The top-level field of a digest's flush message (digests.py): the service's own, like DUE_MARKER.
+FLUSH_MARKER: Final = "notification-service-digest"
 
 
 class Notification(NamedTuple):
@@ -82,12 +83,7 @@ def schema() -> dict[str, Any]:
     return cast(dict[str, Any], json.loads(text))
 
 
-@cache
-def _validator() -> Callable[[Any], Any]:
-    return cast(Callable[[Any], Any], fastjsonschema.compile(schema()))
-
-
-def _schema_reason(error: fastjsonschema.JsonSchemaValueException) -> str:
+def _schema_reason(error: JsonSchemaValueException) -> str:
     """fastjsonschema says ``data.detail.recipients[0] must match pattern ...``: name the field the way
     the contract does (``detail.recipients[0]``), without echoing the offending value."""
     path = error.name or "data"
@@ -117,8 +113,8 @@ def parse_notification(body: str) -> Notification:
     if isinstance(detail, dict) and "sendAt" in detail and "delaySeconds" in detail:
         raise MalformedEventError("detail.sendAt and detail.delaySeconds exclude each other: give one")
     try:
-        _validator()(document)
-    except fastjsonschema.JsonSchemaValueException as error:
+        validate(document)  # type: ignore[no-untyped-call]  # generated code carries no type hints
+    except JsonSchemaValueException as error:
         raise MalformedEventError(_schema_reason(error)) from None
     detail = document["detail"]
     recipients = tuple(detail["recipients"])

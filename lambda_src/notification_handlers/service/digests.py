@@ -37,11 +37,11 @@ from botocore.exceptions import ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError
-from notification_handlers.service import deferral, env
+from notification_handlers.service import contract, deferral, env
 from notification_handlers.service.dynamodb_batch import deserialize_item, serialize_item
 from notification_handlers.service.type_options import DigestWindow
 
-FLUSH_MARKER: Final = "notification-service-digest"
+FLUSH_MARKER: Final = contract.FLUSH_MARKER
 FLUSH_SOURCE: Final = "notification-service.digest"  # the source of a flushed digest's notification
 MAX_ITEM_BYTES: Final = 2048  # of the JSON of one event's data kept in a digest
 EXPIRY_SECONDS: Final = 86_400  # after the window's end: the flush has a day (Scheduler's retry policy)

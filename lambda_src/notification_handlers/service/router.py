@@ -60,22 +60,20 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
 from notification_handlers.event_fields import MalformedEventError
+from notification_handlers.lazy_import import lazy_module
 from notification_handlers.service import (
     catalog,
     channel_switches,
+    contract,
     deferral,
     delivery_log,
-    digests,
     dynamodb_batch,
     enrichment,
     env,
     fallback,
-    frequency_caps,
     idempotency,
     partial_batch,
     preferences,
-    quiet_hours_deferral,
-    reachability,
     templates,
     type_options,
 )
@@ -91,6 +89,15 @@ from notification_handlers.service.sqs_batch import OutgoingMessage, send_batch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from notification_handlers.service import digests, frequency_caps, quiet_hours_deferral, reachability
+else:
+    # Executed on first use (notification_handlers.lazy_import): a catalog without caps, digests or
+    # fallback, and users without quiet hours, never load them.
+    digests = lazy_module("notification_handlers.service.digests")
+    frequency_caps = lazy_module("notification_handlers.service.frequency_caps")
+    quiet_hours_deferral = lazy_module("notification_handlers.service.quiet_hours_deferral")
+    reachability = lazy_module("notification_handlers.service.reachability")
 
 MAX_ATTRIBUTE_REASON: Final = 1000
 PREFERENCE_ATTRIBUTES: Final = ("muted", "opt_outs", "quiet_hours")
@@ -344,7 +351,8 @@ def _parse(items: Sequence[Item], types: Catalog) -> None:
             item.cancel = deferral.parse_cancel(item.body)
             if item.cancel is not None:
                 continue
-            item.flush = digests.parse_flush(item.body)
+            # The marker test first: most messages are events, and digests loads only for a flush.
+            item.flush = digests.parse_flush(item.body) if contract.FLUSH_MARKER in item.body else None
             if item.flush is not None:
                 item.notification = _flush_notification(item.flush)
                 item.definition = types.definition(item.flush.notification_type)
@@ -790,6 +798,8 @@ def _hold_for_quiet_hours(
 ) -> None:
     """Take the messages that wait for the end of their recipient's quiet hours out of each plan; their
     ``deferred_quiet_hours`` rows join the plan's rows (written before anything is sent)."""
+    if not any("quiet_hours" in preference for preference in prefs.values()):
+        return  # nobody in the batch has quiet hours: nothing is held (and quiet_hours_deferral not loaded)
     now = datetime.now(UTC)
     for item in items:
         if item.plan is None or item.rejection or item.definition is None:
