@@ -256,6 +256,19 @@ def test_interrupting_channels() -> None:
     assert not quiet_hours.interrupts("websocket", defer_email=True)
 
 
+def _fresh_interpreter(code: str) -> str:
+    """What ``code`` prints in a new interpreter that imports the handlers from lambda_src: a cold start."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}"},
+    )
+    return done.stdout
+
+
 def test_no_handler_imports_the_time_zone_database_at_cold_start() -> None:
     """zoneinfo (and the vendored tzdata) load on the first recipient with quiet hours, never at import."""
     handlers = [
@@ -267,15 +280,7 @@ def test_no_handler_imports_the_time_zone_database_at_cold_start() -> None:
     ]
     loaded = "sorted(m for m in sys.modules if m.split('.')[0] in ('zoneinfo', 'tzdata'))"
     code = f"import sys\nfor m in {handlers!r}: __import__(m)\nprint({loaded})"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}"},
-    )
-    assert done.stdout.strip() == "[]"
+    assert _fresh_interpreter(code).strip() == "[]"
 
 
 def test_the_router_executes_its_feature_modules_only_when_used() -> None:
@@ -293,12 +298,4 @@ def test_the_router_executes_its_feature_modules_only_when_used() -> None:
         "router.frequency_caps.bucket(0, 60)\n"
         "print(executed())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}"},
-    )
-    assert done.stdout.splitlines() == ["[]", "['frequency_caps']"]
+    assert _fresh_interpreter(code).splitlines() == ["[]", "['frequency_caps']"]

@@ -31,19 +31,26 @@ def _whole(value: Any, name: str, low: int, high: int) -> int:
     return int(value)
 
 
+def _option(value: Any, name: str, keys: frozenset[str], *, critical: bool, never: str) -> Mapping[str, Any]:
+    """The option object ``name``: a mapping of known ``keys``, refused on a critical type (which is never
+    ``never``); ``ValueError`` saying what is wrong."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be an object, got {type_name(value)}")
+    unknown = sorted(set(value) - keys)
+    if unknown:
+        raise ValueError(f"{name} has unknown key(s) {', '.join(unknown)}")
+    if critical:
+        raise ValueError(
+            f"{name} is not allowed on a critical type (a critical notification is never {never})"
+        )
+    return value
+
+
 def parse_digest(value: Any, *, critical: bool) -> DigestWindow | None:
     """A type's ``digest`` (None when absent); ``ValueError`` saying what is wrong."""
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        raise ValueError(f"digest must be an object, got {type_name(value)}")
-    unknown = sorted(set(value) - _DIGEST_KEYS)
-    if unknown:
-        raise ValueError(f"digest has unknown key(s) {', '.join(unknown)}")
-    if critical:
-        raise ValueError(
-            "digest is not allowed on a critical type (a critical notification is never delayed)"
-        )
+    value = _option(value, "digest", _DIGEST_KEYS, critical=critical, never="delayed")
     return DigestWindow(
         _whole(value.get("window_seconds"), "digest.window_seconds", MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS),
         _whole(value.get("max_items"), "digest.max_items", MIN_ITEMS, MAX_ITEMS),
@@ -68,15 +75,7 @@ def parse_cap(value: Any, *, critical: bool, has_digest: bool) -> FrequencyCap |
     """A type's ``max_per_user`` (None when absent); ``ValueError`` saying what is wrong."""
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        raise ValueError(f"max_per_user must be an object, got {type_name(value)}")
-    unknown = sorted(set(value) - _CAP_KEYS)
-    if unknown:
-        raise ValueError(f"max_per_user has unknown key(s) {', '.join(unknown)}")
-    if critical:
-        raise ValueError(
-            "max_per_user is not allowed on a critical type (a critical notification is never dropped)"
-        )
+    value = _option(value, "max_per_user", _CAP_KEYS, critical=critical, never="dropped")
     count = _whole(value.get("count"), "max_per_user.count", MIN_COUNT, MAX_COUNT)
     period = _whole(
         value.get("period_seconds"), "max_per_user.period_seconds", MIN_PERIOD_SECONDS, MAX_PERIOD_SECONDS
