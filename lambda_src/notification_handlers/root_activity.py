@@ -26,7 +26,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import quote
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
@@ -39,11 +38,12 @@ from notification_handlers.event_fields import (
     read_required_text,
     type_name,
 )
+from notification_handlers.structured_log import service_logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "root-activity-notifier")
+logger = service_logger("root-activity-notifier")
 
 SIGN_IN_DETAIL_TYPE: Final = "AWS Console Sign In via CloudTrail"
 API_CALL_DETAIL_TYPE: Final = "AWS API Call via CloudTrail"
@@ -366,7 +366,7 @@ def publish(notification: Notification, topic_arn: str) -> str:
     return str(response["MessageId"])
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     logger.append_keys(**envelope_log_keys(event))
     try:

@@ -24,8 +24,8 @@ Failure handling (asynchronous invocation: Lambda retries twice, then dead-lette
   environment skips them and reports them as ``duplicates``. This also absorbs S3's own occasional
   duplicate deliveries. It is best effort by design: a retry that lands on a different or fresh
   environment mails again (at most once per attempt, three times in all). Exactly-once delivery
-  needs a persistent store (for example Powertools idempotency with DynamoDB), which this pattern
-  does not deploy.
+  needs a persistent store (a conditional write per key in DynamoDB, as the notification service
+  does), which this pattern does not deploy.
 * The ``s3:TestEvent`` S3 may send when notifications are configured is ignored explicitly (logged).
 
 Environment:
@@ -51,7 +51,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import quote, unquote_plus
 
-from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from notification_handlers import aws_clients
@@ -64,11 +63,12 @@ from notification_handlers.event_fields import (
     read_required_text,
     type_name,
 )
+from notification_handlers.structured_log import service_logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "s3-object-notifier")
+logger = service_logger("s3-object-notifier")
 
 TEST_EVENT_NAME: Final = "s3:TestEvent"
 CREATED_PREFIX: Final = "ObjectCreated:"
@@ -404,7 +404,7 @@ def _record_log_keys(event: ObjectEvent) -> dict[str, Any]:
     return {"record": event.index, "event_name": event.event_name, "bucket": event.bucket, "key": event.key}
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_test_event(event):
         logger.info(

@@ -145,7 +145,7 @@ variable "environment_variables" {
 }
 
 variable "log_level" {
-  description = "Log level of a Powertools handler: sets POWERTOOLS_LOG_LEVEL (over any in environment_variables). null (default) = leave the environment as given."
+  description = "Log level of the handler: sets POWERTOOLS_LOG_LEVEL, read by this project's handlers and by Powertools ones (over any in environment_variables). null (default) = leave the environment as given."
   type        = string
   default     = null
 

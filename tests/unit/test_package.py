@@ -54,9 +54,13 @@ def test_zip_holds_the_handlers_and_the_pinned_libraries(fresh_zip: Path) -> Non
     assert "notification_handlers/aws_clients.py" in names
     assert "notification_handlers/root_activity.py" in names
     assert "notification_handlers/service/schemas/notification-event.schema.json" in names
-    assert "aws_lambda_powertools/logging/logger.py" in names
-    assert "aws_lambda_powertools-3.37.0.dist-info/METADATA" in names
-    assert "typing_extensions.py" in names
+    assert "rsa/pkcs1.py" in names
+    assert "rsa-4.7.2.dist-info/METADATA" in names
+    assert "tzdata/zoneinfo/Europe/London" in names
+    # Not vendored: Powertools' import was half the router's cold start (lambda_src/requirements.txt).
+    assert not [
+        n for n in names if n.split("/")[0].startswith(("aws_lambda_powertools", "typing_extensions"))
+    ]
     # The runtime provides these; vendoring them would shadow the runtime's copies.
     assert not [n for n in names if n.split("/")[0] in {"boto3", "botocore", "jmespath"}]
 
@@ -90,7 +94,7 @@ def test_zip_imports_and_runs_with_only_the_lambda_runtime_libraries(fresh_zip: 
     script = f"""
 import json, sys
 sys.path[:0] = [{str(task_dir)!r}, {str(runtime)!r}]
-import aws_lambda_powertools, boto3, typing_extensions
+import boto3, rsa
 from notification_handlers import root_activity
 
 class Context:
@@ -104,8 +108,8 @@ with open({str(EVENTS_DIR / "iam_user_console_sign_in.json")!r}, encoding="utf-8
 sys.stderr.write(json.dumps({{
     "result": result,
     "handler": root_activity.__file__,
-    "powertools": aws_lambda_powertools.__file__,
-    "typing_extensions": typing_extensions.__file__,
+    "rsa": rsa.__file__,
+    "powertools_loaded": any(m.startswith("aws_lambda_powertools") for m in sys.modules),
     "boto3": boto3.__file__,
 }}))
 """
@@ -123,7 +127,8 @@ sys.stderr.write(json.dumps({{
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stderr.splitlines()[-1])
     assert report["result"]["status"] == "ignored"
-    for module in ("handler", "powertools", "typing_extensions"):
+    assert report["powertools_loaded"] is False
+    for module in ("handler", "rsa"):
         assert Path(report[module]).is_relative_to(task_dir), f"{module} did not come from the zip: {report}"
     assert Path(report["boto3"]).is_relative_to(runtime)
     assert json.loads(completed.stdout)["message"] == "Ignored event"
@@ -151,7 +156,7 @@ def test_the_runtime_cpython_loads_the_shipped_bytecode(fresh_zip: Path, tmp_pat
     zipfile.ZipFile(fresh_zip).extractall(task_dir)
     script = (
         f"import sys; sys.path[:0] = [{str(task_dir)!r}]; import notification_handlers.service.contract;"
-        " import typing_extensions"
+        " import rsa"
     )
 
     completed = subprocess.run(
@@ -169,7 +174,7 @@ def test_the_runtime_cpython_loads_the_shipped_bytecode(fresh_zip: Path, tmp_pat
     assert f"code object from '{cache / 'notification_event_validator.cpython-312.pyc'}'" in completed.stderr
     # A vendored library's too.
     assert (
-        f"code object from '{task_dir / '__pycache__' / 'typing_extensions.cpython-312.pyc'}'"
+        f"code object from '{task_dir / 'rsa' / '__pycache__' / '__init__.cpython-312.pyc'}'"
         in completed.stderr
     )
 
@@ -229,22 +234,18 @@ def test_check_mode_without_the_runtime_cpython_verifies_everything_but_the_byte
 
 
 def test_a_pin_that_differs_from_the_installed_version_fails_clearly() -> None:
-    with pytest.raises(
-        package_lambda.BuildError, match=r"aws-lambda-powertools is pinned to 1\.0\.0 but 3\.37\.0"
-    ):
-        package_lambda.vendored_entries("aws-lambda-powertools", "1.0.0")
+    with pytest.raises(package_lambda.BuildError, match=r"rsa is pinned to 1\.0\.0 but 4\.7\.2"):
+        package_lambda.vendored_entries("rsa", "1.0.0")
     with pytest.raises(package_lambda.BuildError, match="not installed"):
         package_lambda.vendored_entries("surely-not-an-installed-distribution", "1.0")
 
 
 def test_requirements_must_be_exact_pins(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text(
-        "# comment\naws-lambda-powertools==3.37.0\n\ntyping_extensions>=4\n", encoding="utf-8"
-    )
+    requirements.write_text("# comment\nrsa==4.7.2\n\ntzdata>=2024\n", encoding="utf-8")
 
     with pytest.raises(
-        package_lambda.BuildError, match=r"requirements.txt:4: 'typing_extensions>=4' is not an exact"
+        package_lambda.BuildError, match=r"requirements.txt:4: 'tzdata>=2024' is not an exact"
     ):
         package_lambda.read_pins(requirements)
 
@@ -253,8 +254,9 @@ def test_committed_pins_match_the_dev_requirements() -> None:
     pins = package_lambda.read_pins(package_lambda.REQUIREMENTS_FILE)
     dev_lines = (REPO_ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
 
-    assert pins["aws-lambda-powertools"] == "3.37.0"
-    assert "aws-lambda-powertools==3.37.0" in dev_lines
+    assert set(pins) == {"rsa", "tzdata"}
+    for name, version in pins.items():
+        assert f"{name}=={version}" in dev_lines, name
 
 
 def test_cold_start_tool_finds_handlers_and_parses_importtime(fresh_zip: Path, tmp_path: Path) -> None:
@@ -262,7 +264,7 @@ def test_cold_start_tool_finds_handlers_and_parses_importtime(fresh_zip: Path, t
     sample = (
         "import time: self [us] | cumulative | imported package\n"
         "import time:       431 |     121177 | boto3\n"
-        "import time:       312 |      40235 |   aws_lambda_powertools\n"
+        "import time:       312 |      40235 |   notification_handlers.structured_log\n"
         "import time:      5792 |      45724 | notification_handlers.root_activity\n"
     )
 

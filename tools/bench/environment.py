@@ -29,7 +29,7 @@ LAMBDA_SRC = REPO_ROOT / "lambda_src"
 
 @dataclass
 class FakeLambdaContext:
-    """What Powertools' ``inject_lambda_context`` reads from a Lambda context."""
+    """What the handlers' ``inject_lambda_context`` reads from a Lambda context."""
 
     function_name: str = "bench"
     function_version: str = "$LATEST"
@@ -44,7 +44,7 @@ def handler_module_names() -> list[str]:
 
 
 def _handler_log_streams() -> list[Any]:
-    """The stream handlers of the handler modules' Powertools loggers, each once.
+    """The stream handlers of the handler modules' loggers, each once.
 
     Loggers of one service name share a handler; redirecting it twice would make the second
     ``setStream`` return None (the stream was already the sink) and the restore write None back.
@@ -62,7 +62,7 @@ def _handler_log_streams() -> list[Any]:
 def offline_aws(environment: dict[str, str]) -> Iterator[None]:
     """Fake credentials plus ``environment`` (the handler's settings), fresh clients, quiet handler logs.
 
-    Everything is restored on exit. The handlers' Powertools loggers still format every record (that is
+    Everything is restored on exit. The handlers' loggers still format every record (that is
     part of an invocation's cost) but write to /dev/null instead of the console.
     """
     saved = dict(os.environ)
@@ -157,8 +157,8 @@ def versions() -> dict[str, str]:
         "moto": _version("moto"),
         "Terraform": _terraform_version(),
         "AWS provider (hashicorp/aws, local mirror)": _provider_versions(),
-        "Powertools (vendored in the zip)": _vendored_pin("aws-lambda-powertools"),
-        "typing_extensions (vendored in the zip)": _vendored_pin("typing_extensions"),
+        "rsa (vendored in the zip)": _vendored_pin("rsa"),
+        "tzdata (vendored in the zip)": _vendored_pin("tzdata"),
     }
 
 
@@ -166,8 +166,8 @@ def versions() -> dict[str, str]:
 def quiet_service_logs() -> Iterator[None]:
     """The service's INFO lines off while measuring, and its level restored after (tests share the logger)."""
     level = logger.log_level
-    logger.setLevel("WARNING")
+    logger.set_level("WARNING")
     try:
         yield
     finally:
-        logger.setLevel(level)
+        logger.set_level(level)

@@ -18,7 +18,7 @@ def component(name: str) -> str:
     """The library a zip entry belongs to: its top-level package or module, dist-info folded in.
 
     A top-level module's bytecode sits in the root ``__pycache__``
-    (``__pycache__/typing_extensions.cpython-312.pyc``): it counts as that module.
+    (``__pycache__/six.cpython-312.pyc``): it counts as that module.
     """
     top, _, rest = name.partition("/")
     if top == "__pycache__":

@@ -42,7 +42,7 @@ class InvocationResult:
 
 
 class FakeLambdaContext:
-    """The attributes of the Lambda context object handlers and Powertools read."""
+    """The attributes of the Lambda context object the handlers read."""
 
     def __init__(self, configuration: dict[str, Any]) -> None:
         self.function_name = configuration["FunctionName"]

@@ -65,7 +65,7 @@ from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 CHANNEL: Final = "chat"
 NO_USER: Final = (
@@ -243,7 +243,7 @@ def _settle(key: str, outcome: Delivery | Exception) -> None:
         if isinstance(outcome, Delivery):
             dedup.complete(key, delivery_log.as_claim_result(outcome))
         else:
-            dedup.release(key, outcome)
+            dedup.release(key)
     except AWS_ERRORS as settle_error:
         logger.error(
             "Settling the claim failed; it expires with this invocation",
@@ -397,7 +397,7 @@ def _targets(raw: str) -> dict[str, Target]:
     return parse_targets(raw)
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         targets, cache_seconds, timeout = settings_from_env()

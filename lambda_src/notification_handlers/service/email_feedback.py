@@ -73,7 +73,7 @@ from notification_handlers.service.email_address import is_plausible, mask, norm
 from notification_handlers.service.log import logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 REASON_BOUNCE: Final = "bounce"
 REASON_COMPLAINT: Final = "complaint"
@@ -366,7 +366,7 @@ def _named(problems: Sequence[RecordProblem]) -> tuple[list[str], str]:
     return named, more
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         table = table_name(os.environ)

@@ -98,7 +98,7 @@ from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 CHANNEL: Final = "email"
 URL_PLACEHOLDER: Final = "{token}"
@@ -423,7 +423,7 @@ def _deliver(
         )
         batch.count("retried")
         try:
-            dedup.release(key, error)
+            dedup.release(key)
         except AWS_ERRORS as release_error:  # the claim then expires with this invocation's time
             logger.error(
                 "Releasing the claim failed; it expires with this invocation",
@@ -483,7 +483,7 @@ def _record_handler(batch: Batch, context: object) -> Any:
     return handle
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         settings = load_settings(os.environ)

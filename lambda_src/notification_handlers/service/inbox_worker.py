@@ -64,7 +64,7 @@ from notification_handlers.service.websocket_worker import (
 )
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 CHANNEL: Final = "inbox"
 WRITTEN: Final = "written"
@@ -278,7 +278,7 @@ def load_ttl_days() -> int:
     return days
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         table = env.required("INBOX_TABLE")

@@ -1,4 +1,4 @@
-"""The service's one structured logger (Powertools; ``service`` from ``POWERTOOLS_SERVICE_NAME``).
+"""The service's one structured logger (``service`` from ``POWERTOOLS_SERVICE_NAME``).
 
 Every module of the service logs through it, so ``logger.append_keys(notification_id=...)`` in a handler
 tags the lines the shared modules write about that notification too.
@@ -6,8 +6,6 @@ tags the lines the shared modules write about that notification too.
 
 from __future__ import annotations
 
-import os
+from notification_handlers.structured_log import service_logger
 
-from aws_lambda_powertools import Logger
-
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or "notification-service")
+logger = service_logger("notification-service")

@@ -44,7 +44,7 @@ from notification_handlers.event_fields import MalformedEventError, type_name
 from notification_handlers.service.log import logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 SNS_PLATFORMS: Final = {"apns": "APNS", "apns_sandbox": "APNS_SANDBOX", "fcm": "GCM"}
 ACTIONS: Final = frozenset({"create", "update", "delete"})
@@ -225,7 +225,7 @@ def _delete(arn: str) -> None:
         logger.info("Deleted the platform application", extra={"application": arn})
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     if not isinstance(event, Mapping):
         raise MalformedEventError(f"input must be an object, got {type_name(event)}")

@@ -73,7 +73,7 @@ from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 CHANNEL: Final = "push"
 # platform (device_tokens) -> the key of that platform's message in an SNS MessageStructure=json message
@@ -504,7 +504,7 @@ def _settle(key: str, outcome: Delivery | Exception) -> None:
         if isinstance(outcome, Delivery):
             dedup.complete(key, delivery_log.as_claim_result(outcome))
         else:
-            dedup.release(key, outcome)
+            dedup.release(key)
     except AWS_ERRORS as settle_error:
         logger.error(
             "Settling the claim failed; it expires with this invocation",
@@ -552,7 +552,7 @@ def _record_handler(batch: Batch, context: object) -> Any:
     return handle
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         table = env.required("DEVICE_TOKENS_TABLE")

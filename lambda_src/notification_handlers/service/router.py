@@ -9,7 +9,7 @@ Flow for one SQS batch (docs/notification-service.md); the pure steps live in ``
    source the type does not admit, and later a render error) rejects the event: its body goes
    unchanged to ``REJECTED_EVENTS_QUEUE_URL`` (the ingest DLQ) with message attributes ``reason`` and
    ``error_type``, and the record is reported processed.
-2. Claim each notification id (Powertools idempotency store, ``idempotency.Deduplicator``). A completed
+2. Claim each notification id (a conditional write, ``idempotency.Deduplicator``). A completed
    claim is a duplicate: skipped and logged. One still in progress elsewhere: the record fails and SQS
    delivers it again later. Records of the batch that share a notification id ride on one claim.
 3. One prefetch for the whole batch: profiles (users table or custom enrichment function) and
@@ -88,8 +88,7 @@ from notification_handlers.service.log import logger
 from notification_handlers.service.sqs_batch import OutgoingMessage, send_batch
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
+    from notification_handlers.lambda_context import LambdaContext
     from notification_handlers.service import digests, frequency_caps, quiet_hours_deferral, reachability
 else:
     # Executed on first use (notification_handlers.lazy_import): a catalog without caps, digests or
@@ -783,7 +782,7 @@ def _settle(items: Sequence[Item]) -> None:
                 item.fail(RecordFailedError(f"{item.unsent} channel message(s) could not be sent"))
                 logger.warning("channel messages not sent; retried later", extra={"unsent": item.unsent})
             try:
-                dedup.release(key, item.failure or item.rejection or RecordFailedError("released"))
+                dedup.release(key)
             except (ClientError, BotoCoreError) as error:  # expires with the in-progress timeout instead
                 logger.warning(
                     "releasing the claim failed", extra={"error_code": aws_clients.error_code(error)}
@@ -899,7 +898,7 @@ def route(records: Sequence[Mapping[str, Any]], context: Any) -> dict[str, Excep
     return outcomes
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = partial_batch.sqs_records(event)
     # A batch whose every record failed raises (EntireBatchFailedError): the invocation is an error.

@@ -56,7 +56,7 @@ from notification_handlers.service.partial_batch import Records
 from notification_handlers.service.sms import Settings, is_opted_out, settings_from_env
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 CHANNEL: Final = "sms"
 REASON_TOO_LONG: Final = "message_too_long"
@@ -238,7 +238,7 @@ def _settle(key: str, outcome: Delivery | Exception) -> None:
         if isinstance(outcome, Delivery):
             dedup.complete(key, delivery_log.as_claim_result(outcome))
         else:
-            dedup.release(key, outcome)
+            dedup.release(key)
     except AWS_ERRORS as settle_error:
         logger.error(
             "Settling the claim failed; it expires with this invocation",
@@ -272,7 +272,7 @@ def _record_handler(batch: Batch, context: object) -> Callable[[str], None]:
     return handle
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         table = env.required(phone_numbers.TABLE_ENV)

@@ -50,7 +50,7 @@ from notification_handlers.service.identity import is_user_id
 from notification_handlers.service.log import logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 SUBPROTOCOL: Final = "notifications"  # the subprotocol a client offers next to its token
 PROTOCOL_HEADER: Final = "sec-websocket-protocol"
@@ -379,7 +379,7 @@ def _method_arn(event: Mapping[str, Any]) -> str:
     return arn
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         policy = load_policy()

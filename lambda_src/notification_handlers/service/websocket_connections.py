@@ -46,7 +46,7 @@ from notification_handlers.service.identity import is_user_id
 from notification_handlers.service.log import logger
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 DEFAULT_TTL_SECONDS: Final = 7200  # API Gateway's maximum WebSocket connection duration
 FROM_AUTHORIZER: Final = "authorizer"
@@ -135,7 +135,7 @@ def _route(event: object) -> tuple[Mapping[str, Any], str, str]:
     return request_context, route, connection_id
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_context, route, connection_id = _route(event)
     logger.append_keys(connection_id=connection_id, route=route)

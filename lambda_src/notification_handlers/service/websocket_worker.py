@@ -66,7 +66,7 @@ from notification_handlers.service.log import logger
 from notification_handlers.service.partial_batch import Records
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from notification_handlers.lambda_context import LambdaContext
 
 CHANNEL: Final = "websocket"
 MAX_PAYLOAD_BYTES: Final = 128 * 1024  # API Gateway WebSocket message limit
@@ -304,7 +304,7 @@ def _settle(dedup: Deduplicator, key: str, outcome: Delivery | Exception) -> Non
         if isinstance(outcome, Delivery):
             dedup.complete(key, delivery_log.as_claim_result(outcome))
         else:
-            dedup.release(key, outcome)
+            dedup.release(key)
     except AWS_ERRORS as settle_error:
         logger.error(
             "Settling the claim failed; it expires with this invocation",
@@ -414,7 +414,7 @@ def delete_stale(settings: Settings, connection_ids: Sequence[str]) -> int:
     return dynamodb_batch.batch_delete(settings.connections_table, keys) if keys else 0
 
 
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         settings = load_settings(os.environ)
