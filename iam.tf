@@ -3,9 +3,10 @@
 # exactly its tables, queues and keys, and every action is named.
 
 locals {
-  # Powertools idempotency: claim (PutItem with a condition), complete (UpdateItem), read a claim (GetItem),
-  # release it after a failure (DeleteItem).
-  idempotency_actions = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+  # Idempotency (lambda_src/notification_handlers/service/idempotency.py): claim (PutItem with a condition; a
+  # refused claim returns the record that refused it, so nothing is ever read), complete (UpdateItem), release
+  # after a failure (DeleteItem).
+  idempotency_actions = ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 
   # Tables encrypted with the service CMK are decrypted through DynamoDB, on the caller's behalf; the key can be
   # used for nothing else through this statement.

@@ -20,7 +20,8 @@ locals {
     email_subscriptions = { enabled = var.create, hash_key = "user_id" }
     email_suppressions  = { enabled = var.create, hash_key = "address" }
     delivery_log        = { enabled = var.create, hash_key = "notification_id", range_key = "delivery_key", ttl_attribute = "expires_at" }
-    # Powertools idempotency layout: key "id", expiry "expiration" (epoch seconds).
+    # Idempotency records (the Powertools layout, service/idempotency.py): key "id", expiry "expiration" (epoch
+    # seconds).
     idempotency = { enabled = var.create, hash_key = "id", ttl_attribute = "expiration" }
     # One item per open WebSocket connection; the worker finds a user's connections through by_user (KEYS_ONLY:
     # the connection id is all it needs). TTL: API Gateway closes every connection after 2 hours at most.

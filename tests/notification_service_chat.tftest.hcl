@@ -86,7 +86,7 @@ run "chat_plan" {
       ReadWebhookSecrets    = ["secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/ops-AbCdEf,arn:aws:secretsmanager:us-east-1:123456789012:secret:notify/chat/release-GhIjKl"]
       DecryptWebhookSecrets = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/88888888-2222-3333-4444-555555555555"]
       WriteDeliveryLog      = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
-      Idempotency           = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
+      Idempotency           = ["dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables       = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
       ReadChannelSwitches   = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
     }

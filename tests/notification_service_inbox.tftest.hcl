@@ -245,7 +245,7 @@ run "inbox_plan" {
       DeleteStaleConnections = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-connections"]
       PostToConnections      = ["execute-api:ManageConnections", "arn:aws:execute-api:us-east-1:123456789012:ws0123/live/POST/@connections/*"]
       WriteDeliveryLog       = ["dynamodb:BatchWriteItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-delivery-log"]
-      Idempotency            = ["dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
+      Idempotency            = ["dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:UpdateItem", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-idempotency"]
       UseKeyForTables        = ["kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"]
       ReadChannelSwitches    = ["dynamodb:Query", "arn:aws:dynamodb:us-east-1:123456789012:table/notify-catalog"]
     }

@@ -5,9 +5,11 @@ Powertools-backed de-duplicator, the delivery log and the channel message."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyItemAlreadyExistsError
 from moto import mock_aws
 
+from notification_handlers import aws_clients
 from notification_handlers.event_fields import ConfigurationError, MalformedEventError
 from notification_handlers.service import (
     channel_message,
@@ -41,6 +44,8 @@ from tests.unit.service_fakes import (
     withhold,
 )
 from tools.emulator.account import DEFAULT_REGION as REGION
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -389,6 +394,32 @@ def test_records_of_the_previous_powertools_store_are_honoured_both_ways(dedup_t
     assert refused.value.old_data_record.status == "COMPLETED"
     assert refused.value.old_data_record.response_json_as_dict() == {"status": "sent"}
     assert idempotency.record_id("router", "n-3") == old._get_hashed_idempotency_key({"key": "n-3"})
+
+
+def test_the_functions_are_granted_exactly_the_calls_the_deduplicator_makes(dedup_table: str) -> None:
+    """iam.tf's idempotency actions, both ways: nothing the code calls is missing, nothing granted unused."""
+    granted = re.search(
+        r"idempotency_actions\s*=\s*\[([^\]]*)\]", (REPO_ROOT / "iam.tf").read_text(encoding="utf-8")
+    )
+    assert granted is not None
+    called: set[str] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        called.add(f"dynamodb:{model.name}")
+
+    events = aws_clients.client("dynamodb").meta.events
+    events.register("before-call.dynamodb", record)
+    try:
+        dedup = Deduplicator(dedup_table, 3600, "router")
+        dedup.claim("n-1")
+        dedup.claim("n-1")  # refused: in progress
+        dedup.complete("n-1", {"status": "sent"})
+        dedup.claim_with_result("n-1")  # refused: done, with its result
+        dedup.claim("n-2")
+        dedup.release("n-2")
+    finally:
+        events.unregister("before-call.dynamodb", record)
+    assert called == set(re.findall(r'"([^"]+)"', granted[1]))
 
 
 def test_an_expired_record_can_be_claimed_again(dedup_table: str) -> None:
