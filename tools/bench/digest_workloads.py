@@ -27,7 +27,7 @@ from tools.bench.service_workloads import (
     _user,
     sqs_record,
 )
-from tools.bench.workloads import Step, Workload
+from tools.bench.workloads import Step, Workload, catalog_step
 
 USERS = 10  # recipients the events are spread over: one digest (and one schedule) each
 DIGESTS_TABLE = "bench-digests"
@@ -121,16 +121,7 @@ DIGEST_ROUTER = Workload(
     unit="notification",
     services=("dynamodb", "sqs", "scheduler"),
     steps=(
-        Step(
-            name="catalog and channel switches",
-            operations=frozenset({"dynamodb.Query"}),
-            lower_bound=lambda n: 2,
-            bound_text="2 Queries per warm environment",
-            why=(
-                "Each read once per execution environment, then cached for CATALOG_REFRESH_SECONDS and"
-                " CHANNEL_SWITCH_REFRESH_SECONDS (two partitions, two Queries)."
-            ),
-        ),
+        catalog_step(),
         Step(
             name="claim, collect, complete",
             operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),

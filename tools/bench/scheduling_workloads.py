@@ -35,7 +35,7 @@ from tools.bench.service_workloads import (
     _user,
     sqs_record,
 )
-from tools.bench.workloads import Step, Workload
+from tools.bench.workloads import Step, Workload, catalog_step, idempotency_step
 
 GROUP = "bench-schedules"
 
@@ -100,16 +100,7 @@ SCHEDULED_ROUTER = Workload(
     unit="notification",
     services=("dynamodb", "sqs", "scheduler"),
     steps=(
-        Step(
-            name="catalog and channel switches",
-            operations=frozenset({"dynamodb.Query"}),
-            lower_bound=lambda n: 2,
-            bound_text="2 Queries per warm environment",
-            why=(
-                "Each read once per execution environment, then cached for CATALOG_REFRESH_SECONDS and"
-                " CHANNEL_SWITCH_REFRESH_SECONDS (two partitions, two Queries)."
-            ),
-        ),
+        catalog_step(),
         Step(
             name="schedule",
             operations=frozenset({"scheduler.CreateSchedule", "sqs.SendMessage", "sqs.SendMessageBatch"}),
@@ -203,13 +194,7 @@ QUIET_HOURS_ROUTER = Workload(
     unit="notification",
     services=("dynamodb", "sqs", "scheduler"),
     steps=(
-        Step(
-            name="catalog and channel switches",
-            operations=frozenset({"dynamodb.Query"}),
-            lower_bound=lambda n: 2,
-            bound_text="2 Queries per warm environment",
-            why="As for every router workload: cached per execution environment.",
-        ),
+        catalog_step(why="As for every router workload: cached per execution environment."),
         Step(
             name="lookups (profiles, preferences)",
             operations=frozenset({"dynamodb.BatchGetItem"}),
@@ -234,11 +219,8 @@ QUIET_HOURS_ROUTER = Workload(
                 " target is the channel queue (the rendered message goes there when the window ends)."
             ),
         ),
-        Step(
-            name="idempotency",
-            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-            lower_bound=lambda n: 2 * n,
-            bound_text="2 per notification (claim, complete)",
+        idempotency_step(
+            "notification",
             why="As for the router: the notification is routed (and its claim completed) when it is held.",
         ),
     ),

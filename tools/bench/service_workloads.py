@@ -46,7 +46,7 @@ from notification_handlers.service import (
 )
 from notification_handlers.service import email_worker as email_worker_module
 from tools.bench.environment import ACCOUNT_ID, REGION
-from tools.bench.workloads import Step, Workload
+from tools.bench.workloads import Step, Workload, catalog_step, idempotency_step
 from tools.emulator.webhook_server import WebhookServer
 
 # The root module's default batch size for both event source mappings (variables.tf: router, email_worker).
@@ -311,16 +311,7 @@ def _router_workload(
         unit="notification",
         services=("dynamodb", "sqs"),
         steps=(
-            Step(
-                name="catalog and channel switches",
-                operations=frozenset({"dynamodb.Query"}),
-                lower_bound=lambda n: 2,
-                bound_text="2 Queries per warm environment",
-                why=(
-                    "Each read once per execution environment, then cached for CATALOG_REFRESH_SECONDS and"
-                    " CHANNEL_SWITCH_REFRESH_SECONDS (two partitions, two Queries)."
-                ),
-            ),
+            catalog_step(),
             Step(
                 name="lookups (profiles, preferences)",
                 operations=frozenset({"dynamodb.BatchGetItem"}),
@@ -338,11 +329,8 @@ def _router_workload(
                 bound_text="ceil(messages per batch / 10)",
                 why="SendMessageBatch takes 10 messages; all messages of a batch's events are sent together.",
             ),
-            Step(
-                name="idempotency",
-                operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-                lower_bound=lambda n: 2 * n,
-                bound_text="2 per notification (claim, complete)",
+            idempotency_step(
+                "notification",
                 why=(
                     "Cannot batch: a claim is a conditional PutItem and BatchWriteItem takes no conditions;"
                     " TransactWriteItems would fail every claim of the batch when one is a duplicate."
@@ -465,13 +453,7 @@ def _router_fallback_workload(state: _RouterFallbackWorkload) -> Workload:
                 bound_text="ceil(messages per batch / 10)",
                 why="SendMessageBatch takes 10 messages; exactly one message per recipient (email).",
             ),
-            Step(
-                name="idempotency",
-                operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-                lower_bound=lambda n: 2 * n,
-                bound_text="2 per notification (claim, complete)",
-                why="As for the router without fallback.",
-            ),
+            idempotency_step("notification", why="As for the router without fallback."),
         ),
         setup=state.setup,
         events=state.events(1),
@@ -589,13 +571,7 @@ EMAIL_WORKER = Workload(
             bound_text="ceil(rows per batch / 25)",
             why="BatchWriteItem takes 25 rows; one row per delivery, written once per batch.",
         ),
-        Step(
-            name="idempotency",
-            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-            lower_bound=lambda n: 2 * n,
-            bound_text="2 per delivery (claim, complete)",
-            why="Conditional writes cannot be batched (see the router's idempotency step).",
-        ),
+        idempotency_step("delivery"),
     ),
     setup=_EMAIL_STATE.setup,
     events=_EMAIL_STATE.events,
@@ -728,13 +704,7 @@ WEBSOCKET_WORKER = Workload(
             bound_text="ceil(rows per batch / 25)",
             why="One row per connection, 25 per BatchWriteItem, written once per batch.",
         ),
-        Step(
-            name="idempotency",
-            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-            lower_bound=lambda n: 2 * n * CONNECTIONS_PER_USER,
-            bound_text="2 per connection (claim, complete)",
-            why="Conditional writes cannot be batched (see the router's idempotency step).",
-        ),
+        idempotency_step("connection", lower_bound=lambda n: 2 * n * CONNECTIONS_PER_USER),
     ),
     setup=_WEBSOCKET_STATE.setup,
     events=_WEBSOCKET_STATE.events,
@@ -843,13 +813,7 @@ PUSH_WORKER = Workload(
             bound_text="ceil(rows per batch / 25)",
             why="One row per device, 25 per BatchWriteItem, written once per batch.",
         ),
-        Step(
-            name="idempotency",
-            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-            lower_bound=lambda n: 2 * n * len(PUSH_PLATFORMS),
-            bound_text="2 per device (claim, complete)",
-            why="Conditional writes cannot be batched (see the router's idempotency step).",
-        ),
+        idempotency_step("device", lower_bound=lambda n: 2 * n * len(PUSH_PLATFORMS)),
     ),
     setup=_PUSH_STATE.setup,
     events=_PUSH_STATE.events,
@@ -924,11 +888,8 @@ CHAT_WORKER = Workload(
             bound_text="ceil(rows per batch / 25)",
             why="One row per message and target, 25 per BatchWriteItem, written once per batch (of 5).",
         ),
-        Step(
-            name="idempotency",
-            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem", "dynamodb.GetItem"}),
-            lower_bound=lambda n: 2 * n,
-            bound_text="2 per message (claim, complete)",
+        idempotency_step(
+            "message",
             why="A webhook post cannot be undone: each is claimed before and completed after "
             "(conditional writes cannot be batched).",
         ),
@@ -1012,13 +973,7 @@ SMS_WORKER = Workload(
             bound_text="ceil(rows per batch / 25)",
             why="One row per SMS, 25 per BatchWriteItem, written once per batch.",
         ),
-        Step(
-            name="idempotency",
-            operations=frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem"}),
-            lower_bound=lambda n: 2 * n,
-            bound_text="2 per SMS (claim, complete)",
-            why="Conditional writes cannot be batched (see the router's idempotency step).",
-        ),
+        idempotency_step("SMS"),
     ),
     setup=_SMS_STATE.setup,
     events=_SMS_STATE.events,

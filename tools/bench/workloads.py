@@ -51,6 +51,40 @@ class Step:
     why: str
 
 
+# A claim is a conditional PutItem, a completion an UpdateItem (notification_handlers/service/idempotency.py);
+# a refused claim returns the record that refused it, so nothing is read.
+IDEMPOTENCY_OPERATIONS = frozenset({"dynamodb.PutItem", "dynamodb.UpdateItem"})
+UNBATCHABLE_WRITES = "Conditional writes cannot be batched (see the router's idempotency step)."
+CACHED_CATALOG = (
+    "Each read once per execution environment, then cached for CATALOG_REFRESH_SECONDS and"
+    " CHANNEL_SWITCH_REFRESH_SECONDS (two partitions, two Queries)."
+)
+
+
+def idempotency_step(
+    per: str, why: str = UNBATCHABLE_WRITES, lower_bound: Callable[[int], int] = lambda n: 2 * n
+) -> Step:
+    """A claim and a completion per ``per`` (a notification, a delivery, a connection, ...)."""
+    return Step(
+        name="idempotency",
+        operations=IDEMPOTENCY_OPERATIONS,
+        lower_bound=lower_bound,
+        bound_text=f"2 per {per} (claim, complete)",
+        why=why,
+    )
+
+
+def catalog_step(why: str = CACHED_CATALOG) -> Step:
+    """The router's catalog and channel-switch reads: two Queries per warm execution environment."""
+    return Step(
+        name="catalog and channel switches",
+        operations=frozenset({"dynamodb.Query"}),
+        lower_bound=lambda n: 2,
+        bound_text="2 Queries per warm environment",
+        why=why,
+    )
+
+
 @dataclass(frozen=True)
 class Workload:
     """One handler, one kind of input. ``events(n)`` is the invocations carrying ``n`` notifications."""
