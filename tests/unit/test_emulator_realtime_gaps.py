@@ -6,7 +6,10 @@ deployments and stage updates, the WebSocket management API (live connections, 4
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +128,55 @@ def test_a_raising_handler_is_an_unhandled_function_error(
     assert payload["errorType"] == "MalformedEventError"
     assert "input.platform must be one of" in payload["errorMessage"]
     assert payload["requestId"] and isinstance(payload["stackTrace"], list) and payload["stackTrace"]
+
+
+def test_invocations_of_one_function_take_turns_and_other_functions_run_beside_them(
+    emulator: Emulator, invoker: InProcessLambdaService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terraform destroys both platform applications at once: one environment per function means the
+    second invocation waits for the first (their appended log keys and environment never mix), while the
+    router's synchronous call to its enrichment function, another function, still runs."""
+    provisioner = _function(emulator, "gaps-serial", "probe.provisioner")
+    enricher = _function(emulator, "gaps-enricher", "probe.enricher")
+    guard = threading.Lock()
+    running: list[str] = []
+    most_at_once = 0
+    second_started = threading.Event()
+
+    def provisioner_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        nonlocal most_at_once
+        with guard:
+            running.append(event["platform"])
+            most_at_once = max(most_at_once, len(running))
+        if event["platform"] == "fcm":
+            second_started.set()
+        else:
+            # Without the one-environment rule the fcm invocation starts now and the count reaches 2.
+            second_started.wait(timeout=0.5)
+        enriched = invoker.invoke_sync(enricher, {"platform": event["platform"]})
+        with guard:
+            running.remove(event["platform"])
+        return {"platform": event["platform"], "enriched": enriched.result}
+
+    handlers = {
+        "probe.provisioner": provisioner_handler,
+        "probe.enricher": lambda event, context: {"seen": event["platform"]},
+    }
+    monkeypatch.setattr("tools.emulator.lambda_service._load_handler", handlers.__getitem__)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        apns = pool.submit(invoker.invoke_sync, provisioner, {"platform": "apns"})
+        while not running:  # the apns invocation holds the environment before fcm asks for it
+            time.sleep(0.001)
+        fcm = pool.submit(invoker.invoke_sync, provisioner, {"platform": "fcm"})
+        results = [apns.result(timeout=30), fcm.result(timeout=30)]
+
+    assert [r.error for r in results] == [None, None]
+    assert [r.result for r in results] == [
+        {"platform": "apns", "enriched": {"seen": "apns"}},
+        {"platform": "fcm", "enriched": {"seen": "fcm"}},
+    ]
+    assert most_at_once == 1
 
 
 def test_only_request_response_invokes_use_the_invoker(emulator: Emulator) -> None:

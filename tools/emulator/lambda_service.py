@@ -8,6 +8,12 @@ the emulator. Failed invocations are retried as Lambda retries asynchronous ones
 function's dead-letter queue with the attributes Lambda adds (RequestID, ErrorCode, ErrorMessage).
 ``invoke_sync`` makes one synchronous invocation with the same deployed handler and environment, for
 ``tools.emulator.event_source_poller`` (Lambda's SQS event source mappings invoke synchronously).
+
+Lambda runs one invocation at a time per execution environment, and here each function has one environment
+(its module, imported once). Invocations of one function are therefore serialised: Terraform destroying
+two platform applications in parallel must not interleave the provisioner's appended log keys or its
+environment. Different functions still run concurrently, so a handler that invokes another one
+synchronously (the router's enrichment call) cannot deadlock.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import contextlib
 import importlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +32,16 @@ from tools.emulator.awslambda import LambdaDelivery
 from tools.emulator.server import Emulator
 
 DEFAULT_ASYNC_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invocations
+
+# Process-wide: the demo, the poller and moto's Invoke each hold their own InProcessLambdaService.
+_ENVIRONMENTS: dict[str, threading.Lock] = {}
+_ENVIRONMENTS_GUARD = threading.Lock()
+
+
+def _environment_of(function_arn: str) -> threading.Lock:
+    """The lock standing for the function's one execution environment."""
+    with _ENVIRONMENTS_GUARD:
+        return _ENVIRONMENTS.setdefault(function_arn, threading.Lock())
 
 
 @dataclass(frozen=True)
@@ -101,7 +118,7 @@ class InProcessLambdaService:
         no dead letter. The result goes through JSON as Lambda's response does."""
         configuration, handler, variables = self._deployed(function)
         try:
-            with _environment(variables):
+            with _environment_of(configuration["FunctionArn"]), _environment(variables):
                 result = handler(json.loads(json.dumps(payload)), FakeLambdaContext(configuration))
             result = json.loads(json.dumps(result))
         except Exception as exc:
@@ -116,7 +133,7 @@ class InProcessLambdaService:
         for attempt in range(1, attempts + 1):
             context = FakeLambdaContext(configuration)
             try:
-                with _environment(variables):
+                with _environment_of(configuration["FunctionArn"]), _environment(variables):
                     result = handler(json.loads(json.dumps(payload)), context)
             except Exception as exc:
                 error = exc
